@@ -1,0 +1,143 @@
+#pragma once
+// Typed configuration of a vlmt run, one struct per concern. A run file (e.g.
+// configs/synthetic/at.toml) names a model preset (configs/model/<preset>.toml) and may override
+// any key; task hyper-parameters come from configs/tasks.toml. `--set section.key=value` overrides
+// anything after that. Validation happens once, here; the rest of the code trusts these structs.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+namespace vlmt {
+
+enum class TaskTokenMode { kPerDataset, kPerHead, kNone };
+
+struct ModelConfig {
+  std::string preset = "base";
+  // Text stream (BERT-base).
+  int vocab_size = 30522;
+  int hidden_size = 768;
+  int num_hidden_layers = 12;
+  int num_attention_heads = 12;
+  int intermediate_size = 3072;
+  int max_position_embeddings = 512;
+  int type_vocab_size = 2;
+  // Visual stream.
+  int v_feature_size = 2048;
+  int v_target_size = 1601;
+  int v_hidden_size = 1024;
+  int v_num_hidden_layers = 6;
+  int v_num_attention_heads = 8;
+  int v_intermediate_size = 1024;
+  // Co-attention.
+  int bi_hidden_size = 1024;
+  int bi_num_attention_heads = 8;
+  int bi_intermediate_size = 1024;
+  std::vector<int64_t> v_biattention_id = {0, 1, 2, 3, 4, 5};
+  std::vector<int64_t> t_biattention_id = {6, 7, 8, 9, 10, 11};
+  // Regularisation and numerics.
+  double hidden_dropout = 0.1;
+  double attention_dropout = 0.1;
+  double v_hidden_dropout = 0.1;
+  double v_attention_dropout = 0.1;
+  double layer_norm_eps = 1e-12;
+  double initializer_range = 0.02;
+  // Heads.
+  TaskTokenMode task_token = TaskTokenMode::kPerDataset;
+  int num_vqa_answers = 3129;
+  int num_gqa_answers = 1533;
+};
+
+struct DataConfig {
+  std::string root;            // data root; "" = $VLMT_DATA_ROOT, then ./data
+  std::string vocab = "vocab.txt";  // relative to root unless absolute
+  int feature_cache_images = 2048;  // LRU capacity of each feature store
+  int prefetch_batches = 2;         // background batches per task and rank
+  bool clean_split = true;          // use the cleaned train/val splits
+  bool allow_fingerprint_mismatch = false;
+};
+
+struct TaskHyper {
+  int batch_size = 0;
+  double lr = 0;
+  int max_text = 0;
+  int max_regions = 0;
+  int epochs = 0;
+  std::string val_split;
+};
+
+struct TaskConfig {
+  std::vector<std::string> active;          // task keys, in round-robin order
+  std::map<std::string, TaskHyper> hyper;   // every known task, defaults + tasks.toml + run file
+  const TaskHyper& of(const std::string& key) const;
+};
+
+struct TrainConfig {
+  std::string stage = "mt_train";   // pretrain | mt_train | finetune
+  std::string run_dir;              // "" = checkpoints/<config name>
+  std::string init_from;            // parameters to start from (earlier stage's checkpoint)
+  int64_t seed = 42;
+  bool deterministic = false;
+  int64_t iterations = 0;           // 0 = derived (largest task's epochs × iterations per epoch)
+  double warmup_proportion = 0.1;
+  double head_lr = 1e-4;            // parameters named vil_* (task heads)
+  double weight_decay = 0.01;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-6;
+  double grad_clip = 0.0;           // 0 = off (the released 12-in-1 run does not clip)
+  std::string schedule = "dsg";     // dsg | vanilla | curriculum | anti_curriculum
+  int64_t curriculum_iterations = 0;// first phase length for (anti-)curriculum; 0 = 10% of total
+  int dsg_gap = 4;                  // Δ: a stopped task trains when iteration mod Δ = 0
+  double dsg_improve = 0.001;       // better = score > best × (1 + this)
+  double dsg_diverge = 0.005;       // back to go when score < best × (1 − this)
+  int dsg_patience = 1;             // stop after more than this many bad epochs in a row
+  int dsg_cooldown = 1;             // epochs after a stop in which bad epochs are not counted
+  int64_t val_max_batches = 0;      // cap validation batches per task (0 = all)
+  int64_t log_every = 10;
+  int64_t checkpoint_every = 500;
+  double max_hours = 0.0;           // checkpoint and exit before this wall time (0 = off)
+  int num_threads = 0;              // intra-op threads per rank (0 = cores / ranks)
+  // Pretraining.
+  double mask_prob = 0.15;
+  double region_mask_iou = 0.4;
+  // Mixed precision on GPUs.
+  bool bf16 = false;
+};
+
+struct DistConfig {
+  std::string backend = "auto";  // auto | mpi | nccl | local
+  double bucket_mb = 25.0;
+};
+
+struct RunConfig {
+  std::string file;       // the run file this came from ("" = defaults only)
+  std::string configs_dir;
+  ModelConfig model;
+  DataConfig data;
+  TaskConfig tasks;
+  TrainConfig train;
+  DistConfig dist;
+  toml::table resolved;   // every value used, defaults included
+  std::string resolved_toml() const;
+};
+
+// Loads a run file (or only presets when `file` is empty), applies overrides, validates.
+// Throws ConfigError naming every bad key, value and file.
+RunConfig load_run_config(const std::string& file, const std::vector<std::string>& overrides,
+                          const std::string& configs_dir = "");
+
+// Rebuilds a RunConfig from a resolved table (as stored in a checkpoint).
+RunConfig run_config_from_table(const toml::table& resolved, const std::string& origin);
+
+// Reads a model preset file alone (configs/model/<name>.toml or a path).
+ModelConfig load_model_preset(const std::string& name_or_path, const std::string& configs_dir = "");
+
+// Where configs/ is: $VLMT_CONFIG_DIR, the ancestor of `near` that holds model/, ./configs,
+// or the source tree's configs/.
+std::string find_configs_dir(const std::string& near = "");
+
+std::string task_token_mode_name(TaskTokenMode mode);
+
+}  // namespace vlmt

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/run_config.h"
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+using namespace vlmt;
+
+namespace {
+std::string configs_dir() { return std::string(VLMT_SOURCE_DIR) + "/configs"; }
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto dir = fs::temp_directory_path() / "vlmt_test_config";
+  fs::create_directories(dir);
+  auto path = dir / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+}  // namespace
+
+TEST(Config, DefaultsAreTheBasePreset) {
+  RunConfig cfg = load_run_config("", {}, configs_dir());
+  EXPECT_EQ(cfg.model.hidden_size, 768);
+  EXPECT_EQ(cfg.model.v_hidden_size, 1024);
+  EXPECT_EQ(cfg.tasks.of("vqa").batch_size, 128);
+  EXPECT_DOUBLE_EQ(cfg.tasks.of("refcoco").lr, 2e-5);
+  EXPECT_EQ(cfg.tasks.of("visual7w").max_regions, 200);
+}
+
+TEST(Config, PresetAndOverrides) {
+  auto path = write_temp("run.toml", "[model]\npreset = \"tiny\"\n[train]\nseed = 7\n[tasks]\nactive = [\"vqa\", \"nlvr2\"]\n");
+  RunConfig cfg = load_run_config(path, {"train.seed=11", "model.hidden_dropout=0.0", "tasks.vqa.batch_size=16"},
+                                  configs_dir());
+  EXPECT_EQ(cfg.model.hidden_size, 64);
+  EXPECT_EQ(cfg.train.seed, 11);
+  EXPECT_DOUBLE_EQ(cfg.model.hidden_dropout, 0.0);
+  EXPECT_EQ(cfg.tasks.of("vqa").batch_size, 16);
+  ASSERT_EQ(cfg.tasks.active.size(), 2u);
+  // The resolved table round-trips into the same typed config.
+  RunConfig again = run_config_from_table(cfg.resolved, "resolved");
+  EXPECT_EQ(again.model.hidden_size, 64);
+  EXPECT_EQ(again.train.seed, 11);
+  EXPECT_EQ(again.tasks.of("vqa").batch_size, 16);
+}
+
+TEST(Config, EveryErrorIsReportedWithFileKeyAndValue) {
+  auto path = write_temp("bad.toml",
+                         "[train]\nsede = 3\nschedule = \"roundrobin\"\nwarmup_proportion = 2.0\n"
+                         "[tasks]\nactive = [\"vqa\", \"nosuchtask\"]\n");
+  try {
+    load_run_config(path, {}, configs_dir());
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("bad.toml"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("train.sede: unknown key (value 3)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("\"roundrobin\" is not one of"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("train.warmup_proportion: 2 is outside"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("nosuchtask"), std::string::npos) << msg;
+    EXPECT_EQ(static_cast<int>(e.code()), 2);
+  }
+}
+
+TEST(Config, WrongTypeAndSyntaxError) {
+  auto path = write_temp("type.toml", "[model]\npreset = \"tiny\"\nhidden_size = \"big\"\n");
+  EXPECT_THROW(load_run_config(path, {}, configs_dir()), ConfigError);
+  auto syntax = write_temp("syntax.toml", "[train\nseed = 1\n");
+  try {
+    load_run_config(syntax, {}, configs_dir());
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("syntax.toml:1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, StructuralChecks) {
+  EXPECT_THROW(load_run_config("", {"model.hidden_size=100", "model.num_attention_heads=12"}, configs_dir()),
+               ConfigError);
+  EXPECT_THROW(load_run_config("", {"model.t_biattention_id=[1]"}, configs_dir()), ConfigError);
+}
