@@ -1,0 +1,145 @@
+#include "tasks/objective.h"
+
+#include "core/error.h"
+
+namespace F = torch::nn::functional;
+
+namespace vlmt {
+namespace {
+
+// BCE with logits averaged over all entries, times the number of classes: the released
+// scaling for every sigmoid-output head.
+torch::Tensor scaled_bce(const torch::Tensor& logits, const torch::Tensor& target) {
+  return F::binary_cross_entropy_with_logits(logits, target.to(logits.scalar_type())) * target.size(1);
+}
+
+ObjectiveResult argmax_against_onehot(torch::Tensor logits, const torch::Tensor& target) {
+  ObjectiveResult r;
+  r.loss = scaled_bce(logits, target);
+  r.prediction = logits.detach().argmax(1);
+  r.score_sum = r.prediction.eq(target.argmax(1)).sum().item<double>();
+  r.count = logits.size(0);
+  r.logits = logits.detach();
+  return r;
+}
+
+// VQA, VG QA, GQA: multi-label soft targets; batch score = target score of the argmax answer.
+class VocabClassifier : public TaskObjective {
+ public:
+  explicit VocabClassifier(bool gqa) : gqa_(gqa) {}
+  ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
+    auto out = m.forward(b);
+    auto logits = gqa_ ? m.gqa_logits(out) : m.vqa_logits(out);
+    TORCH_CHECK(logits.sizes() == b.target.sizes(), "answer targets ", b.target.sizes(), " do not match logits ",
+                logits.sizes());
+    ObjectiveResult r;
+    r.loss = scaled_bce(logits, b.target);
+    r.prediction = logits.detach().argmax(1);
+    r.score_sum = b.target.gather(1, r.prediction.unsqueeze(1)).sum().item<double>();
+    r.count = b.size;
+    r.logits = logits.detach();
+    return r;
+  }
+
+ private:
+  bool gqa_;
+};
+
+// Retrieval: 4-way multiple choice (positive + 3 hard negatives), cross-entropy.
+class RetrievalLogit : public TaskObjective {
+ public:
+  ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
+    auto logits = m.retrieval_logits(m.forward(b)).view({b.size, b.rows_per_item});
+    ObjectiveResult r;
+    r.loss = F::cross_entropy(logits, b.target);
+    r.prediction = logits.detach().argmax(1);
+    r.score_sum = r.prediction.eq(b.target).sum().item<double>();
+    r.count = b.size;
+    r.logits = logits.detach();
+    return r;
+  }
+};
+
+// RefCOCO/+/g: BCE over all regions against IoU targets; right when the argmax region's IoU > 0.5.
+class RegionLogit : public TaskObjective {
+ public:
+  ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
+    auto logits = m.region_logits(m.forward(b), b.image_mask);
+    ObjectiveResult r;
+    r.loss = scaled_bce(logits, b.target);
+    r.prediction = logits.detach().argmax(1);
+    r.score_sum = b.target.gather(1, r.prediction.unsqueeze(1)).gt(0.5).sum().item<double>();
+    r.count = b.size;
+    r.logits = logits.detach();
+    return r;
+  }
+};
+
+// Visual7W, GuessWhat: region logits of the candidate boxes gathered by choice ids.
+class RegionChoice : public TaskObjective {
+ public:
+  ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
+    auto logits = m.region_logits(m.forward(b), b.image_mask).gather(1, b.choice_ids);
+    return argmax_against_onehot(logits, b.target);
+  }
+};
+
+class BinaryVerification : public TaskObjective {
+ public:
+  ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
+    return argmax_against_onehot(m.binary_logits(m.forward(b)), b.target);
+  }
+};
+
+class TriVerification : public TaskObjective {
+ public:
+  ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
+    return argmax_against_onehot(m.tri_logits(m.forward(b)), b.target);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<TaskObjective> make_objective(TaskType type) {
+  switch (type) {
+    case TaskType::kVLClassifier: return std::make_unique<VocabClassifier>(false);
+    case TaskType::kVLClassifierGQA: return std::make_unique<VocabClassifier>(true);
+    case TaskType::kVLLogit: return std::make_unique<RetrievalLogit>();
+    case TaskType::kVLogit: return std::make_unique<RegionLogit>();
+    case TaskType::kVLogitMC: return std::make_unique<RegionChoice>();
+    case TaskType::kVLBinaryClassifier: return std::make_unique<BinaryVerification>();
+    case TaskType::kVLTriClassifier: return std::make_unique<TriVerification>();
+  }
+  throw Error(ExitCode::kFailure, "unknown task type");
+}
+
+PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
+  auto out = m.forward(b);
+  PretrainResult r;
+  // Masked words: cross-entropy over masked positions only (labels -1 elsewhere, and everywhere
+  // on misaligned pairs, where the data layer sets no labels).
+  auto word_logits = m.cls->predictions(out.trunk.text);
+  auto lm = F::cross_entropy(word_logits.view({-1, word_logits.size(-1)}), b.lm_labels.view({-1}),
+                             F::CrossEntropyFuncOptions().ignore_index(-1));
+  const bool any_words = b.lm_labels.ge(0).any().item<bool>();
+  if (!any_words) lm = word_logits.sum() * 0.0;
+  // Masked regions: KL(detector distribution || predicted distribution) on masked regions.
+  auto region_logp = torch::log_softmax(m.cls->imagePredictions(out.trunk.image), -1);
+  auto masked = b.region_masked.to(region_logp.scalar_type());
+  auto target = b.region_targets.to(region_logp.scalar_type());
+  auto kl = (target * (torch::log(target.clamp_min(1e-12)) - region_logp)).sum(-1);  // [rows, R]
+  auto n_masked = masked.sum();
+  auto region = (kl * masked).sum() / n_masked.clamp_min(1.0);
+  // Alignment prediction on the fused vector.
+  auto align_logits = m.cls->bi_seq_relationship(out.fused);
+  auto align = F::cross_entropy(align_logits, b.is_aligned);
+  r.loss = lm + region + align;
+  r.lm_loss = lm.detach();
+  r.region_loss = region.detach();
+  r.alignment_loss = align.detach();
+  r.alignment_correct = align_logits.detach().argmax(1).eq(b.is_aligned).sum().item<double>();
+  r.count = b.rows();
+  return r;
+}
+
+}  // namespace vlmt
