@@ -46,14 +46,24 @@ def parse_int(text, name, where):
         raise ConvertError(f"{where}: column '{name}' is not a number: {text[:40]!r}")
 
 
+def numbered_lines(f, path):
+    """The file's lines; a byte that is not UTF-8 (a corrupt download) is a data error."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(f, 1):
+            yield line
+    except UnicodeDecodeError:
+        raise ConvertError(f"{path}:{lineno + 1}: not UTF-8 text (corrupt file?)")
+
+
 def read_tsv(path, fields):
     index = {name: i for i, name in enumerate(fields)}
     try:
-        f = open(path, encoding="ascii", newline="")
+        f = open(path, encoding="utf-8", newline="")
     except OSError as e:
         raise ConvertError(f"{path}: cannot read: {e.strerror}")
     with f:
-        for lineno, line in enumerate(f, 1):
+        for lineno, line in enumerate(numbered_lines(f, path), 1):
             if not line.strip():
                 continue
             cols = line.rstrip("\r\n").split("\t")

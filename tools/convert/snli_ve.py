@@ -17,5 +17,6 @@ def records(args):
         label = field(ex, "gold_label", where)
         if label not in LABELS:
             raise ConvertError(f"{where}: gold_label {label!r} is not one of {', '.join(LABELS)}")
-        yield {"pair_id": pair_id, "image_id": image_id_from_filename(field(ex, "Flikr30kID", where)),
+        image_id = image_id_from_filename(field(ex, "Flikr30kID", where))
+        yield {"pair_id": pair_id, "image_id": image_id,
                "hypothesis": field(ex, "sentence2", where), "label": label}
