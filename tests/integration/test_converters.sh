@@ -105,6 +105,14 @@ run_ok "vqa test-dev (no answers)" jsonl "$V/expected/test-dev.jsonl" "$A/vqa/te
 run_ok "vqa val reuses answers.json" json "$V/expected/answers.json" "$A/vqa/answers.json" -- \
   ann --dataset vqa --out "$OUT" --split val \
   --input "$V/v2_OpenEnded_mscoco_val2014_questions.json" "$V/v2_mscoco_val2014_annotations.json"
+run_ok "vqa trainval (two question/annotation pairs, minus minval images)" jsonl "$V/expected/trainval.jsonl" "$A/vqa/trainval.jsonl" -- \
+  ann --dataset vqa --out "$OUT" --split trainval --exclude-image-ids "$V/minval_image_ids.txt" \
+  --input "$V/v2_OpenEnded_mscoco_train2014_questions.json" "$V/v2_mscoco_train2014_annotations.json" \
+          "$V/v2_OpenEnded_mscoco_val2014_questions.json" "$V/v2_mscoco_val2014_annotations.json"
+run_ok "vqa minval (--image-ids)" jsonl "$V/expected/minval.jsonl" "$A/vqa/minval.jsonl" -- \
+  ann --dataset vqa --out "$OUT" --split minval --image-ids <(head -1 "$V/minval_image_ids.txt") \
+  --input "$V/v2_OpenEnded_mscoco_train2014_questions.json" "$V/v2_mscoco_train2014_annotations.json" \
+          "$V/v2_OpenEnded_mscoco_val2014_questions.json" "$V/v2_mscoco_val2014_annotations.json"
 run_ok "vgqa (VQA vocabulary, image filter)" jsonl "$FIX/vgqa/expected/train.jsonl" "$A/vgqa/train.jsonl" -- \
   ann --dataset vgqa --out "$OUT" --split train --input "$FIX/vgqa/question_answers.json" \
   --image-ids "$FIX/vgqa/image_ids_train.txt"
@@ -139,6 +147,9 @@ run_ok "guesswhat valid (successful games)" jsonl "$FIX/guesswhat/expected/valid
   ann --dataset guesswhat --out "$OUT" --split valid --input "$FIX/guesswhat/guesswhat.valid.jsonl"
 run_ok "nlvr2 dev" jsonl "$FIX/nlvr2/expected/dev.jsonl" "$A/nlvr2/dev.jsonl" -- \
   ann --dataset nlvr2 --out "$OUT" --split dev --input "$FIX/nlvr2/dev.json"
+run_ok "nlvr2 --image-ids needs both images" jsonl "$FIX/nlvr2/expected/dev_pair1.jsonl" "$A/nlvr2/dev_pair1.jsonl" -- \
+  ann --dataset nlvr2 --out "$OUT" --split dev_pair1 --input "$FIX/nlvr2/dev.json" \
+  --image-ids <(cat "$FIX/nlvr2/image_ids_pair1.txt"; echo dev-850-0-img0)
 run_ok "snli_ve dev" jsonl "$FIX/snli_ve/expected/dev.jsonl" "$A/snli_ve/dev.jsonl" -- \
   ann --dataset snli_ve --out "$OUT" --split dev --input "$FIX/snli_ve/snli_ve_dev.jsonl"
 

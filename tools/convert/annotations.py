@@ -7,11 +7,13 @@ the offending id or field.
   annotations.py --dataset TASK --input FILE [FILE ...] --out ROOT --split SPLIT [options]
 
 Run `annotations.py --help` for the inputs each dataset takes (also in docs/DATA.md).
+--image-ids / --exclude-image-ids restrict any dataset to a set of images (e.g. VQA minval,
+or trainval = train + val without minval).
 """
 import argparse
 import importlib
 
-from common import annotation_path, run_main, write_jsonl
+from common import ConvertError, annotation_path, run_main, write_jsonl
 
 # task key → converter module (each exposes records(args), a generator of canonical dicts)
 MODULES = {
@@ -22,9 +24,9 @@ MODULES = {
 }
 
 INPUTS = """inputs per dataset:
-  vqa                  QUESTIONS.json [ANNOTATIONS.json]   (+ --vocab-from ANN_train ANN_val)
-  vgqa                 question_answers.json   (+ --answers VQA answers.json, --image-ids)
-  gqa                  <split>_balanced_questions.json     (+ --vocab-from Q_train Q_val)
+  vqa                  QUESTIONS.json | Q1 ANN1 [Q2 ANN2 ...]  (+ --vocab-from ANN_train ANN_val)
+  vgqa                 question_answers.json   (+ --answers VQA answers.json)
+  gqa                  <split>_balanced_questions.json [...] (+ --vocab-from Q_train Q_val)
   retrieval_coco       dataset_coco.json       (--split train = train+restval; val; test)
   retrieval_flickr30k  dataset_flickr30k.json  (+ --hard-negatives JSON)
   refcoco, refcoco+    "refs(unc).p" instances.json  (--split train/val/testA/testB)
@@ -46,18 +48,43 @@ def parse_args():
     p.add_argument("--min-answer-count", type=int,
                    help="vqa/gqa: keep answers seen this often (default vqa 9, gqa 1)")
     p.add_argument("--answers", help="vgqa: VQA answers.json (default <out>/annotations/vqa/)")
-    p.add_argument("--image-ids", help="vgqa: keep only the image ids listed in this file")
+    p.add_argument("--image-ids", help="keep only records of the image ids in this file "
+                   "(one per line; how minval or a VG QA split is selected)")
+    p.add_argument("--exclude-image-ids", help="drop records of the image ids in this file")
     p.add_argument("--hard-negatives", help="retrieval: JSON {caption_id: [image id, ...]}")
     p.add_argument("--all-games", action="store_true",
                    help="guesswhat: keep unsuccessful and incomplete games too")
     return p.parse_args()
 
 
+def read_id_set(path):
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return {line.strip() for line in f if line.strip()}
+    except OSError as e:
+        raise ConvertError(f"{path}: cannot read image id list: {e.strerror}")
+
+
+def filter_by_image(records, keep, drop):
+    """Keeps records whose image(s) are all in `keep` and none in `drop` (None = no limit)."""
+    for r in records:
+        images = r["image_ids"] if "image_ids" in r else [r["image_id"]]
+        if keep is not None and not all(i in keep for i in images):
+            continue
+        if drop is not None and any(i in drop for i in images):
+            continue
+        yield r
+
+
 def main():
     args = parse_args()
     module = importlib.import_module(MODULES[args.dataset])
     path = annotation_path(args.out, args.dataset, args.split)
-    n = write_jsonl(path, module.records(args))
+    records = filter_by_image(module.records(args), read_id_set(args.image_ids),
+                              read_id_set(args.exclude_image_ids))
+    n = write_jsonl(path, records)
     print(f"{path}: {n} records")
 
 

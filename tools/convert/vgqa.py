@@ -5,7 +5,7 @@ the whole consensus, so its label (when in the vocabulary) gets score 1.
 
 --input question_answers.json
 --answers PATH         VQA vocabulary (default <out>/annotations/vqa/answers.json)
---image-ids FILE       keep only these image ids (one per line) — how a split is selected
+(select a train/val split with the dispatcher's --image-ids)
 """
 import os
 
@@ -14,16 +14,6 @@ from common import ConvertError, field, load_json
 from vqa_normalize import normalize_answer
 
 TASK = "vgqa"
-
-
-def read_id_filter(path):
-    if not path:
-        return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            return {line.strip() for line in f if line.strip()}
-    except OSError as e:
-        raise ConvertError(f"{path}: cannot read image id list: {e.strerror}")
 
 
 def records(args):
@@ -36,7 +26,6 @@ def records(args):
                            f"or pass --answers")
     vocab, answers = read_vocab(vocab_path)
     write_vocab(args.out, TASK, answers)
-    keep = read_id_filter(args.image_ids)
     data = load_json(path)
     if not isinstance(data, list):
         raise ConvertError(f"{path}: expected a list of images with 'qas'")
@@ -45,8 +34,6 @@ def records(args):
             qid = str(field(qa, "qa_id", f"{path}: image {image.get('id', '?')}"))
             where = f"{path}: question {qid}"
             image_id = str(field(qa, "image_id", where))
-            if keep is not None and image_id not in keep:
-                continue
             raw = str(field(qa, "answer", where))
             labels, scores = soft_target([normalize_answer(raw)], vocab, lambda c: 1.0)
             yield {"question_id": qid, "image_id": image_id,

@@ -1,7 +1,9 @@
 """VQA v2: v2_OpenEnded_mscoco_<split>_questions.json (+ v2_mscoco_<split>_annotations.json)
 → annotations/vqa/<split>.jsonl and answers.json.
 
---input QUESTIONS [ANNOTATIONS]   (test splits have no annotations)
+--input QUESTIONS [ANNOTATIONS]   (test splits have no annotations); several
+        Q1 A1 Q2 A2 ... pairs are concatenated (trainval = train + val, with
+        --exclude-image-ids for the minval images)
 --vocab-from ANN [ANN ...]        build answers.json from these annotation files (train+val);
                                   an answer enters when it is the multiple_choice_answer of
                                   at least --min-answer-count questions (default 9 → 3129).
@@ -36,29 +38,39 @@ def human_answers(ann, where):
     return [str(field(a, "answer", where)) for a in answers]
 
 
-def records(args):
-    if len(args.input) not in (1, 2):
-        raise ConvertError("vqa: --input takes QUESTIONS.json [ANNOTATIONS.json]")
-    qpath = args.input[0]
+def input_pairs(inputs):
+    """[Q] → [(Q, None)]; [Q1, A1, Q2, A2, ...] → [(Q1, A1), (Q2, A2), ...]."""
+    if len(inputs) == 1:
+        return [(inputs[0], None)]
+    if len(inputs) % 2:
+        raise ConvertError("vqa: --input takes QUESTIONS.json, or QUESTIONS ANNOTATIONS pairs")
+    return list(zip(inputs[0::2], inputs[1::2]))
+
+
+def records_of(qpath, apath, vocab):
     questions = field(load_json(qpath), "questions", qpath)
     by_qid = {}
-    vocab = None
-    if len(args.input) == 2:
-        apath = args.input[1]
-        vocab = vocab_for(args, TASK, count_multiple_choice_answers, DEFAULT_MIN_COUNT)
+    if apath is not None:
         for a in annotation_list(apath):
-            qid = str(field(a, "question_id", apath))
-            by_qid[qid] = (a, f"{apath}: question {qid}")
+            by_qid[str(field(a, "question_id", apath))] = a
     for q in questions:
         qid = str(field(q, "question_id", qpath))
         where = f"{qpath}: question {qid}"
         rec = {"question_id": qid, "image_id": str(field(q, "image_id", where)),
                "question": field(q, "question", where)}
-        if vocab is not None:
+        if apath is not None:
             if qid not in by_qid:
-                raise ConvertError(f"{args.input[1]}: no annotation for question {qid}")
-            ann, awhere = by_qid[qid]
-            raw = human_answers(ann, awhere)
+                raise ConvertError(f"{apath}: no annotation for question {qid}")
+            raw = human_answers(by_qid[qid], f"{apath}: question {qid}")
             labels, scores = soft_target([normalize_answer(a) for a in raw], vocab, vqa_score)
             rec.update(answers=raw, labels=labels, scores=scores)
         yield rec
+
+
+def records(args):
+    pairs = input_pairs(args.input)
+    annotated = pairs[0][1] is not None
+    vocab = vocab_for(args, TASK, count_multiple_choice_answers, DEFAULT_MIN_COUNT) \
+        if annotated else None
+    for qpath, apath in pairs:
+        yield from records_of(qpath, apath, vocab)
