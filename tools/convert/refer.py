@@ -1,0 +1,57 @@
+"""RefCOCO / RefCOCO+ / RefCOCOg: refs(unc).p or refs(umd).p (a pickled list of refs with
+ref_id, ann_id, image_id, split, sentences[{sent_id, sent, raw}]) + instances.json (COCO
+annotations with bbox [x, y, w, h]) → annotations/<refcoco|refcoco+|refcocog>/<split>.jsonl,
+one line per referring expression, box [x1, y1, x2, y2].
+
+--input REFS.p INSTANCES.json ;  --split train | val | testA | testB | test (as in the refs).
+Lines carry "sent_id" besides the documented fields, since one ref has several expressions.
+"""
+import pickle
+
+from common import ConvertError, field, load_json, xywh_to_xyxy
+
+
+def load_refs(path):
+    """The released pickles were written by Python 2; non-ASCII str needs latin-1 there."""
+    for encoding in ("ASCII", "latin1"):
+        try:
+            with open(path, "rb") as f:
+                refs = pickle.load(f, encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+        except OSError as e:
+            raise ConvertError(f"{path}: cannot read: {e.strerror}")
+        except (pickle.UnpicklingError, EOFError, ValueError) as e:
+            raise ConvertError(f"{path}: not a readable pickle (truncated?): {e}")
+    if not isinstance(refs, list):
+        raise ConvertError(f"{path}: expected a pickled list of refs")
+    return refs
+
+
+def records(args):
+    if len(args.input) != 2:
+        raise ConvertError(f"{args.dataset}: --input takes REFS.p INSTANCES.json")
+    refs_path, inst_path = args.input
+    refs = load_refs(refs_path)
+    boxes = {}
+    for ann in field(load_json(inst_path), "annotations", inst_path):
+        ann_id = field(ann, "id", inst_path)
+        boxes[ann_id] = xywh_to_xyxy(field(ann, "bbox", f"{inst_path}: annotation {ann_id}"),
+                                     f"{inst_path}: annotation {ann_id}")
+    splits = {field(r, "split", refs_path) for r in refs}
+    if args.split not in splits:
+        raise ConvertError(f"{refs_path}: no refs with split '{args.split}' "
+                           f"(splits present: {', '.join(sorted(splits))})")
+    for ref in refs:
+        if ref["split"] != args.split:
+            continue
+        ref_id = field(ref, "ref_id", refs_path)
+        where = f"{refs_path}: ref {ref_id}"
+        ann_id = field(ref, "ann_id", where)
+        if ann_id not in boxes:
+            raise ConvertError(f"{where}: ann_id {ann_id} not found in {inst_path}")
+        for sentence in field(ref, "sentences", where):
+            yield {"ref_id": str(ref_id), "image_id": str(field(ref, "image_id", where)),
+                   "expression": field(sentence, "sent", where), "box": boxes[ann_id],
+                   "sent_id": str(field(sentence, "sent_id", where))}
