@@ -23,7 +23,8 @@ const char* const kExpAvgSq = ".exp_avg_sq";
 const char* const kStep = ".step";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -88,12 +89,12 @@ AdamW::AdamW(const NamedTensors& named_parameters, AdamWOptions options)
 
 std::optional<double> AdamW::clip_gradients() {
   if (options_.grad_clip <= 0.0) return std::nullopt;
-  double squared = 0.0;
-  for (const auto& p : params_) {
-    const torch::Tensor& g = p.value.grad();
-    if (g.defined()) squared += g.to(torch::kFloat64).pow(2).sum().item<double>();
-  }
-  const double norm = std::sqrt(squared);
+  // One host synchronisation for the whole norm, not one per parameter.
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params_)
+    if (p.value.grad().defined()) norms.push_back(p.value.grad().to(torch::kFloat64).norm());
+  if (norms.empty()) return 0.0;
+  const double norm = torch::stack(norms).norm().item<double>();
   if (norm > options_.grad_clip) {
     const double scale = options_.grad_clip / (norm + 1e-6);
     for (auto& p : params_)

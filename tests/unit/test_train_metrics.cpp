@@ -18,7 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fresh_file(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("vlmt_train_metrics_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("vlmt_train_metrics_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path file = dir / name;
   fs::remove(file);
