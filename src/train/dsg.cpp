@@ -1,0 +1,90 @@
+#include "train/dsg.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace vlmt {
+
+std::string dsg_mode_name(DsgMode mode) { return mode == DsgMode::kStop ? "stop" : "go"; }
+
+bool DsgState::operator==(const DsgState& other) const {
+  // `best` is compared bit for bit: ranks must agree exactly, not approximately.
+  return mode == other.mode && has_best == other.has_best &&
+         std::memcmp(&best, &other.best, sizeof best) == 0 &&
+         num_bad_epochs == other.num_bad_epochs && cooldown_counter == other.cooldown_counter &&
+         epochs == other.epochs;
+}
+
+std::string DsgState::describe() const {
+  std::ostringstream out;
+  out << "{mode=" << dsg_mode_name(mode) << ", best=";
+  if (has_best) {
+    char digits[32];  // shortest text that reads back as the same double
+    const auto end = std::to_chars(digits, digits + sizeof digits, best).ptr;
+    out << std::string(digits, end);
+  } else {
+    out << "none";
+  }
+  out << ", bad_epochs=" << num_bad_epochs << ", cooldown=" << cooldown_counter
+      << ", epochs=" << epochs << "}";
+  return out.str();
+}
+
+void check_dsg_options(const DsgOptions& o) {
+  if (o.gap < 1) throw ConfigError(cat("train.dsg_gap must be >= 1, got ", o.gap));
+  if (!(o.improve >= 0.0))
+    throw ConfigError(cat("train.dsg_improve must be >= 0, got ", o.improve));
+  if (!(o.diverge >= 0.0 && o.diverge < 1.0))
+    throw ConfigError(cat("train.dsg_diverge must be in [0, 1), got ", o.diverge));
+  if (o.patience < 0) throw ConfigError(cat("train.dsg_patience must be >= 0, got ", o.patience));
+  if (o.cooldown < 0) throw ConfigError(cat("train.dsg_cooldown must be >= 0, got ", o.cooldown));
+}
+
+DsgMonitor::DsgMonitor(std::string task, DsgOptions options)
+    : task_(std::move(task)), options_(options) {
+  check_dsg_options(options_);
+}
+
+const DsgEvent& DsgMonitor::observe(int64_t iteration, double score) {
+  if (!std::isfinite(score))
+    throw Error(ExitCode::kFailure, cat("validation score of task ", task_, " at iteration ",
+                                        iteration, " is not finite (", score, ")"));
+  DsgState& s = state_;
+  const DsgMode before = s.mode;
+  ++s.epochs;
+
+  if (!s.has_best || score > s.best * (1.0 + options_.improve)) {
+    s.has_best = true;
+    s.best = score;
+    s.num_bad_epochs = 0;
+  } else {
+    ++s.num_bad_epochs;
+  }
+  if (s.cooldown_counter > 0) {
+    --s.cooldown_counter;
+    s.num_bad_epochs = 0;
+  }
+  if (s.num_bad_epochs > options_.patience) {
+    s.mode = DsgMode::kStop;
+    s.cooldown_counter = options_.cooldown;
+    s.num_bad_epochs = 0;
+  } else if (s.mode == DsgMode::kStop && score < s.best * (1.0 - options_.diverge)) {
+    s.mode = DsgMode::kGo;
+    s.cooldown_counter = options_.cooldown;
+    s.num_bad_epochs = 0;
+  }
+
+  history_.push_back({iteration, s.epochs, score, s.mode, s.mode != before, s.best});
+  return history_.back();
+}
+
+bool DsgMonitor::trains_at(int64_t iteration) const {
+  return state_.mode == DsgMode::kGo || iteration % options_.gap == 0;
+}
+
+}  // namespace vlmt

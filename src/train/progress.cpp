@@ -1,0 +1,128 @@
+#include "train/progress.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace vlmt {
+namespace {
+
+nlohmann::json optional_number(const std::optional<double>& value) {
+  return value && std::isfinite(*value) ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json record(const char* kind, int64_t iteration) {
+  return {{"kind", kind}, {"iter", iteration}, {"time", unix_time_s()}};
+}
+
+std::string fixed(const std::optional<double>& value, int digits) {
+  if (!value || !std::isfinite(*value)) return "-";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, *value);
+  return buffer;
+}
+
+}  // namespace
+
+ThroughputMeter::ThroughputMeter(int64_t start_iteration, double start_time_s)
+    : start_iteration_(start_iteration), start_time_s_(start_time_s),
+      iteration_(start_iteration), now_s_(start_time_s) {}
+
+void ThroughputMeter::update(int64_t iteration, int64_t samples, double now_s) {
+  iteration_ = iteration;
+  samples_ += samples;
+  now_s_ = now_s;
+}
+
+double ThroughputMeter::samples_per_s() const {
+  const double elapsed = now_s_ - start_time_s_;
+  return elapsed > 0.0 ? static_cast<double>(samples_) / elapsed : 0.0;
+}
+
+std::optional<double> ThroughputMeter::eta_s(int64_t total) const {
+  const int64_t done = iteration_ - start_iteration_;
+  if (done <= 0) return std::nullopt;
+  const double per_iteration = (now_s_ - start_time_s_) / static_cast<double>(done);
+  return per_iteration * static_cast<double>(std::max<int64_t>(0, total - iteration_));
+}
+
+double unix_time_s() {
+  using namespace std::chrono;
+  return duration_cast<duration<double>>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0.0) return "-:--:--";
+  const auto total = static_cast<int64_t>(std::llround(seconds));
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld", static_cast<long long>(total / 3600),
+                static_cast<long long>(total / 60 % 60), static_cast<long long>(total % 60));
+  return buffer;
+}
+
+std::string format_progress_line(const ProgressSnapshot& s) {
+  char head[160];
+  const double percent = s.total > 0 ? 100.0 * static_cast<double>(s.iteration) / s.total : 0.0;
+  std::snprintf(head, sizeof head, "iter %lld/%lld (%.1f%%) | lr %.2e | %.1f samples/s | ETA %s",
+                static_cast<long long>(s.iteration), static_cast<long long>(s.total), percent,
+                s.lr, s.samples_per_s, s.eta_s ? format_duration(*s.eta_s).c_str() : "-:--:--");
+  std::ostringstream line;
+  line << head;
+  for (const auto& t : s.tasks)
+    line << " | " << t.task << " loss " << fixed(t.loss, 4) << " score " << fixed(t.score, 4)
+         << " " << t.state;
+  return line.str();
+}
+
+nlohmann::json progress_record(const ProgressSnapshot& s) {
+  nlohmann::json r = record("progress", s.iteration);
+  r["total"] = s.total;
+  r["lr"] = finite_or_null(s.lr);
+  r["samples_per_s"] = finite_or_null(s.samples_per_s);
+  r["eta_s"] = optional_number(s.eta_s);
+  nlohmann::json tasks = nlohmann::json::object();
+  for (const auto& t : s.tasks)
+    tasks[t.task] = {{"loss", optional_number(t.loss)}, {"score", optional_number(t.score)},
+                     {"state", t.state}};
+  r["tasks"] = std::move(tasks);
+  return r;
+}
+
+nlohmann::json train_record(int64_t iteration, const std::string& task, double loss,
+                            std::optional<double> score, double lr, double samples_per_s) {
+  nlohmann::json r = record("train", iteration);
+  r["task"] = task;
+  r["loss"] = finite_or_null(loss);
+  r["score"] = optional_number(score);
+  r["lr"] = finite_or_null(lr);
+  r["samples_per_s"] = finite_or_null(samples_per_s);
+  return r;
+}
+
+nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch,
+                          double score) {
+  nlohmann::json r = record("val", iteration);
+  r["task"] = task;
+  r["epoch"] = epoch;
+  r["score"] = finite_or_null(score);
+  return r;
+}
+
+nlohmann::json dsg_record(const std::string& task, const DsgEvent& event) {
+  nlohmann::json r = record("dsg", event.iteration);
+  r["task"] = task;
+  r["state"] = dsg_mode_name(event.mode);
+  r["best"] = finite_or_null(event.best);
+  r["epoch"] = event.epoch;
+  r["score"] = finite_or_null(event.score);
+  r["switched"] = event.switched;
+  return r;
+}
+
+}  // namespace vlmt

@@ -1,0 +1,63 @@
+#pragma once
+// Progress reporting: the human-readable line printed every train.log_every iterations and the
+// records of metrics.jsonl (schema in docs/TRAINING.md; other tools read it, keep it stable).
+// Every record has "kind", "iter" and "time" (Unix seconds); absent numbers are null.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "train/dsg.h"
+
+namespace vlmt {
+
+struct TaskProgress {
+  std::string task;
+  std::optional<double> loss;   // mean training loss since the last report
+  std::optional<double> score;  // latest validation score
+  std::string state;            // schedule label: go / stop / wait
+};
+
+struct ProgressSnapshot {
+  int64_t iteration = 0;  // completed iterations
+  int64_t total = 0;
+  double lr = 0.0;        // base LR × schedule factor
+  double samples_per_s = 0.0;
+  std::optional<double> eta_s;
+  std::vector<TaskProgress> tasks;
+};
+
+// Measures throughput and ETA from the iterations this process has run (a resumed run does not
+// count the time before the restart). Times are seconds from any fixed origin.
+class ThroughputMeter {
+ public:
+  ThroughputMeter(int64_t start_iteration, double start_time_s);
+  void update(int64_t iteration, int64_t samples, double now_s);  // samples since last update
+  double samples_per_s() const;
+  std::optional<double> eta_s(int64_t total) const;  // none before the first iteration
+
+ private:
+  int64_t start_iteration_;
+  double start_time_s_;
+  int64_t iteration_;
+  int64_t samples_ = 0;
+  double now_s_;
+};
+
+double unix_time_s();
+// "h:mm:ss" (hours unbounded); "-:--:--" for a negative or non-finite duration.
+std::string format_duration(double seconds);
+// e.g. "iter 120/4000 (3.0%) | lr 1.20e-05 | 85.3 samples/s | ETA 1:02:03 |
+//       vqa loss 2.3140 score 0.4120 go | refcoco loss - score - stop"
+std::string format_progress_line(const ProgressSnapshot& snapshot);
+
+nlohmann::json progress_record(const ProgressSnapshot& snapshot);
+nlohmann::json train_record(int64_t iteration, const std::string& task, double loss,
+                            std::optional<double> score, double lr, double samples_per_s);
+nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch,
+                          double score);
+nlohmann::json dsg_record(const std::string& task, const DsgEvent& event);
+
+}  // namespace vlmt

@@ -1,0 +1,148 @@
+// Schedule policies: which task trains at which iteration and when each task validates.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "config/run_config.h"
+#include "core/error.h"
+#include "train/task_schedule.h"
+
+namespace vlmt {
+namespace {
+
+// a: G1 with 4 batches per epoch, b: G3 with 2, c: G4 with 3.
+std::vector<ScheduledTask> three_tasks() {
+  return {{"a", 1, 4}, {"b", 3, 2}, {"c", 4, 3}};
+}
+
+// One character per iteration 1..n: 'T' when the task trains.
+std::string timeline(const TaskSchedule& s, size_t task, int64_t n) {
+  std::string out;
+  for (int64_t i = 1; i <= n; ++i) out += s.should_train(task, i) ? 'T' : '.';
+  return out;
+}
+
+TEST(TrainSchedule, EpochsAndValidationTimes) {
+  VanillaSchedule s(three_tasks());
+  EXPECT_EQ(s.iterations_per_epoch(), 4);
+  std::string validations;
+  for (size_t t = 0; t < 3; ++t) {
+    for (int64_t i = 1; i <= 8; ++i) validations += s.should_validate(t, i) ? 'V' : '.';
+    validations += '|';
+  }
+  EXPECT_EQ(validations, "...V...V|.V.V.V.V|..V..V..|");
+  EXPECT_EQ(s.task_epoch(2, 6), 2);
+  EXPECT_EQ(s.task_epoch(2, 5), 1);
+  EXPECT_EQ(s.task_index("c"), 2u);
+  EXPECT_THROW(s.task_index("zzz"), ConfigError);
+  EXPECT_THROW(VanillaSchedule({{"a", 1, 0}}), ConfigError);
+  EXPECT_THROW(VanillaSchedule(std::vector<ScheduledTask>{}), ConfigError);
+}
+
+TEST(TrainSchedule, VanillaTrainsEveryTaskEveryIteration) {
+  VanillaSchedule s(three_tasks());
+  for (size_t t = 0; t < 3; ++t) EXPECT_EQ(timeline(s, t, 8), "TTTTTTTT");
+  EXPECT_FALSE(s.on_validation(0, 4, 0.5).has_value());
+}
+
+TEST(TrainSchedule, CurriculumStartsWithVerificationAntiCurriculumWithVocabVqa) {
+  TrainConfig cfg;
+  cfg.schedule = "curriculum";
+  cfg.curriculum_iterations = 3;
+  auto curriculum = make_task_schedule(cfg, three_tasks(), 100);
+  EXPECT_EQ(curriculum->name(), "curriculum");
+  EXPECT_EQ(timeline(*curriculum, 0, 6), "...TTT");
+  EXPECT_EQ(timeline(*curriculum, 1, 6), "...TTT");
+  EXPECT_EQ(timeline(*curriculum, 2, 6), "TTTTTT");  // c is G4
+  EXPECT_EQ(curriculum->state_label(0, 2), "wait");
+  EXPECT_EQ(curriculum->state_label(0, 4), "go");
+
+  cfg.schedule = "anti_curriculum";
+  auto anti = make_task_schedule(cfg, three_tasks(), 100);
+  EXPECT_EQ(timeline(*anti, 0, 6), "TTTTTT");  // a is G1
+  EXPECT_EQ(timeline(*anti, 1, 6), "...TTT");
+  EXPECT_EQ(timeline(*anti, 2, 6), "...TTT");
+}
+
+TEST(TrainSchedule, CurriculumPhaseDefaultsToTenPercent) {
+  TrainConfig cfg;
+  cfg.schedule = "curriculum";
+  auto s = make_task_schedule(cfg, three_tasks(), 50);
+  EXPECT_EQ(dynamic_cast<CurriculumSchedule&>(*s).phase_iterations(), 5);
+  EXPECT_FALSE(s->should_train(0, 5));
+  EXPECT_TRUE(s->should_train(0, 6));
+}
+
+TEST(TrainSchedule, CurriculumNeedsATaskOfItsFirstGroup) {
+  TrainConfig cfg;
+  cfg.schedule = "curriculum";
+  EXPECT_THROW(make_task_schedule(cfg, {{"a", 1, 4}, {"b", 3, 2}}, 100), ConfigError);
+  cfg.schedule = "round_robin";
+  EXPECT_THROW(make_task_schedule(cfg, three_tasks(), 100), ConfigError);
+}
+
+// Algorithm 1 driven end to end: b validates every 2 iterations with a plateauing score.
+TEST(TrainSchedule, DsgTimelineFollowsAlgorithmOne) {
+  TrainConfig cfg;  // dsg, Δ 4, defaults of the paper
+  auto s = make_task_schedule(cfg, three_tasks(), 100);
+  ASSERT_EQ(s->name(), "dsg");
+  const std::map<size_t, std::vector<double>> scores = {
+      {0, {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}},                      // a improves: always go
+      {1, {0.50, 0.60, 0.60, 0.60, 0.599, 0.58, 0.58, 0.58, 0.58, 0.58, 0.58, 0.58}},
+      {2, {0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7}}};
+  std::map<size_t, size_t> seen;
+  std::vector<std::string> trained(3);
+  std::vector<std::string> switches;
+  for (int64_t i = 1; i <= 24; ++i) {
+    for (size_t t = 0; t < 3; ++t) {
+      trained[t] += s->should_train(t, i) ? 'T' : '.';
+      if (s->should_validate(t, i)) {
+        auto event = s->on_validation(t, i, scores.at(t).at(seen[t]++));
+        ASSERT_TRUE(event.has_value());
+        if (event->switched)
+          switches.push_back(s->tasks()[t].key + "@" + std::to_string(i) + ":" +
+                             dsg_mode_name(event->mode));
+      }
+    }
+  }
+  EXPECT_EQ(trained[0], std::string(24, 'T'));
+  // b (validated at 2, 4, ...; best 0.60 from iteration 4): bad at 6 and 8 → stop from 9;
+  // 10 is the cooldown epoch (0.599 is within 0.5%); at 12, 0.58 < 0.597 → go from 13; 14 is
+  // cooldown, bad at 16 and 18 → stop from 19; at 20 still 0.58 < 0.597 → go again from 21.
+  // A decision taken after iteration i applies from i + 1; while stopped only i mod 4 = 0 trains.
+  EXPECT_EQ(trained[1], "TTTTTTTT...TTTTTTT.TTTTT");
+  // c plateaus from its first score: bad at 6 and 9 → stop from 10, and stays stopped (the
+  // second pair of bad epochs at 15 and 18 re-enters stop without a switch).
+  EXPECT_EQ(trained[2], "TTTTTTTTT..T...T...T...T");
+  EXPECT_EQ(switches, (std::vector<std::string>{"b@8:stop", "c@9:stop", "b@12:go", "b@18:stop",
+                                                "b@20:go"}));
+  EXPECT_EQ(s->state_label(1, 24), "go");
+  EXPECT_EQ(s->state_label(2, 24), "stop");
+  EXPECT_EQ(dynamic_cast<DsgSchedule&>(*s).monitor(1).history().size(), 12u);
+}
+
+TEST(TrainSchedule, DsgStateRoundTripAndMismatchChecks) {
+  TrainConfig cfg;
+  auto s = make_task_schedule(cfg, three_tasks(), 100);
+  for (double v : {0.3, 0.3, 0.3}) s->on_validation(1, 2, v);
+  const std::string blob = s->save_state();
+
+  auto resumed = make_task_schedule(cfg, three_tasks(), 100);
+  resumed->load_state(blob);
+  const auto& m = dynamic_cast<DsgSchedule&>(*resumed).monitor(1);
+  EXPECT_EQ(m.mode(), DsgMode::kStop);
+  EXPECT_EQ(m.history().size(), 3u);
+  EXPECT_EQ(m.options().gap, 4);
+  EXPECT_EQ(timeline(*resumed, 1, 8), "...T...T");
+
+  auto other_tasks = make_task_schedule(cfg, {{"a", 1, 4}, {"c", 4, 3}}, 100);
+  EXPECT_THROW(other_tasks->load_state(blob), CheckpointError);
+  cfg.schedule = "vanilla";
+  auto vanilla = make_task_schedule(cfg, three_tasks(), 100);
+  EXPECT_THROW(vanilla->load_state(blob), CheckpointError);
+  EXPECT_NO_THROW(vanilla->load_state(vanilla->save_state()));
+  EXPECT_THROW(resumed->load_state("garbage"), CheckpointError);
+}
+
+}  // namespace
+}  // namespace vlmt
