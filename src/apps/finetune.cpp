@@ -1,17 +1,4 @@
-// finetune: placeholder main until the stage lands; parses its config and exits.
-#include "config/run_config.h"
-#include "core/cli.h"
-#include "core/error.h"
-#include "core/log.h"
+// finetune: thin main; the stage lives in train/.
+#include "train/stage.h"
 
-int main(int argc, char** argv) {
-  try {
-    auto args = vlmt::parse_cli(argc, argv, "finetune", "[config.toml]", {});
-    auto cfg = vlmt::load_run_config(args.positional.empty() ? "" : args.positional[0], args.overrides);
-    vlmt::log::info0(cfg.resolved_toml());
-    return 0;
-  } catch (const vlmt::Error& e) {
-    vlmt::log::error(e.what());
-    return static_cast<int>(e.code());
-  }
-}
+int main(int argc, char** argv) { return vlmt::run_stage(argc, argv, "finetune"); }

@@ -184,7 +184,11 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.log_every = s.get("log_every", c.log_every);
   c.checkpoint_every = s.get("checkpoint_every", c.checkpoint_every);
   c.max_hours = s.get("max_hours", c.max_hours);
+  c.stop_after_iteration = s.get("stop_after_iteration", c.stop_after_iteration);
   c.num_threads = s.get("num_threads", c.num_threads);
+  c.lr = s.get("lr", c.lr);
+  c.batch_size = s.get("batch_size", c.batch_size);
+  c.epochs = s.get("epochs", c.epochs);
   c.mask_prob = s.get("mask_prob", c.mask_prob);
   c.region_mask_iou = s.get("region_mask_iou", c.region_mask_iou);
   c.bf16 = s.get("bf16", c.bf16);
@@ -201,6 +205,9 @@ void read_train(TomlSection s, TrainConfig& c) {
   s.require(c.log_every >= 1, "log_every", "must be >= 1");
   s.require(c.checkpoint_every >= 1, "checkpoint_every", "must be >= 1");
   s.require(c.max_hours >= 0, "max_hours", "must be >= 0");
+  s.require(c.lr >= 0, "lr", "must be >= 0");
+  s.require(c.batch_size > 0, "batch_size", "must be positive");
+  s.require(c.epochs > 0, "epochs", "must be positive");
   s.require_range("mask_prob", c.mask_prob, 0.0, 1.0);
   s.require_range("region_mask_iou", c.region_mask_iou, 0.0, 1.0);
   s.finish();

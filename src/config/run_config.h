@@ -98,8 +98,12 @@ struct TrainConfig {
   int64_t log_every = 10;
   int64_t checkpoint_every = 500;
   double max_hours = 0.0;           // checkpoint and exit before this wall time (0 = off)
+  int64_t stop_after_iteration = 0; // checkpoint and exit (code 75) after this iteration (0 = off)
   int num_threads = 0;              // intra-op threads per rank (0 = cores / ranks)
-  // Pretraining.
+  double lr = 0.0;                  // base LR; 0 = min of the active tasks' LRs (pretraining: 1e-4)
+  // Pretraining (the captions corpus is one stream with its own batch size and epochs).
+  int batch_size = 512;
+  int epochs = 10;
   double mask_prob = 0.15;
   double region_mask_iou = 0.4;
   // Mixed precision on GPUs.

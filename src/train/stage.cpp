@@ -1,0 +1,101 @@
+#include "train/stage.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace vlmt {
+namespace {
+
+const char* default_config_name(const std::string& stage) {
+  if (stage == "pretrain") return "pretrain_cc.toml";
+  if (stage == "finetune") return "finetune.toml";
+  return "at.toml";
+}
+
+std::string default_run_dir(const RunConfig& cfg, const std::string& config_path, const std::string& stage) {
+  std::string name = config_path.empty() ? stage : fs::path(config_path).stem().string();
+  if (stage == "finetune" && cfg.tasks.active.size() == 1) name = "finetune_" + cfg.tasks.active[0];
+  return (fs::path("checkpoints") / name).string();
+}
+
+}  // namespace
+
+StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, const std::string& stage) {
+  const CliArgs args = parse_cli(
+      argc, argv, stage, "[CONFIG.toml] [options]",
+      {{"task", true, "task to train (finetune) — sets tasks.active"},
+       {"run-dir", true, "run directory (default checkpoints/<config name>)"},
+       {"init-from", true, "parameters to start from (an earlier stage's checkpoint)"},
+       {"data-root", true, "data root (default data.root, $VLMT_DATA_ROOT, ./data)"},
+       {"max-hours", true, "checkpoint and exit (code 75) before this many hours"},
+       {"plan", false, "print parameters, steps, memory and time estimates; do not train"}});
+  if (args.positional.size() > 1)
+    throw ConfigError(cat(stage, ": expected at most one config file, got ", args.positional.size()));
+
+  std::string config_path;
+  if (!args.positional.empty()) {
+    config_path = args.positional[0];
+  } else {
+    config_path = (fs::path(find_configs_dir()) / default_config_name(stage)).string();
+    log::info0(cat("no config given: using ", config_path, " (the default for ", stage, ")"));
+  }
+  std::vector<std::string> overrides = args.overrides;
+  overrides.push_back("train.stage=\"" + stage + "\"");
+  if (args.has("task")) overrides.push_back("tasks.active=[\"" + args.get("task") + "\"]");
+  if (args.has("run-dir")) overrides.push_back("train.run_dir=\"" + args.get("run-dir") + "\"");
+  if (args.has("init-from")) overrides.push_back("train.init_from=\"" + args.get("init-from") + "\"");
+  if (args.has("data-root")) overrides.push_back("data.root=\"" + args.get("data-root") + "\"");
+  if (args.has("max-hours")) overrides.push_back("train.max_hours=" + args.get("max-hours"));
+
+  StageContext ctx;
+  ctx.runtime = &runtime;
+  ctx.plan_only = args.has("plan");
+  ctx.config = load_run_config(config_path, overrides);
+  RunConfig& cfg = ctx.config;
+  if (stage != "pretrain" && cfg.tasks.active.empty())
+    throw ConfigError(cat(config_path, ": tasks.active is empty: name at least one task"));
+  if (stage == "finetune" && cfg.tasks.active.size() != 1)
+    throw ConfigError(cat(config_path, ": finetune trains one task; use --task NAME"));
+
+  ctx.run_dir = cfg.train.run_dir;
+  if (ctx.run_dir.empty()) {
+    ctx.run_dir = default_run_dir(cfg, config_path, stage);
+    log::info0(cat("train.run_dir not set: using ", ctx.run_dir));
+  }
+
+  const int threads = cfg.train.num_threads > 0
+                          ? cfg.train.num_threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / runtime.local_size());
+  torch::set_num_threads(threads);
+  if (cfg.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+
+  const bool want_cuda = cfg.dist.backend == "nccl" || (cfg.dist.backend == "auto" && torch::cuda::is_available());
+  ctx.device = runtime.select_device(want_cuda);
+  ctx.comm = make_communicator(cfg.dist.backend, runtime, ctx.device);
+  log::info0(cat(stage, ": ", runtime.size(), " rank(s), backend ", ctx.comm->backend(), ", device ",
+                 ctx.device.str(), ", ", threads, " thread(s) per rank, config ", config_path));
+
+  if (runtime.is_root()) {
+    fs::create_directories(ctx.run_dir);
+    std::ofstream(fs::path(ctx.run_dir) / "config.toml") << cfg.resolved_toml();
+    log::info0("resolved configuration:\n" + cfg.resolved_toml());
+  }
+  return ctx;
+}
+
+int run_stage(int argc, char** argv, const std::string& stage) {
+  return run_main(argc, argv, [&](DistRuntime& runtime) {
+    StageContext ctx = make_stage_context(runtime, argc, argv, stage);
+    Trainer trainer(ctx);
+    return ctx.plan_only ? trainer.plan() : trainer.run();
+  });
+}
+
+}  // namespace vlmt

@@ -1,0 +1,31 @@
+#pragma once
+// What every stage executable does before training: resolve the config (command line, then
+// defaults that are logged), pick the run directory and device, build the communicator, seed,
+// and set the thread count. The mains stay thin: they call run_stage().
+#include <memory>
+#include <string>
+
+#include "config/run_config.h"
+#include "core/cli.h"
+#include "dist/communicator.h"
+#include "dist/runtime.h"
+
+namespace vlmt {
+
+struct StageContext {
+  RunConfig config;
+  std::string run_dir;
+  torch::Device device = torch::kCPU;
+  std::unique_ptr<Communicator> comm;
+  DistRuntime* runtime = nullptr;
+  bool plan_only = false;  // --plan: print the plan, do not train
+};
+
+// stage: "pretrain" | "mt_train" | "finetune". Command line: [CONFIG] [--set k=v]... plus
+// --task (finetune), --run-dir, --init-from, --data-root, --max-hours, --plan.
+StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, const std::string& stage);
+
+// The whole main of a training stage (runs under run_main: errors → exit codes on every rank).
+int run_stage(int argc, char** argv, const std::string& stage);
+
+}  // namespace vlmt

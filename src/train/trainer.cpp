@@ -1,0 +1,367 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+
+#include "ckpt/blob.h"
+#include "ckpt/checkpoint.h"
+#include "ckpt/param_io.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "train/progress.h"
+
+namespace fs = std::filesystem;
+
+namespace vlmt {
+namespace {
+
+constexpr const char* kPretrainStream = "pretrain";
+
+int64_t divide_batch(int64_t global, int world, const std::string& key) {
+  if (global % world != 0)
+    throw ConfigError(cat("tasks.", key, ".batch_size = ", global, " is not divisible by ", world,
+                          " ranks (each rank takes batch_size / ranks)"));
+  return global / world;
+}
+
+// Every rank's CPU generator state, gathered on all ranks (so rank 0 can store them all).
+torch::Tensor gather_rng_states(Communicator& comm) {
+  auto state = at::detail::getDefaultCPUGenerator().get_state();
+  auto all = torch::zeros({comm.size(), state.numel()}, torch::kInt64);
+  all[comm.rank()].copy_(state.to(torch::kInt64));
+  comm.all_reduce(all);
+  return all.to(torch::kUInt8);
+}
+
+}  // namespace
+
+Trainer::Trainer(StageContext& ctx) : ctx_(ctx), cfg_(ctx.config), comm_(*ctx.comm) {
+  // Identical initial weights on every rank; dropout streams differ per rank afterwards.
+  torch::manual_seed(cfg_.train.seed);
+  model_ = MultiTaskModel(cfg_.model);
+  model_->to(ctx_.device);
+  torch::manual_seed(cfg_.train.seed * 7919 + 17 + comm_.rank());
+  log::info0(cat("model: preset ", cfg_.model.preset, ", ", model_->parameter_count(), " parameters, layers ",
+                 describe_schedule(model_->bert->encoder->schedule), ", task token ",
+                 task_token_mode_name(cfg_.model.task_token)));
+  if (comm_.rank() == 0) metrics_ = std::make_unique<JsonlWriter>((fs::path(ctx_.run_dir) / "metrics.jsonl").string());
+  build_streams();
+  build_optimisation();
+  if (comm_.size() > 1) sync_ = std::make_unique<GradientSynchronizer>(comm_, cfg_.dist.bucket_mb);
+  install_stop_handlers();
+}
+
+std::vector<NamedParameter> Trainer::trunk_and(const std::vector<std::string>& head_prefixes) const {
+  std::vector<NamedParameter> out;
+  for (const auto& [name, p] : model_->unique_named_parameters()) {
+    bool take = name.rfind("bert.", 0) == 0;
+    for (const auto& prefix : head_prefixes) take |= name.rfind(prefix, 0) == 0;
+    if (take) out.push_back({name, p});
+  }
+  return out;
+}
+
+void Trainer::build_streams() {
+  const int world = comm_.size(), rank = comm_.rank();
+  const uint64_t seed = static_cast<uint64_t>(cfg_.train.seed);
+  auto add = [&](Stream s, std::shared_ptr<const TaskDataset> train, int64_t global_batch) {
+    s.rank_batch = divide_batch(global_batch, world, s.key);
+    DistributedSampler sampler(train->size(), s.rank_batch, rank, world, seed);
+    if (sampler.batches_per_epoch() == 0)
+      throw DataError(cat(s.key, ": the train split has ", train->size(), " items, fewer than one global batch of ",
+                          global_batch));
+    for (const auto& store : {train->context().features, train->context().gt_features})
+      if (store) fingerprints_[s.key + (store == train->context().features ? "" : "_gt")] = store->fingerprint();
+    s.loader = std::make_unique<TaskLoader>(train, sampler, seed, cfg_.data.prefetch_batches);
+    log::info0(cat("stream ", s.key, ": ", train->size(), " train items, ", s.val->size(), " val items, batch ",
+                   global_batch, " (", s.rank_batch, " per rank), ", s.loader->batches_per_epoch(),
+                   " batches per epoch, loss scale ", s.loss_scale));
+    streams_.push_back(std::move(s));
+  };
+
+  if (cfg_.train.stage == "pretrain") {
+    base_lr_ = cfg_.train.lr > 0 ? cfg_.train.lr : 1e-4;
+    Stream s;
+    s.key = kPretrainStream;
+    s.epochs = cfg_.train.epochs;
+    s.val = make_pretrain_dataset("val", cfg_.data, cfg_.train, cfg_.model);
+    s.sync_params = trunk_and({"cls."});
+    std::shared_ptr<const TaskDataset> train = make_pretrain_dataset("train", cfg_.data, cfg_.train, cfg_.model);
+    add(std::move(s), train, cfg_.train.batch_size);
+    return;
+  }
+  base_lr_ = cfg_.train.lr;
+  if (base_lr_ <= 0) {
+    base_lr_ = std::numeric_limits<double>::max();
+    for (const auto& key : cfg_.tasks.active) base_lr_ = std::min(base_lr_, cfg_.tasks.of(task_by_key(key).key).lr);
+  }
+  for (const auto& key : cfg_.tasks.active) {
+    const TaskSpec& spec = task_by_key(key);
+    const TaskHyper& hyper = cfg_.tasks.of(spec.key);
+    Stream s;
+    s.key = spec.key;
+    s.spec = &spec;
+    s.epochs = hyper.epochs;
+    s.objective = make_objective(spec.type);
+    s.loss_scale = hyper.lr / base_lr_;  // the released loss scaling: task LR / base LR
+    s.val = make_task_dataset(spec.key, hyper.val_split, cfg_.data, hyper, cfg_.model);
+    s.sync_params = trunk_and({MultiTaskModelImpl::head_prefix(spec)});
+    std::shared_ptr<const TaskDataset> train = make_task_dataset(spec.key, "train", cfg_.data, hyper, cfg_.model);
+    add(std::move(s), train, hyper.batch_size);
+  }
+}
+
+void Trainer::build_optimisation() {
+  std::vector<ScheduledTask> scheduled;
+  int64_t derived = 0;
+  for (const auto& s : streams_) {
+    scheduled.push_back({s.key, s.spec ? group_index(s.spec->group) : 0, s.loader->batches_per_epoch()});
+    derived = std::max(derived, s.epochs * s.loader->batches_per_epoch());
+  }
+  const int64_t total = cfg_.train.iterations > 0 ? cfg_.train.iterations : derived;
+  if (cfg_.train.iterations <= 0)
+    log::info0(cat("train.iterations not set: ", total, " = the largest stream's epochs × batches per epoch"));
+  state_.stage = cfg_.train.stage;
+  state_.world_size = comm_.size();
+  state_.total_iterations = total;
+  lr_ = std::make_unique<WarmupLinearSchedule>(total, cfg_.train.warmup_proportion);
+  const std::string policy = cfg_.train.stage == "pretrain" ? "vanilla" : cfg_.train.schedule;
+  TrainConfig schedule_cfg = cfg_.train;
+  schedule_cfg.schedule = policy;
+  schedule_ = make_task_schedule(schedule_cfg, scheduled, total);
+  schedule_->set_communicator(&comm_);
+  state_.schedule_name = schedule_->name();
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : model_->named_parameters(true)) named.emplace_back(p.key(), p.value());
+  optimizer_ = std::make_unique<AdamW>(named, adamw_options(cfg_.train, base_lr_));
+  log::info0(cat("optimisation: ", total, " iterations, schedule ", schedule_->name(), ", base LR ", base_lr_,
+                 ", head LR ", cfg_.train.head_lr, ", warm-up ", cfg_.train.warmup_proportion * 100, "%"));
+}
+
+void Trainer::write_metric(const nlohmann::json& record) {
+  if (metrics_) metrics_->write(record);
+}
+
+void Trainer::initialise_from(const std::string& path) {
+  if (!fs::exists(path))
+    throw CheckpointError(cat("train.init_from: ", path, " does not exist (run the earlier stage first, or set "
+                              "train.init_from / --init-from)"));
+  // An earlier stage's checkpoint, or a bare parameter file (BERT import, converted release).
+  ckpt::LoadReport report;
+  try {
+    auto data = ckpt::read_checkpoint(path);
+    report = ckpt::load_parameters(*model_, data.params, path, /*allow_partial=*/true);
+  } catch (const CheckpointError&) {
+    report = ckpt::load_parameters(*model_, path, /*allow_partial=*/true);
+  }
+  log::info0(cat("initialised from ", path, ": ", report.loaded.size(), " tensors loaded, ", report.missing.size(),
+                 " missing (kept their initial values)"));
+}
+
+bool Trainer::resume() {
+  auto latest = ckpt::find_latest(ctx_.run_dir);
+  if (!latest) return false;
+  auto data = ckpt::read_checkpoint(*latest);
+  auto saved = ckpt::from_blob<TrainerState>(data.trainer_state);
+  if (saved.stage != cfg_.train.stage)
+    throw CheckpointError(cat(*latest, ": checkpoint of stage ", saved.stage, ", not ", cfg_.train.stage,
+                              " (use another run_dir)"));
+  if (saved.world_size != comm_.size())
+    throw CheckpointError(cat(*latest, ": written by ", saved.world_size, " ranks, resumed with ", comm_.size(),
+                              "; data shards would differ — resume with the same number of ranks"));
+  for (const auto& [key, fp] : fingerprints_) {
+    auto it = data.fingerprints.find(key);
+    if (it != data.fingerprints.end() && it->second != fp && !cfg_.data.allow_fingerprint_mismatch)
+      throw CheckpointError(cat(*latest, ": features of ", key, " changed (checkpoint ", it->second, ", now ", fp,
+                                "); set data.allow_fingerprint_mismatch = true to override"));
+  }
+  ckpt::load_parameters(*model_, data.params, *latest, /*allow_partial=*/false);
+  optimizer_->load_state_tensors(data.optim);
+  lr_->set_step(saved.lr_step);
+  schedule_->load_state(saved.schedule_blob);
+  for (auto& s : streams_) {
+    auto it = saved.streams.find(s.key);
+    if (it == saved.streams.end()) throw CheckpointError(cat(*latest, ": no state for stream ", s.key));
+    s.loader->restore(it->second.epoch, it->second.position);
+  }
+  const std::string rng_key = "cpu_rank" + std::to_string(comm_.rank());
+  if (auto it = data.rng.find(rng_key); it != data.rng.end())
+    at::detail::getDefaultCPUGenerator().set_state(it->second.to(torch::kUInt8).contiguous());
+  state_ = saved;
+  log::info0(cat("resumed from ", *latest, " at iteration ", state_.iteration, " of ", state_.total_iterations));
+  return true;
+}
+
+void Trainer::save_checkpoint() {
+  auto rng = gather_rng_states(comm_);  // collective: every rank takes part
+  for (auto& s : streams_) {
+    auto& st = state_.streams[s.key];
+    st.epoch = s.loader->epoch();
+    st.position = s.loader->position();
+  }
+  state_.lr_step = lr_->step();
+  state_.schedule_blob = schedule_->save_state();
+  if (comm_.rank() == 0) {
+    ckpt::CheckpointData data;
+    data.stage = cfg_.train.stage;
+    data.config_toml = cfg_.resolved_toml();
+    data.fingerprints = fingerprints_;
+    data.params = ckpt::module_tensors(*model_);
+    data.optim = optimizer_->state_tensors();
+    data.trainer_state = ckpt::to_blob(state_);
+    for (int r = 0; r < comm_.size(); ++r) data.rng["cpu_rank" + std::to_string(r)] = rng[r].clone();
+    const auto path = ckpt::write_checkpoint(ctx_.run_dir, "latest", data);
+    log::info0(cat("checkpoint ", path, " at iteration ", state_.iteration));
+  }
+  comm_.barrier();
+}
+
+Trainer::StepStats Trainer::train_step(Stream& s) {
+  model_->train();
+  Batch batch = s.loader->next().to(ctx_.device);
+  optimizer_->zero_grad();
+  if (sync_) sync_->begin_step(s.sync_params);
+  torch::Tensor loss;
+  if (s.spec) {
+    loss = s.objective->compute(*model_, batch).loss;
+  } else {
+    loss = pretrain_objective(*model_, batch).loss;
+  }
+  (loss * s.loss_scale).backward();
+  if (sync_) sync_->finish();
+  optimizer_->step(lr_->factor());
+  const double value = loss.item<double>();
+  if (!std::isfinite(value))
+    throw Error(ExitCode::kFailure, cat(s.key, ": loss is ", value, " at iteration ", state_.iteration + 1,
+                                        " (diverged; lower the LR or check the data)"));
+  s.loss_sum += value;
+  ++s.loss_steps;
+  ++state_.streams[s.key].updates;
+  return {value, batch.rows()};
+}
+
+double Trainer::validate(Stream& s) {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  const int64_t n = s.val->size(), world = comm_.size(), rank = comm_.rank();
+  std::vector<int64_t> mine;
+  for (int64_t i = rank; i < n; i += world) mine.push_back(i);
+  std::mt19937_64 rng(static_cast<uint64_t>(cfg_.train.seed) * 31 + rank);  // same batches every time
+  double score_sum = 0, count = 0, loss_sum = 0, batches = 0;
+  for (size_t start = 0; start < mine.size(); start += s.rank_batch) {
+    if (cfg_.train.val_max_batches > 0 && batches >= cfg_.train.val_max_batches) break;
+    std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
+    Batch b = s.val->get_batch(idx, rng).to(ctx_.device);
+    if (s.spec) {
+      auto r = s.objective->compute(*model_, b);
+      score_sum += r.score_sum;
+      count += r.count;
+      loss_sum += r.loss.item<double>();
+    } else {
+      auto r = pretrain_objective(*model_, b);
+      score_sum += r.alignment_correct;
+      count += r.count;
+      loss_sum += r.loss.item<double>();
+    }
+    ++batches;
+  }
+  auto totals = comm_.all_reduce_vector({score_sum, count, loss_sum, batches});
+  if (totals[1] == 0) throw DataError(cat(s.key, ": the validation split is empty"));
+  return totals[0] / totals[1];
+}
+
+void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
+  std::vector<double> sums;
+  for (const auto& s : streams_) sums.insert(sums.end(), {s.loss_sum, static_cast<double>(s.loss_steps)});
+  sums = comm_.all_reduce_vector(sums);
+  ProgressSnapshot snap;
+  snap.iteration = iteration;
+  snap.total = state_.total_iterations;
+  snap.lr = base_lr_ * lr_->factor_at(iteration - 1);
+  snap.samples_per_s = meter.samples_per_s();
+  snap.eta_s = meter.eta_s(state_.total_iterations);
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    auto& s = streams_[i];
+    TaskProgress p;
+    p.task = s.key;
+    if (sums[2 * i + 1] > 0) p.loss = sums[2 * i] / sums[2 * i + 1];
+    const double last = state_.streams[s.key].last_score;
+    if (last >= 0) p.score = last;
+    p.state = schedule_->state_label(i, iteration);
+    if (p.loss) write_metric(train_record(iteration, s.key, *p.loss, p.score, snap.lr, snap.samples_per_s));
+    snap.tasks.push_back(p);
+    s.loss_sum = 0;
+    s.loss_steps = 0;
+  }
+  log::info0(format_progress_line(snap));
+  write_metric(progress_record(snap));
+}
+
+int Trainer::run() {
+  if (!resume() && !cfg_.train.init_from.empty()) initialise_from(cfg_.train.init_from);
+  nlohmann::json info = {{"kind", "run_info"}, {"run", fs::path(ctx_.run_dir).filename().string()},
+                         {"stage", cfg_.train.stage}, {"params", model_->parameter_count()},
+                         {"world_size", comm_.size()}, {"schedule", schedule_->name()},
+                         {"total_iterations", state_.total_iterations}, {"iter", state_.iteration}};
+  for (const auto& s : streams_) info["tasks"][s.key] = s.loader->dataset().size();
+  write_metric(info);
+
+  const Deadline deadline(cfg_.train.max_hours);
+  ThroughputMeter meter(state_.iteration, unix_time_s());
+  for (int64_t it = state_.iteration + 1; it <= state_.total_iterations; ++it) {
+    int64_t rows = 0;
+    for (size_t t = 0; t < streams_.size(); ++t)
+      if (schedule_->should_train(t, it)) rows += train_step(streams_[t]).rows;
+    for (size_t t = 0; t < streams_.size(); ++t) {
+      if (!schedule_->should_validate(t, it)) continue;
+      auto& s = streams_[t];
+      const double score = validate(s);
+      state_.streams[s.key].last_score = score;
+      write_metric(val_record(it, s.key, schedule_->task_epoch(t, it), score));
+      if (auto event = schedule_->on_validation(t, it, score)) {
+        write_metric(dsg_record(s.key, *event));
+        log::info0(cat("DSG ", s.key, ": ", schedule_->state_label(t, it + 1), " at iteration ", it, " (score ",
+                       score, ")"));
+      }
+    }
+    lr_->advance();
+    state_.iteration = it;
+    meter.update(it, rows * comm_.size(), unix_time_s());
+    if (it % cfg_.train.log_every == 0 || it == state_.total_iterations) report_progress(it, meter);
+    if (it % cfg_.train.checkpoint_every == 0 && it != state_.total_iterations) save_checkpoint();
+    const bool planned_stop = it == cfg_.train.stop_after_iteration;
+    if (it != state_.total_iterations && (agree_to_stop(comm_, deadline) || planned_stop)) {
+      log::info0(cat("stop requested (", planned_stop ? "train.stop_after_iteration" : "signal or --max-hours",
+                     "): checkpointing at iteration ", it));
+      save_checkpoint();
+      return static_cast<int>(ExitCode::kPreempted);
+    }
+  }
+  save_checkpoint();
+  log::info0(cat(cfg_.train.stage, " finished: ", state_.total_iterations, " iterations; checkpoint in ", ctx_.run_dir));
+  return 0;
+}
+
+int Trainer::plan() {
+  const int64_t params = model_->parameter_count();
+  // fp32 weights + gradients + two AdamW moments per parameter.
+  const double state_gb = params * 4.0 * 4.0 / 1e9;
+  log::info0(cat("plan: ", params, " parameters; weights+grads+AdamW state ", state_gb, " GB per rank"));
+  double seconds_per_iteration = 0;
+  for (auto& s : streams_) {
+    train_step(s);  // warm-up
+    const auto t0 = std::chrono::steady_clock::now();
+    train_step(s);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    seconds_per_iteration += dt;
+    log::info0(cat("plan: ", s.key, ": ", s.loader->batches_per_epoch(), " batches per epoch per rank, ", s.epochs,
+                   " epochs, batch ", s.rank_batch, " per rank, ", dt, " s per step"));
+  }
+  log::info0(cat("plan: ", state_.total_iterations, " iterations; at most ", format_duration(seconds_per_iteration *
+                 state_.total_iterations), " if every stream trains every iteration (DSG stop phases shorten it)"));
+  return 0;
+}
+
+}  // namespace vlmt
