@@ -1,0 +1,177 @@
+#include "data/clean_split.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "tasks/task_table.h"
+
+namespace vlmt {
+namespace fs = std::filesystem;
+
+namespace {
+// The paper's table order and names (Table 1 / Table 7 rows [A]..[L]).
+const std::vector<std::pair<std::string, std::string>>& paper_rows() {
+  static const std::vector<std::pair<std::string, std::string>> rows = {
+      {"vqa", "VQA2.0"},           {"vgqa", "VG QA"},        {"gqa", "GQA"},
+      {"retrieval_coco", "COCO"},  {"retrieval_flickr30k", "Flickr30K"},
+      {"refcoco", "RefCOCO"},      {"refcoco+", "RefCOCO+"}, {"refcocog", "RefCOCOg"},
+      {"visual7w", "Visual 7W"},   {"guesswhat", "GuessWhat"}, {"snli_ve", "SNLI-VE"},
+      {"nlvr2", "NLVR2"}};
+  return rows;
+}
+
+std::string letter(std::size_t i) { return cat("[", static_cast<char>('A' + i), "]"); }
+
+std::string percent(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f%%", p);
+  return buf;
+}
+}  // namespace
+
+double CleanSplitDataset::removed_percent() const {
+  return trainval.empty() ? 0.0 : 100.0 * (trainval.size() - cleaned) / trainval.size();
+}
+
+double CleanSplitReport::overlap_percent(std::size_t r, std::size_t c) const {
+  const auto& row = datasets.at(r);
+  const auto& col = datasets.at(c);
+  if (!row.present || !col.present || row.test.empty()) return -1.0;
+  std::size_t shared = 0;
+  for (const auto& id : row.test) shared += col.trainval.count(id);
+  return 100.0 * shared / row.test.size();
+}
+
+std::vector<std::string> read_annotation_image_ids(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw DataError(cat(path, ": cannot open annotation file"));
+  std::vector<std::string> ids;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json item;
+    try {
+      item = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(cat(path, ":", number, ": malformed JSON: ", e.what()));
+    }
+    auto as_id = [&](const nlohmann::json& v, const char* key) {
+      if (v.is_string()) return v.get<std::string>();
+      if (v.is_number_integer()) return v.dump();  // tolerate numeric COCO ids
+      throw DataError(cat(path, ":", number, ": \"", key, "\" is not a string id"));
+    };
+    if (item.is_object() && item.contains("image_ids") && item["image_ids"].is_array()) {
+      for (const auto& v : item["image_ids"]) ids.push_back(as_id(v, "image_ids"));
+    } else if (item.is_object() && item.contains("image_id")) {
+      ids.push_back(as_id(item["image_id"], "image_id"));
+    } else {
+      throw DataError(cat(path, ":", number, ": no \"image_id\" (or \"image_ids\") field"));
+    }
+  }
+  return ids;
+}
+
+CleanSplitReport compute_clean_split(const std::string& root) {
+  CleanSplitReport report;
+  for (std::size_t i = 0; i < paper_rows().size(); ++i) {
+    const auto& [key, name] = paper_rows()[i];
+    CleanSplitDataset d;
+    d.key = key;
+    d.label = letter(i) + " " + name;
+    const fs::path dir = fs::path(root) / "annotations" / key;
+    if (!fs::is_directory(dir)) {
+      d.notes.push_back(cat("no directory ", dir.string(), "; skipped"));
+      report.datasets.push_back(std::move(d));
+      continue;
+    }
+    d.present = true;
+    const std::string val = task_by_key(key).val_split;
+    const std::vector<std::pair<std::string, bool>> files = {
+        {"train", false}, {val, false}, {"test", true}, {"test-dev", true}};
+    for (const auto& [split, is_test] : files) {
+      const fs::path path = dir / (split + ".jsonl");
+      if (!fs::exists(path)) {
+        if (split != "test-dev") d.notes.push_back(cat("no ", path.string(), "; skipped"));
+        continue;
+      }
+      for (auto& id : read_annotation_image_ids(path.string()))
+        (is_test ? d.test : d.trainval).insert(std::move(id));
+    }
+    report.datasets.push_back(std::move(d));
+  }
+  for (const auto& d : report.datasets) report.removed.insert(d.test.begin(), d.test.end());
+  for (auto& d : report.datasets) {
+    d.cleaned = 0;
+    for (const auto& id : d.trainval) d.cleaned += report.removed.count(id) == 0;
+  }
+  return report;
+}
+
+std::string clean_split_json(const CleanSplitReport& report) {
+  nlohmann::ordered_json per = nlohmann::ordered_json::object();
+  for (const auto& d : report.datasets) {
+    per[d.key] = {{"label", d.label},
+                  {"present", d.present},
+                  {"trainval_images", d.trainval.size()},
+                  {"test_images", d.test.size()},
+                  {"clean_trainval_images", d.cleaned},
+                  {"removed_percent", d.removed_percent()},
+                  {"notes", d.notes}};
+  }
+  nlohmann::ordered_json out = {{"removed_image_ids", report.removed}, {"per_dataset", per}};
+  return out.dump(2) + "\n";
+}
+
+std::string clean_split_markdown(const CleanSplitReport& report) {
+  const std::size_t n = report.datasets.size();
+  std::string md = "## Table 1: percentage of row-task test images present in column-task "
+                   "train/val images\n\n|  |";
+  for (std::size_t c = 0; c < n; ++c) md += " " + letter(c) + " |";
+  md += "\n|---|";
+  for (std::size_t c = 0; c < n; ++c) md += "---|";
+  md += "\n";
+  for (std::size_t r = 0; r < n; ++r) {
+    md += "| " + report.datasets[r].label + " |";
+    for (std::size_t c = 0; c < n; ++c) {
+      const double p = report.overlap_percent(r, c);
+      md += " " + (p < 0 ? std::string("-") : percent(p)) + " |";
+    }
+    md += "\n";
+  }
+  md += "\n## Table 7: images in train+val and test before and after cleaning\n\n"
+        "|  | Train+Val | Test | Cleaned Train+Val | % Removed |\n|---|---|---|---|---|\n";
+  double sum = 0;
+  int counted = 0;
+  for (const auto& d : report.datasets) {
+    if (!d.present) {
+      md += "| " + d.label + " | - | - | - | - |\n";
+      continue;
+    }
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.2f", d.removed_percent());
+    md += cat("| ", d.label, " | ", d.trainval.size(), " | ",
+              d.test.empty() ? std::string("-") : std::to_string(d.test.size()), " | ", d.cleaned,
+              " | ", pct, " |\n");
+    sum += d.removed_percent();
+    ++counted;
+  }
+  char avg[32];
+  std::snprintf(avg, sizeof avg, "%.2f", counted ? sum / counted : 0.0);
+  md += cat("| Average | - | - | - | ", avg, " |\n");
+  std::vector<std::string> notes;
+  for (const auto& d : report.datasets)
+    for (const auto& note : d.notes) notes.push_back(d.label + ": " + note);
+  if (!notes.empty()) {
+    md += "\nNotes:\n\n";
+    for (const auto& note : notes) md += "- " + note + "\n";
+  }
+  md += cat("\nRemoved images (union of all test sets): ", report.removed.size(), "\n");
+  return md;
+}
+
+}  // namespace vlmt

@@ -1,0 +1,283 @@
+#include "data/synth_world.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "data/feature_writer.h"
+#include "data/synth_tasks.h"
+#include "data/synth_text.h"
+#include "tasks/task_table.h"
+
+namespace vlmt {
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+const std::vector<SynthTaskPlan>& synth_task_plans() {
+  // Training sizes: paper Table 8 (thousands). Annotations per image follow the real datasets
+  // roughly (VQA ~5 questions per image, VG QA ~12, GuessWhat ~2 dialogs, SNLI-VE ~17, ...).
+  static const std::vector<SynthTaskPlan> plans = {
+      {"vqa", "coco", 542, 5, true},
+      {"vgqa", "vg", 1294, 12, true},
+      {"gqa", "gqa", 963, 12, true},
+      {"retrieval_coco", "coco", 488, 5, false},
+      {"retrieval_flickr30k", "flickr30k", 140, 5, true},
+      {"refcoco", "coco", 96, 5, false},
+      {"refcoco+", "coco", 96, 5, false},
+      {"refcocog", "coco", 66, 3, false},
+      {"visual7w", "vg", 94, 5, false},
+      {"guesswhat", "coco", 100, 2, false},
+      {"nlvr2", "nlvr2", 86, 1, true},
+      {"snli_ve", "flickr30k", 512, 17, false},
+      {"pretrain", "cc", 3100, 1, true},
+  };
+  return plans;
+}
+
+SynthSplitSizes synth_split_sizes(const SynthTaskPlan& plan, double scale) {
+  const int train = std::max(32, static_cast<int>(std::lround(plan.paper_train_k * 1000 * scale)));
+  const int held_out = std::max(16, train / 10);
+  return {train, held_out, plan.key == "pretrain" ? 0 : held_out};
+}
+
+namespace {
+
+int images_for(int items, int per_image) { return (items + per_image - 1) / per_image; }
+
+// A source's images: `base` (the owner's train+val images, which other datasets draw from) and
+// `extra` (the owner's test images).
+struct Pool {
+  std::vector<std::string> base, extra;
+  std::vector<std::string> all() const {
+    auto v = base;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return v;
+  }
+};
+
+const SynthTaskPlan& owner_of(const std::string& source) {
+  for (const auto& p : synth_task_plans())
+    if (p.source == source && p.owns_pool) return p;
+  throw Error(ExitCode::kFailure, cat("no owner for image source ", source));
+}
+
+std::vector<std::string> numbered(const std::string& prefix, long first, int n) {
+  std::vector<std::string> v;
+  for (int i = 0; i < n; ++i) v.push_back(prefix + std::to_string(first + i));
+  return v;
+}
+
+// Pools like the real ones: VG reuses about half of COCO (same ids), GQA about half of VG, and
+// the test images of each owner are its own.
+std::map<std::string, Pool> build_pools(double scale) {
+  auto sizes = [&](const std::string& source) {
+    const auto& plan = owner_of(source);
+    const auto s = synth_split_sizes(plan, scale);
+    return std::pair<int, int>{images_for(s.train, plan.per_image) + images_for(s.val, plan.per_image),
+                               images_for(s.test, plan.per_image)};
+  };
+  std::map<std::string, Pool> pools;
+  auto [coco_n, coco_test] = sizes("coco");
+  pools["coco"] = {numbered("", 100000, coco_n), numbered("", 500000, coco_test)};
+  auto [vg_n, vg_test] = sizes("vg");
+  Pool vg;
+  const int shared_vg = std::min(vg_n / 2, coco_n);
+  for (int i = 0; i < shared_vg; ++i) vg.base.push_back(pools["coco"].base[i]);
+  for (auto& id : numbered("", 2400000, vg_n - shared_vg)) vg.base.push_back(id);
+  vg.extra = numbered("", 2900000, vg_test);
+  pools["vg"] = vg;
+  auto [gqa_n, gqa_test] = sizes("gqa");
+  Pool gqa;
+  const int shared_gqa = std::min(gqa_n / 2, vg_n);
+  for (int i = 0; i < shared_gqa; ++i) gqa.base.push_back(vg.base[vg_n - 1 - i]);
+  for (auto& id : numbered("n", 100000, gqa_n - shared_gqa)) gqa.base.push_back(id);
+  gqa.extra = numbered("n", 900000, gqa_test);
+  pools["gqa"] = gqa;
+  auto [fl_n, fl_test] = sizes("flickr30k");
+  pools["flickr30k"] = {numbered("", 1000000000L, fl_n), numbered("", 1100000000L, fl_test)};
+  auto [nl_n, nl_test] = sizes("nlvr2");
+  pools["nlvr2"] = {numbered("nlvr2-", 0, nl_n), numbered("nlvr2-test-", 0, nl_test)};
+  auto [cc_n, cc_test] = sizes("cc");
+  pools["cc"] = {numbered("cc-", 0, cc_n), numbered("cc-test-", 0, cc_test)};
+  return pools;
+}
+
+// The images of each split of one dataset.
+std::map<std::string, std::vector<std::string>> split_images(const SynthTaskPlan& plan,
+                                                             const Pool& pool, double scale,
+                                                             std::uint64_t seed) {
+  const auto s = synth_split_sizes(plan, scale);
+  int n_train = images_for(s.train, plan.per_image), n_val = images_for(s.val, plan.per_image);
+  int n_test = s.test ? images_for(s.test, plan.per_image) : 0;
+  // RefCOCO and RefCOCO+ were collected on the same images with the same split.
+  const std::string split_key = plan.key == "refcoco+" ? "refcoco" : plan.key;
+  std::vector<std::string> order = pool.base;
+  SynthRng rng(derive_seed(seed, "split/" + split_key));
+  rng.shuffle(order);
+  std::map<std::string, std::vector<std::string>> out;
+  if (plan.owns_pool) {
+    out["train"].assign(order.begin(), order.begin() + n_train);
+    out["val"].assign(order.begin() + n_train, order.end());
+    out["test"] = pool.extra;
+    return out;
+  }
+  const int total = n_train + n_val + n_test, available = static_cast<int>(order.size());
+  if (total > available) {  // more images wanted than the pool has: shrink each split
+    const double f = static_cast<double>(available) / total;
+    n_val = std::max(1, static_cast<int>(n_val * f));
+    n_test = std::max(1, static_cast<int>(n_test * f));
+    n_train = std::max(1, available - n_val - n_test);
+  }
+  out["train"].assign(order.begin(), order.begin() + n_train);
+  out["val"].assign(order.begin() + n_train, order.begin() + n_train + n_val);
+  out["test"].assign(order.begin() + n_train + n_val, order.begin() + n_train + n_val + n_test);
+  return out;
+}
+
+std::ofstream open_out(const fs::path& path) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw DataError(cat(path.string(), ": cannot open for writing"));
+  return out;
+}
+
+void write_text_file(const fs::path& path, const std::string& text) {
+  auto out = open_out(path);
+  out << text;
+  if (!out) throw DataError(cat(path.string(), ": write failed"));
+}
+
+// Items of one split, round-robin over its images; an image that cannot host an item after a
+// few draws hands it to the next image.
+// `split` is the file name (train, minval, dev, ...), used in item ids.
+std::vector<ordered_json> make_split_items(const SynthTaskPlan& plan, const std::string& split,
+                                           const std::vector<std::string>& images, int count,
+                                           SynthSceneCache& scenes, std::uint64_t seed) {
+  SynthRng rng(derive_seed(seed, "items/" + plan.key + "/" + split));
+  std::vector<const SynthScene*> pool;
+  for (const auto& id : images) pool.push_back(&scenes.get(id));
+  const int n = static_cast<int>(images.size());
+  std::vector<ordered_json> items;
+  for (int i = 0; i < count; ++i) {
+    SynthItemContext ctx{plan.key, cat(plan.key, "-", split, "-", i), {}, &rng};
+    std::optional<ordered_json> item;
+    for (int attempt = 0; attempt < 8 * n && !item; ++attempt) {
+      const int k = (plan.key == "nlvr2" ? 2 * i : i) + attempt / 8;
+      ctx.scenes = {pool[k % n]};
+      if (plan.key == "nlvr2") ctx.scenes.push_back(pool[(k + 1) % n]);
+      item = make_synth_item(ctx);
+    }
+    if (!item)
+      throw Error(ExitCode::kFailure, cat("synthetic ", plan.key, "/", split, ": no image can host item ", i));
+    if (plan.key.rfind("retrieval_", 0) == 0)
+      (*item)["hard_negatives"] = synth_hard_negatives(*ctx.scenes[0], pool);
+    for (const auto& text : synth_item_texts(*item)) check_in_vocabulary(text);
+    items.push_back(std::move(*item));
+  }
+  return items;
+}
+
+void write_features(const fs::path& dir, const std::string& source, const std::vector<std::string>& ids,
+                    const SynthWorldOptions& o, const std::string& hash, SynthSceneCache& scenes,
+                    const SynthFeatureSpace& space, bool ground_truth) {
+  FeatureFileOptions fo;
+  fo.feature_dim = o.feature_dim;
+  fo.detector = ground_truth ? "synthetic-gt" : "synthetic";
+  fo.settings_hash = hash;
+  fo.float16 = o.float16;
+  fo.num_classes = o.num_classes;
+  FeatureFileWriter writer((dir / (source + (ground_truth ? "_gt.h5" : ".h5"))).string(), fo);
+  for (const auto& id : ids) {
+    const SynthScene& scene = scenes.get(id);
+    const SynthRegions r = ground_truth ? space.ground_truth(scene, o.seed)
+                                        : space.detect(scene, o.seed, 36);
+    writer.add_image(id, scene.height, scene.width, r.features, r.boxes, r.cls_prob);
+  }
+  writer.close();
+}
+
+std::string hex(std::uint64_t v) {
+  std::ostringstream s;
+  s << std::hex << std::setw(16) << std::setfill('0') << v;
+  return s.str();
+}
+
+}  // namespace
+
+SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
+  if (o.out_dir.empty()) throw ConfigError("synth_world: --out is required");
+  if (!(o.scale > 0) || o.scale > 1) throw ConfigError(cat("synth_world: --scale must be in (0, 1], got ", o.scale));
+  const fs::path root(o.out_dir);
+  // Features depend on the seed, dimension and classes only (not on the scale).
+  SynthWorldSummary summary;
+  summary.settings_hash =
+      hex(derive_seed(o.seed, cat("features/v1/", o.feature_dim, "/", o.num_classes, "/",
+                                  SynthScene{}.width, "x", SynthScene{}.height)));
+  SynthFeatureSpace space(o.seed, o.feature_dim, o.num_classes);
+  SynthSceneCache scenes(o.seed);
+  const auto pools = build_pools(o.scale);
+
+  // vocab.txt
+  std::string vocab;
+  for (const auto& w : synth_vocabulary()) vocab += w + "\n";
+  write_text_file(root / "vocab.txt", vocab);
+
+  // Annotations.
+  ordered_json world_tasks = ordered_json::object();
+  for (const auto& plan : synth_task_plans()) {
+    const auto sizes = synth_split_sizes(plan, o.scale);
+    const auto images = split_images(plan, pools.at(plan.source), o.scale, o.seed);
+    const std::string val_name = plan.key == "pretrain" ? "val" : task_by_key(plan.key).val_split;
+    const std::vector<std::pair<std::string, std::pair<std::string, int>>> splits = {
+        {"train", {"train", sizes.train}}, {"val", {val_name, sizes.val}}, {"test", {"test", sizes.test}}};
+    for (const auto& [split, file_and_count] : splits) {
+      const auto& [file, count] = file_and_count;
+      if (count == 0) continue;
+      std::string lines;
+      for (const auto& item : make_split_items(plan, file, images.at(split), count, scenes, o.seed))
+        lines += item.dump() + "\n";
+      write_text_file(root / "annotations" / plan.key / (file + ".jsonl"), lines);
+      summary.items[plan.key][file] = count;
+      world_tasks[plan.key][file] = {{"items", count}, {"images", images.at(split).size()}};
+    }
+  }
+  const std::string vqa_answers = ordered_json{{"answers", synth_vqa_answers()}}.dump() + "\n";
+  write_text_file(root / "annotations/vqa/answers.json", vqa_answers);
+  write_text_file(root / "annotations/vgqa/answers.json", vqa_answers);
+  write_text_file(root / "annotations/gqa/answers.json",
+                  ordered_json{{"answers", synth_gqa_answers()}}.dump() + "\n");
+
+  // Features: every image of every pool, ground truth for the pools pointing tasks use.
+  fs::create_directories(root / "features");
+  for (const auto& [source, pool] : pools) {
+    const auto ids = pool.all();
+    write_features(root / "features", source, ids, o, summary.settings_hash, scenes, space, false);
+    if (source == "coco" || source == "vg")
+      write_features(root / "features", source, ids, o, summary.settings_hash, scenes, space, true);
+    summary.images[source] = static_cast<int>(ids.size());
+  }
+
+  ordered_json world = {{"generator", "vlmt synth_world"},
+                        {"format_version", 1},
+                        {"seed", o.seed},
+                        {"scale", o.scale},
+                        {"feature_dim", o.feature_dim},
+                        {"classes", o.num_classes},
+                        {"float16", o.float16},
+                        {"image_width", SynthScene{}.width},
+                        {"image_height", SynthScene{}.height},
+                        {"vocab_size", synth_vocabulary().size()},
+                        {"num_vqa_answers", synth_vqa_answers().size()},
+                        {"num_gqa_answers", synth_gqa_answers().size()},
+                        {"settings_hash", summary.settings_hash},
+                        {"images", summary.images},
+                        {"tasks", world_tasks}};
+  write_text_file(root / "world.json", world.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace vlmt

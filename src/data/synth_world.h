@@ -1,0 +1,51 @@
+#pragma once
+// The synthetic world: a seeded, deterministic stand-in for the 12 datasets of 12-in-1 and the
+// captions corpus, written in exactly the layout of docs/DATA.md (feature files, JSONL
+// annotations, answers.json, vocab.txt, world.json). Image pools are shared across datasets the
+// way the real ones are (COCO under VQA, RefCOCO*, GuessWhat, COCO retrieval; VG overlapping
+// COCO; ...), so that test images of one dataset appear in train/val of another (paper Table 1).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vlmt {
+
+struct SynthWorldOptions {
+  std::string out_dir;
+  double scale = 0.001;  // fraction of the paper's Table 8 training-set sizes
+  std::uint64_t seed = 1;
+  int feature_dim = 64;
+  int num_classes = 64;  // detector classes in /cls_prob (class 0 = background)
+  bool float16 = false;  // store features as float16
+};
+
+// How one dataset is drawn: its image pool, Table 8 training size (thousands), annotations per
+// image, and whether it owns the pool (its train+val images are the pool, its test images are
+// extra images no other dataset uses — like VQA's test2015 on COCO).
+struct SynthTaskPlan {
+  std::string key;          // task key, or "pretrain" for the captions corpus
+  std::string source;       // image pool = feature file
+  double paper_train_k;
+  int per_image;
+  bool owns_pool;
+};
+const std::vector<SynthTaskPlan>& synth_task_plans();
+
+// Item counts per split: train = max(32, scale·Table 8), val = test = max(16, train / 10).
+struct SynthSplitSizes {
+  int train, val, test;
+};
+SynthSplitSizes synth_split_sizes(const SynthTaskPlan& plan, double scale);
+
+struct SynthWorldSummary {
+  std::map<std::string, std::map<std::string, int>> items;   // task -> split file -> items
+  std::map<std::string, int> images;                         // source -> images in its file
+  std::string settings_hash;
+};
+
+// Writes the whole world under options.out_dir (created if missing). Throws ConfigError for bad
+// options and DataError when a file cannot be written.
+SynthWorldSummary write_synth_world(const SynthWorldOptions& options);
+
+}  // namespace vlmt

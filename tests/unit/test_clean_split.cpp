@@ -1,0 +1,93 @@
+// Clean split on a hand-built data root whose overlaps (and so Table 1 / Table 7) are known.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "data/clean_split.h"
+#include "test_synth_util.h"
+
+namespace vlmt {
+namespace {
+namespace fs = std::filesystem;
+using testing::TempDir;
+using testing::write_lines;
+
+std::string item(const std::string& image) { return R"({"image_id": ")" + image + R"(", "x": 1})"; }
+std::string pair(const std::string& a, const std::string& b) {
+  return R"({"pair_id": "p", "image_ids": [")" + a + R"(", ")" + b + R"("], "label": true})";
+}
+
+// vqa: train+minval {1,2,3,4}, test {10,11,12}
+// refcoco: train+val {10,1}, test {2,3,20,21}
+// nlvr2: train+dev {30,31,32,33}, test {10,40}; every other task absent.
+void build_root(const fs::path& root) {
+  const fs::path a = root / "annotations";
+  write_lines(a / "vqa/train.jsonl", {item("1"), item("2"), "", item("3"), item("1")});
+  write_lines(a / "vqa/minval.jsonl", {item("4")});
+  write_lines(a / "vqa/test.jsonl", {item("10"), item("11"), item("12")});
+  write_lines(a / "refcoco/train.jsonl", {item("10")});
+  write_lines(a / "refcoco/val.jsonl", {item("1")});
+  write_lines(a / "refcoco/test.jsonl", {item("2"), item("3"), item("20"), item("21")});
+  write_lines(a / "nlvr2/train.jsonl", {pair("30", "31")});
+  write_lines(a / "nlvr2/dev.jsonl", {pair("32", "33")});
+  write_lines(a / "nlvr2/test.jsonl", {pair("10", "40")});
+}
+
+TEST(CleanSplit, KnownOverlapGivesExactTables) {
+  TempDir dir("clean");
+  build_root(dir.path());
+  const auto r = compute_clean_split(dir.path().string());
+  ASSERT_EQ(r.datasets.size(), 12u);
+  // Paper order: [A] vqa, [F] refcoco (index 5), [L] nlvr2 (index 11).
+  const std::size_t vqa = 0, refcoco = 5, nlvr2 = 11;
+  EXPECT_EQ(r.datasets[vqa].key, "vqa");
+  EXPECT_EQ(r.datasets[refcoco].label, "[F] RefCOCO");
+  EXPECT_EQ(r.datasets[nlvr2].label, "[L] NLVR2");
+  EXPECT_FALSE(r.datasets[1].present);
+  EXPECT_FALSE(r.datasets[1].notes.empty());
+
+  EXPECT_DOUBLE_EQ(r.overlap_percent(vqa, refcoco), 100.0 / 3);
+  EXPECT_DOUBLE_EQ(r.overlap_percent(vqa, vqa), 0.0);
+  EXPECT_DOUBLE_EQ(r.overlap_percent(refcoco, vqa), 50.0);
+  EXPECT_DOUBLE_EQ(r.overlap_percent(refcoco, nlvr2), 0.0);
+  EXPECT_DOUBLE_EQ(r.overlap_percent(nlvr2, refcoco), 50.0);
+  EXPECT_LT(r.overlap_percent(vqa, 1), 0) << "absent column";
+
+  EXPECT_EQ(r.removed, (std::set<std::string>{"10", "11", "12", "2", "20", "21", "3", "40"}));
+  EXPECT_EQ(r.datasets[vqa].trainval.size(), 4u);
+  EXPECT_EQ(r.datasets[vqa].cleaned, 2u);  // {1, 4}
+  EXPECT_DOUBLE_EQ(r.datasets[vqa].removed_percent(), 50.0);
+  EXPECT_EQ(r.datasets[refcoco].cleaned, 1u);  // {1}
+  EXPECT_EQ(r.datasets[nlvr2].cleaned, 4u);
+  EXPECT_DOUBLE_EQ(r.datasets[nlvr2].removed_percent(), 0.0);
+
+  const auto json = nlohmann::json::parse(clean_split_json(r));
+  EXPECT_EQ(json["removed_image_ids"].size(), 8u);
+  EXPECT_EQ(json["per_dataset"]["refcoco"]["clean_trainval_images"], 1);
+  EXPECT_EQ(json["per_dataset"]["vqa"]["test_images"], 3);
+
+  const std::string md = clean_split_markdown(r);
+  EXPECT_NE(md.find("| [A] VQA2.0 | 0% | - | - | - | - | 33% | - | - | - | - | - | 0% |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| [F] RefCOCO | 2 | 4 | 1 | 50.00 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Average | - | - | - | 33.33 |"), std::string::npos) << md;
+}
+
+TEST(CleanSplit, MalformedLineNamesFileAndLine) {
+  TempDir dir("cleanbad");
+  build_root(dir.path());
+  const fs::path bad = dir.path() / "annotations/refcoco/test.jsonl";
+  write_lines(bad, {item("2"), "{\"image_id\": \"3\"", item("4")});
+  try {
+    compute_clean_split(dir.path().string());
+    FAIL() << "malformed line accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(bad.string() + ":2"), std::string::npos) << e.what();
+  }
+  write_lines(bad, {R"({"ref_id": "r"})"});
+  EXPECT_THROW(compute_clean_split(dir.path().string()), DataError);
+}
+
+}  // namespace
+}  // namespace vlmt
