@@ -67,7 +67,7 @@ std::string timeline_section(const std::vector<RunMetrics>& runs, ReportCounts& 
       if (!run.tasks.at(key).dsg.empty()) keys.push_back(key);
     if (keys.empty()) continue;
     SvgPlot plot(cat(run.name, ": DSG states"), "iteration", "",
-                 720, 60 + 24 * static_cast<int>(keys.size()));
+                 720, 80 + 28 * static_cast<int>(keys.size() + 1));  // 80 = title + axis margins
     plot.set_legend(false);
     std::vector<std::pair<double, std::string>> categories;
     for (size_t i = 0; i < keys.size(); ++i) {
