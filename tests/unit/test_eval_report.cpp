@@ -71,6 +71,7 @@ class EvalReport : public ::testing::Test {
     for (int it = 0; it < 6; ++it)
       st << R"({"kind":"train","iter":)" << it << R"(,"task":"vqa","loss":)" << 3.0 - 0.2 * it << "}\n";
   }
+  void TearDown() override { fs::remove_all(root_); }
   fs::path root_;
 };
 

@@ -15,8 +15,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// One scratch directory per process, removed at exit.
+struct ScratchDir {
+  fs::path path = fs::temp_directory_path() / ("vlmt_eval_results_" + std::to_string(::getpid()));
+  ~ScratchDir() { fs::remove_all(path); }
+};
+
 std::string temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("vlmt_eval_results_" + std::to_string(::getpid()));
+  static ScratchDir scratch;
+  const fs::path& dir = scratch.path;
   fs::create_directories(dir);
   const fs::path p = dir / name;
   fs::remove(p);

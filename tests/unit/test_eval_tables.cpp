@@ -54,6 +54,7 @@ class EvalTables : public ::testing::Test {
       st_.push_back(path);
     }
   }
+  void TearDown() override { fs::remove_all(dir_); }
   static std::string metric_of(const std::string& task) {
     if (task == "vqa" || task == "gqa" || task == "vgqa") return "vqa_accuracy";
     if (task.rfind("retrieval", 0) == 0) return "recall@1";
