@@ -1,6 +1,6 @@
 // tables: prints the paper's result tables (2, 6, 11) in Markdown from results.jsonl files of
 // several runs. Every number comes from the files; missing entries are "-".
-//   tables RESULTS.jsonl... [--table 2|6|11]   (default: all three)
+//   tables RESULTS.jsonl... [--table 2|6|11] [--runs-file runs.toml]   (default: all tables)
 #include <cstdio>
 
 #include "core/cli.h"
@@ -11,12 +11,15 @@
 
 int main(int argc, char** argv) {
   try {
-    const auto args = vlmt::parse_cli(argc, argv, "tables", "RESULTS.jsonl... [--table 2|6|11]",
-                                      {{"table", true, "print only this table (2, 6 or 11)"}});
+    const auto args = vlmt::parse_cli(argc, argv, "tables",
+                                      "RESULTS.jsonl... [--table 2|6|11] [--runs-file runs.toml]",
+                                      {{"table", true, "print only this table (2, 6 or 11)"},
+                                       {"runs-file", true, "TOML labelling runs (setting, dsg_gap, models)"}});
     if (!args.overrides.empty()) throw vlmt::ConfigError("tables: --set is not used by this tool");
     if (args.positional.empty()) throw vlmt::ConfigError("tables: give at least one results.jsonl");
     std::vector<vlmt::ResultsFile> files;
     for (const auto& path : args.positional) files.push_back(vlmt::read_results_file(path));
+    if (args.has("runs-file")) vlmt::apply_runs_file(args.get("runs-file"), files);
     std::vector<int> numbers = {2, 6, 11};
     if (args.has("table")) {
       const std::string t = args.get("table");

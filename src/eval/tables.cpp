@@ -11,6 +11,8 @@
 #include "eval/svg_plot.h"
 #include "tasks/task_table.h"
 
+#include <toml++/toml.h>
+
 namespace vlmt {
 namespace {
 
@@ -197,6 +199,45 @@ TextTable make_table11(const std::vector<ResultsFile>& files) {
     table.rows.push_back(std::move(cells));
   }
   return table;
+}
+
+void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(cat(path, ": ", e.description()));
+  }
+  for (const auto& [top, node] : doc)
+    if (top.str() != "runs") throw ConfigError(cat(path, ": unknown key \"", top.str(), "\" (expected [runs.NAME])"));
+  const toml::table* runs = doc["runs"].as_table();
+  if (!runs) return;
+  for (const auto& [name_key, node] : *runs) {
+    const std::string name(name_key.str());
+    const toml::table* entry = node.as_table();
+    if (!entry) throw ConfigError(cat(path, ": runs.", name, " must be a table"));
+    bool found = false;
+    for (auto& file : files) {
+      const std::string run = file.info ? file.info->run : (file.results.empty() ? "" : file.results.front().run);
+      if (run != name) continue;
+      found = true;
+      if (!file.info) file.info = RunInfo{run, "", std::nullopt, std::nullopt, std::nullopt, {}};
+      for (const auto& [key_node, value] : *entry) {
+        const std::string key(key_node.str());
+        const std::string where = cat(path, ": runs.", name, ".", key);
+        if (key == "setting") {
+          if (!value.is_string()) throw ConfigError(cat(where, " must be a string"));
+          file.info->setting = *value.value<std::string>();
+        } else if (key == "dsg_gap" || key == "models") {
+          if (!value.is_integer()) throw ConfigError(cat(where, " must be an integer"));
+          (key == "models" ? file.info->models : file.info->dsg_gap) = *value.value<int64_t>();
+        } else {
+          throw ConfigError(cat(where, ": unknown key (setting, dsg_gap, models)"));
+        }
+      }
+    }
+    if (!found) throw ConfigError(cat(path, ": run \"", name, "\" is in none of the results files"));
+  }
 }
 
 TextTable make_table(int number, const std::vector<ResultsFile>& files) {

@@ -33,6 +33,15 @@ std::string format_params(int64_t params);
 TextTable make_table2(const std::vector<ResultsFile>& files);
 TextTable make_table6(const std::vector<ResultsFile>& files);
 TextTable make_table11(const std::vector<ResultsFile>& files);
+// Optional runs file (TOML) labelling runs whose results.jsonl has no run_info, or overriding it:
+//   [runs."<run name>"]
+//   setting = "AT"      # row label
+//   dsg_gap = 4         # Table 11 row
+//   models = 1
+// Only labels and structure, never scores. Throws ConfigError naming the file and key on
+// unknown keys or wrong types; runs named there but absent from `files` are an error too.
+void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files);
+
 // 2, 6 or 11; throws ConfigError otherwise.
 TextTable make_table(int number, const std::vector<ResultsFile>& files);
 

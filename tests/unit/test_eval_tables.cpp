@@ -4,10 +4,12 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <unistd.h>
 
+#include "core/error.h"
 #include "eval/results.h"
 #include "eval/tables.h"
 
@@ -95,6 +97,24 @@ TEST_F(EvalTables, Table6And11) {
                             "63.52 | - | - | 63.61 | 80.58 | 73.25 | 75.96 | 82.75 | 65.04 | "
                             "75.52 | 78.44 | 76.78 | 77.61 | 69.09 |")) << t11;
   EXPECT_NE(t11.find("| Δ 16 |"), std::string::npos);
+}
+
+TEST_F(EvalTables, RunsFileLabelsRunsWithoutRunInfo) {
+  const std::string abl = (dir_ / "abl.jsonl").string();
+  append_result(abl, {"abl_run", "vqa", "test-dev", "vqa_accuracy", 71.99, 10, {}});
+  const std::string toml = (dir_ / "runs.toml").string();
+  std::ofstream(toml) << "[runs.abl_run]\nsetting = \"w/o DSG\"\ndsg_gap = 1\n";
+  std::vector<ResultsFile> all = files();
+  all.push_back(read_results_file(abl));
+  apply_runs_file(toml, all);
+  const std::string t6 = to_markdown(make_table6(all));
+  EXPECT_TRUE(has_line(t6, "| w/o DSG | - | - | - | - | - |")) << t6;
+  const std::string t11 = to_markdown(make_table11(all));
+  EXPECT_NE(t11.find("\n| Δ 1 | 71.99 | - |"), std::string::npos) << t11;
+  std::ofstream(toml) << "[runs.abl_run]\nsettings = \"x\"\n";
+  EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
+  std::ofstream(toml) << "[runs.nobody]\nsetting = \"x\"\n";
+  EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
 }
 
 TEST(EvalTablesFormat, ParamsAndScores) {
