@@ -1,0 +1,87 @@
+#include "eval/metrics_log.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace vlmt {
+namespace {
+
+using nlohmann::json;
+
+double number(const json& j, const char* key, const std::string& where) {
+  if (!j.contains(key) || !j.at(key).is_number())
+    throw DataError(cat(where, ": field \"", key, "\" missing or not a number"));
+  return j.at(key).get<double>();
+}
+
+std::string text(const json& j, const char* key, const std::string& where) {
+  if (!j.contains(key) || !j.at(key).is_string())
+    throw DataError(cat(where, ": field \"", key, "\" missing or not a string"));
+  return j.at(key).get<std::string>();
+}
+
+template <class T>
+void sort_by_iter(std::vector<T>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.iter < b.iter; });
+}
+
+}  // namespace
+
+RunMetrics read_metrics_log(const std::string& path, const std::string& default_name) {
+  RunMetrics run;
+  run.name = default_name;
+  const auto records = read_jsonl(path);
+  std::map<std::string, int64_t> logged_updates;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const json& j = records[i];
+    const std::string where = cat(path, " record ", i + 1);
+    const std::string kind = j.contains("kind") && j["kind"].is_string() ? j["kind"].get<std::string>() : "";
+    if (kind == "run_info") {
+      run.info = run_info_from_json(j, where);
+      run.name = run.info->run;
+      continue;
+    }
+    if (kind != "train" && kind != "val" && kind != "dsg") continue;
+    const auto iter = static_cast<int64_t>(number(j, "iter", where));
+    TaskMetrics& task = run.tasks[text(j, "task", where)];
+    run.last_iter = std::max(run.last_iter, iter);
+    if (kind == "train") {
+      task.train.push_back({iter, number(j, "loss", where)});
+      if (j.contains("updates") && j["updates"].is_number())
+        task.updates = std::max(task.updates, j["updates"].get<int64_t>());
+    } else if (kind == "val") {
+      task.val.push_back({iter, number(j, "score", where)});
+    } else {
+      const std::string state = text(j, "state", where);
+      if (state != "go" && state != "stop")
+        throw DataError(cat(where, ": DSG state must be \"go\" or \"stop\", got \"", state, "\""));
+      task.dsg.push_back({iter, state == "go"});
+    }
+  }
+  for (auto& [key, task] : run.tasks) {
+    sort_by_iter(task.train);
+    sort_by_iter(task.val);
+    sort_by_iter(task.dsg);
+    if (task.updates == 0) task.updates = static_cast<int64_t>(task.train.size());
+  }
+  return run;
+}
+
+std::vector<DsgInterval> dsg_intervals(const TaskMetrics& task, int64_t last_iter) {
+  std::vector<DsgInterval> intervals;
+  int64_t begin = task.train.empty() ? 0 : task.train.front().iter;
+  if (!task.dsg.empty()) begin = std::min(begin, task.dsg.front().iter);
+  bool go = true;
+  for (const auto& e : task.dsg) {
+    if (e.go == go) continue;  // repeated state: no change
+    if (e.iter > begin) intervals.push_back({begin, e.iter, go});
+    begin = e.iter;
+    go = e.go;
+  }
+  if (last_iter > begin) intervals.push_back({begin, last_iter, go});
+  return intervals;
+}
+
+}  // namespace vlmt

@@ -1,0 +1,278 @@
+#include "eval/tables.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "eval/svg_plot.h"
+#include "tasks/task_table.h"
+
+#include <toml++/toml.h>
+
+namespace vlmt {
+namespace {
+
+// One table row: the merged results of the runs that share a label.
+struct Row {
+  std::string label;
+  std::map<std::string, ResultRecord> by_task;  // task key -> its main result
+  std::set<std::string> runs;
+  std::optional<int64_t> params = 0;            // nullopt once a run lacks "params"
+  int64_t models = 0;
+};
+
+void merge_file(Row& row, const ResultsFile& file) {
+  const std::string run = file.info ? file.info->run : (file.results.empty() ? file.path : file.results.front().run);
+  if (row.runs.insert(run).second) {
+    if (file.info && file.info->params && row.params) *row.params += *file.info->params;
+    else row.params.reset();
+    row.models += file.info && file.info->models ? *file.info->models : 1;
+  }
+  for (const auto& r : file.results) {
+    const TaskSpec* spec = nullptr;
+    try {
+      spec = &task_by_key(r.task);
+    } catch (const ConfigError&) {
+      log::warn(cat(file.path, ": result for unknown task \"", r.task, "\" ignored in tables"));
+      continue;
+    }
+    if (r.metric == spec->metric) row.by_task[spec->key] = r;
+  }
+}
+
+std::string row_label(const ResultsFile& file) {
+  if (file.info && !file.info->setting.empty()) return file.info->setting;
+  if (file.info) return file.info->run;
+  if (!file.results.empty()) return file.results.front().run;
+  return file.path;
+}
+
+// Rows in order of first appearance of their label.
+std::vector<Row> rows_by_setting(const std::vector<ResultsFile>& files) {
+  std::vector<Row> rows;
+  for (const auto& file : files) {
+    const std::string label = row_label(file);
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.label == label; });
+    if (it == rows.end()) {
+      rows.push_back(Row{});
+      rows.back().label = label;
+      it = rows.end() - 1;
+    }
+    merge_file(*it, file);
+  }
+  return rows;
+}
+
+std::optional<double> task_score(const Row& row, const std::string& key) {
+  const auto it = row.by_task.find(key);
+  if (it == row.by_task.end()) return std::nullopt;
+  return it->second.score;
+}
+
+std::optional<double> task_extra(const Row& row, const std::string& key, const char* extra) {
+  const auto it = row.by_task.find(key);
+  if (it == row.by_task.end() || !it->second.extras.contains(extra) ||
+      !it->second.extras[extra].is_number())
+    return std::nullopt;
+  return it->second.extras[extra].get<double>();
+}
+
+std::optional<double> mean_of(const Row& row, const std::vector<std::string>& keys) {
+  double sum = 0;
+  for (const auto& k : keys) {
+    const auto s = task_score(row, k);
+    if (!s) return std::nullopt;
+    sum += *s;
+  }
+  return keys.empty() ? std::nullopt : std::optional<double>(sum / double(keys.size()));
+}
+
+std::vector<std::string> all_task_keys() {
+  std::vector<std::string> keys;
+  for (const auto& t : all_tasks()) keys.push_back(t.key);
+  return keys;
+}
+
+// Column names as printed in the paper.
+const std::map<std::string, std::string>& short_names() {
+  static const std::map<std::string, std::string> names = {
+      {"vqa", "VQAv2"},          {"gqa", "GQA"},           {"vgqa", "VG QA"},
+      {"retrieval_coco", "COCO"}, {"retrieval_flickr30k", "Flickr30k"}, {"refcoco", "RefCOCO"},
+      {"refcoco+", "RefCOCO+"},  {"refcocog", "RefCOCOg"},  {"visual7w", "V7W"},
+      {"guesswhat", "GW"},       {"nlvr2", "NLVR2"},       {"snli_ve", "SNLI-VE"}};
+  return names;
+}
+
+std::string group_name(int g) { return cat("G", g); }
+
+}  // namespace
+
+std::string format_score(const std::optional<double>& score) {
+  if (!score) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", *score);
+  return buf;
+}
+
+std::string format_params(int64_t params) {
+  const double p = static_cast<double>(params);
+  const auto scaled = [](double v, const char* unit) {
+    char buf[32];
+    if (v >= 100 || std::abs(v - std::round(v)) < 0.05) std::snprintf(buf, sizeof buf, "%.0f%s", v, unit);
+    else std::snprintf(buf, sizeof buf, "%.1f%s", v, unit);
+    return std::string(buf);
+  };
+  if (p >= 1e9) return scaled(p / 1e9, "B");
+  if (p >= 1e6) return scaled(p / 1e6, "M");
+  if (p >= 1e3) return scaled(p / 1e3, "K");
+  return std::to_string(params);
+}
+
+TextTable make_table2(const std::vector<ResultsFile>& files) {
+  TextTable table;
+  table.title = "Table 2: per-task scores (retrieval: image retrieval R@1)";
+  table.header = {"Run"};
+  for (const auto& key : all_task_keys()) table.header.push_back(short_names().at(key));
+  for (int g = 1; g <= 4; ++g) table.header.push_back(group_name(g));
+  table.header.push_back("# params (# models)");
+  table.header.push_back("All Tasks Average");
+  for (const Row& row : rows_by_setting(files)) {
+    std::vector<std::string> cells = {row.label};
+    for (const auto& key : all_task_keys()) cells.push_back(format_score(task_score(row, key)));
+    for (int g = 1; g <= 4; ++g) cells.push_back(format_score(mean_of(row, task_keys_in_group(g))));
+    cells.push_back(row.params ? cat(format_params(*row.params), " (", row.models, ")") : "-");
+    cells.push_back(format_score(mean_of(row, all_task_keys())));
+    table.rows.push_back(std::move(cells));
+  }
+  return table;
+}
+
+TextTable make_table6(const std::vector<ResultsFile>& files) {
+  TextTable table;
+  table.title = "Table 6: group averages (G2 over image retrieval R@1)";
+  table.header = {"Run", "G1", "G2", "G3", "G4", "All Tasks Average"};
+  for (const Row& row : rows_by_setting(files)) {
+    std::vector<std::string> cells = {row.label};
+    for (int g = 1; g <= 4; ++g) cells.push_back(format_score(mean_of(row, task_keys_in_group(g))));
+    cells.push_back(format_score(mean_of(row, all_task_keys())));
+    table.rows.push_back(std::move(cells));
+  }
+  return table;
+}
+
+TextTable make_table11(const std::vector<ResultsFile>& files) {
+  // Rows keyed by Δ; files without a gap do not belong to this table.
+  std::map<int64_t, std::vector<ResultsFile>> by_gap = {{1, {}}, {4, {}}, {8, {}}, {16, {}}};
+  for (const auto& f : files)
+    if (f.info && f.info->dsg_gap) by_gap[*f.info->dsg_gap].push_back(f);
+
+  TextTable table;
+  table.title = "Table 11: per-task scores for DSG iteration gaps";
+  table.header = {"DSG gap", "VQA", "VG QA", "GQA", "Mean G1", "RC R@1", "RC R@5", "RC R@10",
+                  "RF R@1", "RF R@5", "RF R@10", "Mean G2 (R1)", "RefCOCO", "RefCOCO+",
+                  "RefCOCOg", "Visual 7W", "GuessWhat", "Mean G3", "NLVR2", "SNLI-VE", "Mean G4",
+                  "MT Score"};
+  for (const auto& [gap, gap_files] : by_gap) {
+    Row row;
+    row.label = cat("Δ ", gap);
+    for (const auto& f : gap_files) merge_file(row, f);
+    auto score = [&](const char* key) { return format_score(task_score(row, key)); };
+    auto group = [&](int g) { return format_score(mean_of(row, task_keys_in_group(g))); };
+    std::vector<std::string> cells = {row.label, score("vqa"), score("vgqa"), score("gqa"), group(1)};
+    for (const char* key : {"retrieval_coco", "retrieval_flickr30k"}) {
+      cells.push_back(score(key));
+      cells.push_back(format_score(task_extra(row, key, "r5")));
+      cells.push_back(format_score(task_extra(row, key, "r10")));
+    }
+    cells.push_back(group(2));
+    for (const char* key : {"refcoco", "refcoco+", "refcocog", "visual7w", "guesswhat"})
+      cells.push_back(score(key));
+    cells.push_back(group(3));
+    cells.push_back(score("nlvr2"));
+    cells.push_back(score("snli_ve"));
+    cells.push_back(group(4));
+    cells.push_back(format_score(mean_of(row, all_task_keys())));
+    table.rows.push_back(std::move(cells));
+  }
+  return table;
+}
+
+void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(cat(path, ": ", e.description()));
+  }
+  for (const auto& [top, node] : doc)
+    if (top.str() != "runs") throw ConfigError(cat(path, ": unknown key \"", top.str(), "\" (expected [runs.NAME])"));
+  const toml::table* runs = doc["runs"].as_table();
+  if (!runs) return;
+  for (const auto& [name_key, node] : *runs) {
+    const std::string name(name_key.str());
+    const toml::table* entry = node.as_table();
+    if (!entry) throw ConfigError(cat(path, ": runs.", name, " must be a table"));
+    bool found = false;
+    for (auto& file : files) {
+      const std::string run = file.info ? file.info->run : (file.results.empty() ? "" : file.results.front().run);
+      if (run != name) continue;
+      found = true;
+      if (!file.info) file.info = RunInfo{run, "", std::nullopt, std::nullopt, std::nullopt, {}};
+      for (const auto& [key_node, value] : *entry) {
+        const std::string key(key_node.str());
+        const std::string where = cat(path, ": runs.", name, ".", key);
+        if (key == "setting") {
+          if (!value.is_string()) throw ConfigError(cat(where, " must be a string"));
+          file.info->setting = *value.value<std::string>();
+        } else if (key == "dsg_gap" || key == "models") {
+          if (!value.is_integer()) throw ConfigError(cat(where, " must be an integer"));
+          (key == "models" ? file.info->models : file.info->dsg_gap) = *value.value<int64_t>();
+        } else {
+          throw ConfigError(cat(where, ": unknown key (setting, dsg_gap, models)"));
+        }
+      }
+    }
+    if (!found) throw ConfigError(cat(path, ": run \"", name, "\" is in none of the results files"));
+  }
+}
+
+TextTable make_table(int number, const std::vector<ResultsFile>& files) {
+  switch (number) {
+    case 2: return make_table2(files);
+    case 6: return make_table6(files);
+    case 11: return make_table11(files);
+    default: throw ConfigError(cat("--table must be 2, 6 or 11, got ", number));
+  }
+}
+
+std::string to_markdown(const TextTable& table) {
+  std::string out = cat("**", table.title, "**\n\n|");
+  for (const auto& h : table.header) out += cat(" ", h, " |");
+  out += "\n|";
+  for (size_t i = 0; i < table.header.size(); ++i) out += i == 0 ? "---|" : "---:|";
+  out += "\n";
+  for (const auto& row : table.rows) {
+    out += "|";
+    for (const auto& cell : row) out += cat(" ", cell, " |");
+    out += "\n";
+  }
+  return out;
+}
+
+std::string to_html(const TextTable& table) {
+  std::string out = cat("<table>\n<caption>", xml_escape(table.title), "</caption>\n<thead><tr>");
+  for (const auto& h : table.header) out += cat("<th>", xml_escape(h), "</th>");
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : table.rows) {
+    out += "<tr>";
+    for (const auto& cell : row) out += cat("<td>", xml_escape(cell), "</td>");
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table>\n";
+}
+
+}  // namespace vlmt

@@ -1,0 +1,51 @@
+#pragma once
+// The paper's result tables built only from results.jsonl files (never typed-in numbers):
+//   Table 2  per-task scores (paper column order), group means G1..G4, "# params (# models)",
+//            all-tasks average; one row per setting (run_info "setting", else the run name);
+//            runs with the same setting are merged (e.g. 12 single-task runs -> one ST row,
+//            parameters and models summed).
+//   Table 6  the same rows, columns G1..G4 averages and the all-tasks average.
+//   Table 11 one row per DSG iteration gap Δ (run_info "dsg_gap"; rows 1, 4, 8, 16 always, plus
+//            any other gap found), full per-task breakdown incl. retrieval R@1/5/10.
+// A task's score is its result record whose metric is the task's metric (task_table.h) — for
+// retrieval "recall@1" with extras r5/r10; when a row has several, the last one read wins.
+// Missing entries, and means over incomplete groups, are "-".
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eval/results.h"
+
+namespace vlmt {
+
+struct TextTable {
+  std::string title;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+// "72.57" or "-".
+std::string format_score(const std::optional<double>& score);
+// 270000000 -> "270M", 3000000000 -> "3B", 1080000000 -> "1.1B", 86000 -> "86K".
+std::string format_params(int64_t params);
+
+TextTable make_table2(const std::vector<ResultsFile>& files);
+TextTable make_table6(const std::vector<ResultsFile>& files);
+TextTable make_table11(const std::vector<ResultsFile>& files);
+// Optional runs file (TOML) labelling runs whose results.jsonl has no run_info, or overriding it:
+//   [runs."<run name>"]
+//   setting = "AT"      # row label
+//   dsg_gap = 4         # Table 11 row
+//   models = 1
+// Only labels and structure, never scores. Throws ConfigError naming the file and key on
+// unknown keys or wrong types; runs named there but absent from `files` are an error too.
+void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files);
+
+// 2, 6 or 11; throws ConfigError otherwise.
+TextTable make_table(int number, const std::vector<ResultsFile>& files);
+
+std::string to_markdown(const TextTable& table);
+std::string to_html(const TextTable& table);
+
+}  // namespace vlmt

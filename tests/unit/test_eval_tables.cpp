@@ -1,0 +1,147 @@
+// Tables 2, 6 and 11 from result files written here; exact Markdown cells, and the `tables` tool.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <unistd.h>
+
+#include "core/error.h"
+#include "eval/results.h"
+#include "eval/tables.h"
+
+namespace vlmt {
+namespace {
+
+namespace fs = std::filesystem;
+
+class EvalTables : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vlmt_eval_tables_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // AT: all 12 tasks (scores of the paper's Table 2 row 4) + a caption-retrieval record that
+    // the tables must ignore (its metric is not the task's metric).
+    const std::map<std::string, double> at = {
+        {"vqa", 72.57}, {"gqa", 60.12}, {"vgqa", 36.36}, {"retrieval_coco", 63.70},
+        {"retrieval_flickr30k", 63.52}, {"refcoco", 80.58}, {"refcoco+", 73.25},
+        {"refcocog", 75.96}, {"visual7w", 82.75}, {"guesswhat", 65.04}, {"nlvr2", 78.44},
+        {"snli_ve", 76.78}};
+    at_ = (dir_ / "at.jsonl").string();
+    for (const auto& [task, score] : at) {
+      ResultRecord r{"at_run", task, "test", metric_of(task), score, 100, {}};
+      if (task == "retrieval_coco") r.extras = {{"r1", 63.70}, {"r5", 90.84}, {"r10", 96.16}};
+      append_result(at_, r);
+    }
+    append_result(at_, {"at_run", "retrieval_coco", "test", "caption_recall@1", 99.0, 100, {}});
+    RunInfo info;
+    info.run = "at_run";
+    info.setting = "AT";
+    info.params = 270000000;
+    info.dsg_gap = 4;
+    append_run_info(at_, info);
+    // ST: two single-task runs merged into one row.
+    for (const auto& [task, score] : std::map<std::string, double>{{"vqa", 71.82}, {"gqa", 58.19}}) {
+      const std::string path = (dir_ / ("st_" + task + ".jsonl")).string();
+      append_result(path, {"st_" + task, task, "test-dev", "vqa_accuracy", score, 10, {}});
+      RunInfo st;
+      st.run = "st_" + task;
+      st.setting = "ST";
+      st.params = 250000000;
+      append_run_info(path, st);
+      st_.push_back(path);
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  static std::string metric_of(const std::string& task) {
+    if (task == "vqa" || task == "gqa" || task == "vgqa") return "vqa_accuracy";
+    if (task.rfind("retrieval", 0) == 0) return "recall@1";
+    return "accuracy";
+  }
+  std::vector<ResultsFile> files() const {
+    return {read_results_file(at_), read_results_file(st_[0]), read_results_file(st_[1])};
+  }
+  fs::path dir_;
+  std::string at_;
+  std::vector<std::string> st_;
+};
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST_F(EvalTables, Table2) {
+  const std::string md = to_markdown(make_table2(files()));
+  EXPECT_TRUE(has_line(md, "| Run | VQAv2 | GQA | VG QA | COCO | Flickr30k | RefCOCO | RefCOCO+ | "
+                           "RefCOCOg | V7W | GW | NLVR2 | SNLI-VE | G1 | G2 | G3 | G4 | "
+                           "# params (# models) | All Tasks Average |")) << md;
+  EXPECT_TRUE(has_line(md, "| AT | 72.57 | 60.12 | 36.36 | 63.70 | 63.52 | 80.58 | 73.25 | 75.96 | "
+                           "82.75 | 65.04 | 78.44 | 76.78 | 56.35 | 63.61 | 75.52 | 77.61 | "
+                           "270M (1) | 69.09 |")) << md;
+  EXPECT_TRUE(has_line(md, "| ST | 71.82 | 58.19 | - | - | - | - | - | - | - | - | - | - | - | - | "
+                           "- | - | 500M (2) | - |")) << md;
+}
+
+TEST_F(EvalTables, Table6And11) {
+  const std::string t6 = to_markdown(make_table6(files()));
+  EXPECT_TRUE(has_line(t6, "| AT | 56.35 | 63.61 | 75.52 | 77.61 | 69.09 |")) << t6;
+  EXPECT_TRUE(has_line(t6, "| ST | - | - | - | - | - |")) << t6;
+  const std::string t11 = to_markdown(make_table11(files()));
+  EXPECT_TRUE(has_line(t11, "| Δ 1 | - | - | - | - | - | - | - | - | - | - | - | - | - | - | - | "
+                            "- | - | - | - | - | - |")) << t11;
+  EXPECT_TRUE(has_line(t11, "| Δ 4 | 72.57 | 36.36 | 60.12 | 56.35 | 63.70 | 90.84 | 96.16 | "
+                            "63.52 | - | - | 63.61 | 80.58 | 73.25 | 75.96 | 82.75 | 65.04 | "
+                            "75.52 | 78.44 | 76.78 | 77.61 | 69.09 |")) << t11;
+  EXPECT_NE(t11.find("| Δ 16 |"), std::string::npos);
+}
+
+TEST_F(EvalTables, RunsFileLabelsRunsWithoutRunInfo) {
+  const std::string abl = (dir_ / "abl.jsonl").string();
+  append_result(abl, {"abl_run", "vqa", "test-dev", "vqa_accuracy", 71.99, 10, {}});
+  const std::string toml = (dir_ / "runs.toml").string();
+  std::ofstream(toml) << "[runs.abl_run]\nsetting = \"w/o DSG\"\ndsg_gap = 1\n";
+  std::vector<ResultsFile> all = files();
+  all.push_back(read_results_file(abl));
+  apply_runs_file(toml, all);
+  const std::string t6 = to_markdown(make_table6(all));
+  EXPECT_TRUE(has_line(t6, "| w/o DSG | - | - | - | - | - |")) << t6;
+  const std::string t11 = to_markdown(make_table11(all));
+  EXPECT_NE(t11.find("\n| Δ 1 | 71.99 | - |"), std::string::npos) << t11;
+  std::ofstream(toml) << "[runs.abl_run]\nsettings = \"x\"\n";
+  EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
+  std::ofstream(toml) << "[runs.nobody]\nsetting = \"x\"\n";
+  EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
+}
+
+TEST(EvalTablesFormat, ParamsAndScores) {
+  EXPECT_EQ(format_params(270000000), "270M");
+  EXPECT_EQ(format_params(3000000000), "3B");
+  EXPECT_EQ(format_params(1080000000), "1.1B");
+  EXPECT_EQ(format_score(std::nullopt), "-");
+  EXPECT_EQ(format_score(69.0891), "69.09");
+}
+
+TEST_F(EvalTables, ToolPrintsTheRequestedTable) {
+  const std::string cmd = std::string(VLMT_BIN_DIR) + "/tables " + at_ + " " + st_[0] + " " +
+                          st_[1] + " --table 6 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), n);
+  EXPECT_EQ(::pclose(pipe), 0) << out;
+  EXPECT_TRUE(has_line(out, "| AT | 56.35 | 63.61 | 75.52 | 77.61 | 69.09 |")) << out;
+  EXPECT_EQ(out.find("VQAv2"), std::string::npos);  // only Table 6
+  FILE* bad = ::popen((std::string(VLMT_BIN_DIR) + "/tables " + at_ + " --table 3 2>&1").c_str(), "r");
+  ASSERT_NE(bad, nullptr);
+  while (std::fread(buf.data(), 1, buf.size(), bad)) {
+  }
+  EXPECT_EQ(WEXITSTATUS(::pclose(bad)), 2);
+}
+
+}  // namespace
+}  // namespace vlmt

@@ -1,0 +1,59 @@
+// VQA normalisation and accuracy against hand-computed values of the official evaluation.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "eval/vqa_accuracy.h"
+
+namespace vlmt {
+namespace {
+
+TEST(EvalVqaNormalize, PunctuationRules) {
+  EXPECT_EQ(normalize_vqa_answer("Yes."), "yes");             // period not before a digit
+  EXPECT_EQ(normalize_vqa_answer("2.5"), "2.5");              // decimal point kept
+  EXPECT_EQ(normalize_vqa_answer("3."), "3");
+  EXPECT_EQ(normalize_vqa_answer("1,000"), "1000");           // comma between digits
+  EXPECT_EQ(normalize_vqa_answer("3,4 and 5-6"), "34 and 56");// digit comma: all punct deleted
+  EXPECT_EQ(normalize_vqa_answer("left-right"), "left right");// not touching a space: a space
+  EXPECT_EQ(normalize_vqa_answer("red - white"), "red white");// touching a space: deleted
+  EXPECT_EQ(normalize_vqa_answer("yes, it is"), "yes it is");
+  EXPECT_EQ(normalize_vqa_answer("(cat)"), "cat");
+  EXPECT_EQ(normalize_vqa_answer("what's this?"), "what's this");
+}
+
+TEST(EvalVqaNormalize, WordsNumbersArticlesContractions) {
+  EXPECT_EQ(normalize_vqa_answer("Two dogs"), "2 dogs");
+  EXPECT_EQ(normalize_vqa_answer("ten"), "10");
+  EXPECT_EQ(normalize_vqa_answer("  \tNone\n"), "0");
+  EXPECT_EQ(normalize_vqa_answer("The Dog"), "dog");
+  EXPECT_EQ(normalize_vqa_answer("an apple and a pear"), "apple and pear");
+  EXPECT_EQ(normalize_vqa_answer("dont"), "don't");
+  EXPECT_EQ(normalize_vqa_answer("It isnt."), "it isn't");
+  EXPECT_EQ(normalize_vqa_answer("   "), "");
+  EXPECT_EQ(normalize_vqa_answer("eleven"), "eleven");  // only zero..ten are mapped
+}
+
+std::vector<std::string> humans(int matching, const std::string& answer = "yes") {
+  std::vector<std::string> a(10, "no");
+  for (int i = 0; i < matching; ++i) a[static_cast<size_t>(i)] = answer;
+  return a;
+}
+
+TEST(EvalVqaAccuracy, LeaveOneOutOfTen) {
+  EXPECT_DOUBLE_EQ(vqa_accuracy("yes", humans(0)), 0.0);
+  EXPECT_NEAR(vqa_accuracy("yes", humans(1)), 0.3, 1e-12);  // 9 subsets × 1/3, /10
+  EXPECT_NEAR(vqa_accuracy("yes", humans(2)), 0.6, 1e-12);  // (2·1/3 + 8·2/3)/10
+  EXPECT_NEAR(vqa_accuracy("yes", humans(3)), 0.9, 1e-12);  // (3·2/3 + 7·1)/10
+  EXPECT_DOUBLE_EQ(vqa_accuracy("yes", humans(4)), 1.0);
+  EXPECT_NEAR(vqa_accuracy("Two", humans(3, "2")), 0.9, 1e-12);  // both sides normalised
+  EXPECT_NEAR(vqa_accuracy("yes.", humans(2, "Yes")), 0.6, 1e-12);
+}
+
+TEST(EvalVqaAccuracy, FewAnswersAndSingleAnswer) {
+  EXPECT_NEAR(vqa_accuracy("cat", {"cat", "cat", "dog", "bird", "fish"}), 2.0 / 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(vqa_accuracy("The Table", {"table"}), 1.0);  // GQA / VG QA exact match
+  EXPECT_DOUBLE_EQ(vqa_accuracy("chair", {"table"}), 0.0);
+  EXPECT_THROW(vqa_accuracy("yes", {}), DataError);
+}
+
+}  // namespace
+}  // namespace vlmt
