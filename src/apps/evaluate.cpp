@@ -1,17 +1,74 @@
-// evaluate: placeholder main until the stage lands; parses its config and exits.
-#include "config/run_config.h"
+// evaluate: thin main; scoring lives in eval/evaluator.
+#include <filesystem>
+
+#include "ckpt/checkpoint.h"
+#include "ckpt/param_io.h"
+#include "config/toml_reader.h"
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/runtime.h"
+#include "eval/evaluator.h"
+#include "train/stage.h"
+
+namespace fs = std::filesystem;
+using namespace vlmt;
 
 int main(int argc, char** argv) {
-  try {
-    auto args = vlmt::parse_cli(argc, argv, "evaluate", "[config.toml]", {});
-    auto cfg = vlmt::load_run_config(args.positional.empty() ? "" : args.positional[0], args.overrides);
-    vlmt::log::info0(cfg.resolved_toml());
+  return run_main(argc, argv, [&](DistRuntime& runtime) {
+    const CliArgs args = parse_cli(
+        argc, argv, "evaluate", "--ckpt PATH [--task NAME|all] [--split val|test|test-dev] [options]",
+        {{"ckpt", true, "checkpoint to evaluate (a stage's latest.h5)"},
+         {"task", true, "task key or \"all\" (default: all tasks the checkpoint was trained on)"},
+         {"split", true, "val (each task's released val split), test, test-dev, ... (default val)"},
+         {"out", true, "output directory (default <ckpt dir>/eval_<split>)"},
+         {"data-root", true, "data root (default: the checkpoint's data.root / $VLMT_DATA_ROOT)"},
+         {"max-items", true, "evaluate at most this many items per task (smoke runs)"}});
+    if (!args.has("ckpt")) throw ConfigError("evaluate: --ckpt PATH is required");
+    const std::string ckpt_path = args.get("ckpt");
+    auto data = ckpt::read_checkpoint(ckpt_path);
+    toml::table table = toml::parse(data.config_toml);
+    for (const auto& o : args.overrides) apply_override(table, o, "--set");
+    if (args.has("data-root")) apply_override(table, "data.root=\"" + args.get("data-root") + "\"", "--data-root");
+    RunConfig cfg = run_config_from_table(table, ckpt_path + " (stored config)");
+
+    auto comm = make_control_communicator(runtime);
+    const torch::Device device = runtime.select_device(torch::cuda::is_available());
+    MultiTaskModel model(cfg.model);
+    ckpt::load_parameters(*model, data.params, ckpt_path, /*allow_partial=*/false);
+    model->to(device);
+
+    EvaluationOptions opt;
+    opt.split = args.get("split", "val");
+    opt.run_name = fs::path(ckpt_path).parent_path().filename().string();
+    opt.out_dir = args.get("out", (fs::path(ckpt_path).parent_path() / ("eval_" + opt.split)).string());
+    opt.max_items = args.has("max-items") ? std::stoll(args.get("max-items")) : 0;
+    std::vector<std::string> tasks;
+    const std::string which = args.get("task", "all");
+    if (which == "all") {
+      tasks = cfg.tasks.active;
+      if (tasks.empty()) throw ConfigError(cat(ckpt_path, ": the checkpoint names no tasks (a pretraining checkpoint?)"));
+      log::info0(cat("--task all: the ", tasks.size(), " task(s) the checkpoint was trained on"));
+    } else {
+      tasks = {task_by_key(which).key};
+    }
+    log::info0(cat("evaluate: ", ckpt_path, " on ", opt.split, ", ", runtime.size(), " rank(s), results in ", opt.out_dir));
+    if (runtime.is_root()) {
+      fs::create_directories(opt.out_dir);
+      RunInfo info;
+      info.run = opt.run_name;
+      info.params = model->parameter_count();
+      info.models = 1;
+      info.dsg_gap = cfg.train.dsg_gap;
+      append_run_info((fs::path(opt.out_dir) / "results.jsonl").string(), info);
+    }
+    Evaluator evaluator(cfg, model, *comm, device);
+    std::vector<ResultRecord> results;
+    for (const auto& t : tasks) results.push_back(evaluator.evaluate(t, opt));
+    std::string table_text = "| task | split | metric | score | n |\n|---|---|---|---|---|\n";
+    for (const auto& r : results)
+      table_text += cat("| ", r.task, " | ", r.split, " | ", r.metric, " | ", r.score, " | ", r.n, " |\n");
+    log::info0("results:\n" + table_text);
     return 0;
-  } catch (const vlmt::Error& e) {
-    vlmt::log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

@@ -78,8 +78,9 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
 
   const bool want_cuda = cfg.dist.backend == "nccl" || (cfg.dist.backend == "auto" && torch::cuda::is_available());
   ctx.device = runtime.select_device(want_cuda);
-  ctx.comm = make_communicator(cfg.dist.backend, runtime, ctx.device);
-  log::info0(cat(stage, ": ", runtime.size(), " rank(s), backend ", ctx.comm->backend(), ", device ",
+  ctx.grad_comm = make_communicator(cfg.dist.backend, runtime, ctx.device);
+  ctx.control_comm = make_control_communicator(runtime);
+  log::info0(cat(stage, ": ", runtime.size(), " rank(s), backend ", ctx.grad_comm->backend(), ", device ",
                  ctx.device.str(), ", ", threads, " thread(s) per rank, config ", config_path));
 
   if (runtime.is_root()) {
@@ -88,6 +89,10 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
     log::info0("resolved configuration:\n" + cfg.resolved_toml());
   }
   return ctx;
+}
+
+std::unique_ptr<Communicator> make_control_communicator(DistRuntime& runtime) {
+  return make_communicator(runtime.size() > 1 ? "mpi" : "local", runtime, torch::kCPU);
 }
 
 int run_stage(int argc, char** argv, const std::string& stage) {

@@ -16,7 +16,8 @@ struct StageContext {
   RunConfig config;
   std::string run_dir;
   torch::Device device = torch::kCPU;
-  std::unique_ptr<Communicator> comm;
+  std::unique_ptr<Communicator> grad_comm;     // trunk gradients: NCCL on GPUs, MPI on CPUs
+  std::unique_ptr<Communicator> control_comm;  // small host collectives: validation sums, DSG, stop flag
   DistRuntime* runtime = nullptr;
   bool plan_only = false;  // --plan: print the plan, do not train
 };
@@ -24,6 +25,9 @@ struct StageContext {
 // stage: "pretrain" | "mt_train" | "finetune". Command line: [CONFIG] [--set k=v]... plus
 // --task (finetune), --run-dir, --init-from, --data-root, --max-hours, --plan.
 StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, const std::string& stage);
+
+// The communicator for host-side control collectives: MPI with several ranks, local with one.
+std::unique_ptr<Communicator> make_control_communicator(DistRuntime& runtime);
 
 // The whole main of a training stage (runs under run_main: errors → exit codes on every rank).
 int run_stage(int argc, char** argv, const std::string& stage);

@@ -37,7 +37,7 @@ torch::Tensor gather_rng_states(Communicator& comm) {
 
 }  // namespace
 
-Trainer::Trainer(StageContext& ctx) : ctx_(ctx), cfg_(ctx.config), comm_(*ctx.comm) {
+Trainer::Trainer(StageContext& ctx) : ctx_(ctx), cfg_(ctx.config), comm_(*ctx.control_comm) {
   // Identical initial weights on every rank; dropout streams differ per rank afterwards.
   torch::manual_seed(cfg_.train.seed);
   model_ = MultiTaskModel(cfg_.model);
@@ -49,7 +49,7 @@ Trainer::Trainer(StageContext& ctx) : ctx_(ctx), cfg_(ctx.config), comm_(*ctx.co
   if (comm_.rank() == 0) metrics_ = std::make_unique<JsonlWriter>((fs::path(ctx_.run_dir) / "metrics.jsonl").string());
   build_streams();
   build_optimisation();
-  if (comm_.size() > 1) sync_ = std::make_unique<GradientSynchronizer>(comm_, cfg_.dist.bucket_mb);
+  if (comm_.size() > 1) sync_ = std::make_unique<GradientSynchronizer>(*ctx_.grad_comm, cfg_.dist.bucket_mb);
   install_stop_handlers();
 }
 

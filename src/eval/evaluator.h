@@ -1,0 +1,47 @@
+#pragma once
+// The `evaluate` batch job: scores a trained model on a task's split, distributed over ranks
+// (each rank a shard; sums and score matrices all-reduced), and writes results.jsonl plus the
+// evaluation servers' submission files (docs/EVALUATION.md).
+#include <string>
+#include <vector>
+
+#include "config/run_config.h"
+#include "dist/communicator.h"
+#include "eval/results.h"
+#include "model/multitask_model.h"
+
+namespace vlmt {
+
+struct EvaluationOptions {
+  std::string split = "val";   // val (= each task's released val split) | test | test-dev | any file name
+  std::string out_dir;         // results.jsonl, submissions/
+  std::string run_name;        // "run" field of the records
+  int64_t max_items = 0;       // 0 = all (smoke runs)
+};
+
+class Evaluator {
+ public:
+  Evaluator(const RunConfig& config, MultiTaskModel model, Communicator& comm, torch::Device device);
+  // Evaluates one task; rank 0 appends the record to <out_dir>/results.jsonl.
+  ResultRecord evaluate(const std::string& task_key, const EvaluationOptions& options);
+
+ private:
+  ResultRecord evaluate_retrieval(const TaskSpec& spec, const std::string& split, const EvaluationOptions& o);
+  ResultRecord evaluate_by_objective(const TaskSpec& spec, const std::string& split, const EvaluationOptions& o);
+  std::string split_file(const TaskSpec& spec, const std::string& split) const;
+  std::vector<std::string> answer_vocabulary(const TaskSpec& spec) const;
+  // Rank 0 gets every rank's lines (ranks write part files in out_dir, then merge).
+  std::vector<nlohmann::json> gather_items(const std::vector<nlohmann::json>& mine, const std::string& out_dir,
+                                           const std::string& tag);
+
+  const RunConfig& config_;
+  MultiTaskModel model_;
+  Communicator& comm_;
+  torch::Device device_;
+  std::string data_root_;
+};
+
+// Splits of a task that exist under the data root (for error messages).
+std::vector<std::string> available_splits(const std::string& data_root, const std::string& task_key);
+
+}  // namespace vlmt
