@@ -111,7 +111,7 @@ def to_stored(dtype_name, array, name):
         if array.dtype not in NUMPY_DTYPES:
             raise SystemExit(f"tensor {name}: unsupported dtype {array.dtype}")
         dtype_name = NUMPY_DTYPES[array.dtype]
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array, order="C")  # ascontiguousarray would make 0-d arrays 1-d
     if dtype_name == "bool":
         array = array.view(np.uint8)
     return dtype_name, array.astype(array.dtype.newbyteorder("<"), copy=False)

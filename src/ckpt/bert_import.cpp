@@ -37,7 +37,7 @@ BertNameMapping map_bert_name(const std::string& hf_name) {
   if (std::regex_match(name, m, embeddings)) {
     result.target = "bert.embeddings." + m[2].str();
   } else if (std::regex_match(name, m, layer)) {
-    result.target = "bert.encoder.layer." + m[2].str() + "." + m[3].str() + "." + m[8].str();
+    result.target = "bert.encoder.layer." + m[2].str() + "." + m[3].str() + "." + m[7].str();
   } else if (std::regex_match(name, predictions)) {
     result.target = name;
   } else if (std::regex_match(name, pooler)) {

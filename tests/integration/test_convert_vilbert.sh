@@ -21,6 +21,7 @@ head.logit_fc.{i}.weight (3, 4) i∈0..0
 head.logit_fc.{i}.bias (3,) i∈0..2
 head.logit_fc.{i}.weight (3,) i∈2..2
 cls.predictions.bias (12,)
+head.scale ()
 SPEC
 
 # DataParallel-style names, several dtypes; one file complete, one with problems.
@@ -37,6 +38,7 @@ good = {
     "module.head.logit_fc.2.weight": np.ones(3, dtype=np.float32),
     "module.head.logit_fc.2.bias": np.zeros(3, dtype=np.float32),
     "module.cls.predictions.bias": np.linspace(-1, 1, 12).astype(np.float32),
+    "module.head.scale": np.float32(0.5),  # 0-dim
 }
 np.savez(f"{work}/good.npz", **good)
 bad = dict(good)
@@ -52,7 +54,8 @@ $CONVERT --from-npz "$WORK/good.npz" --spec "$WORK/spec.txt" --out "$WORK/good.h
 grep -q "^/params/bert.encoder.layer.0.attention.self.query.weight float16 \[4, 4\]" "$WORK/info.txt" \
   || fail "float16 tensor not read back: $(cat "$WORK/info.txt")"
 grep -q "^/params/head.logit_fc.0.bias int64 \[3\]" "$WORK/info.txt" || fail "int64 tensor lost"
-grep -q "8 tensors, 113 elements; all checksums OK" "$WORK/info.txt" \
+grep -q "^/params/head.scale float32 \[\]" "$WORK/info.txt" || fail "0-dim tensor lost"
+grep -q "9 tensors, 114 elements; all checksums OK" "$WORK/info.txt" \
   || fail "unexpected summary: $(tail -n 1 "$WORK/info.txt")"
 
 # Missing, unexpected and mis-shaped names: reported, exit 4, nothing written.

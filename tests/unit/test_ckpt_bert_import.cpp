@@ -2,7 +2,11 @@
 // safetensors file written here.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 
 #include "ckpt/bert_import.h"
 #include "ckpt/safetensors.h"
@@ -12,7 +16,7 @@
 namespace vlmt::ckpt {
 namespace {
 
-using testing::TempDir;
+using test_util::TempDir;
 
 TEST(CkptBertImport, MapsHuggingFaceNamesOntoViLBERTNames) {
   auto target = [](const std::string& n) { return map_bert_name(n).target; };

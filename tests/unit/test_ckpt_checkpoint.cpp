@@ -14,8 +14,8 @@
 namespace vlmt::ckpt {
 namespace {
 
-using testing::checkpoint_error;
-using testing::TempDir;
+using test_util::checkpoint_error;
+using test_util::TempDir;
 namespace fs = std::filesystem;
 
 struct TrainerState {
@@ -91,7 +91,7 @@ TEST(CkptCheckpoint, GarbageBlobIsACheckpointError) {
 TEST(CkptCheckpoint, CorruptOptimiserTensorIsNamed) {
   TempDir dir;
   std::string path = write_checkpoint(dir.str(), "latest", make_data(3));
-  testing::xor_byte(path, testing::dataset_offset(
+  test_util::xor_byte(path, test_util::dataset_offset(
                               path, "/optim/bert.embeddings.word_embeddings.weight.exp_avg_sq") + 9);
   std::string message = checkpoint_error([&] { read_checkpoint(path); });
   EXPECT_NE(message.find("bert.embeddings.word_embeddings.weight.exp_avg_sq"), std::string::npos)
@@ -102,7 +102,7 @@ TEST(CkptCheckpoint, CorruptOptimiserTensorIsNamed) {
 TEST(CkptCheckpoint, CorruptTrainerStateIsNamed) {
   TempDir dir;
   std::string path = write_checkpoint(dir.str(), "latest", make_data(3));
-  testing::xor_byte(path, testing::dataset_offset(path, "/trainer_state") + 2, 0x01);
+  test_util::xor_byte(path, test_util::dataset_offset(path, "/trainer_state") + 2, 0x01);
   EXPECT_NE(checkpoint_error([&] { read_checkpoint(path); }).find("trainer_state"),
             std::string::npos);
 }
@@ -142,7 +142,7 @@ TEST(CkptCheckpoint, KilledWriteNeverReplacesLatest) {
   {
     std::string tmp = write_checkpoint(dir.str(), "scratch", make_data(2));
     fs::rename(tmp, dir.file("latest.h5.tmp"));
-    testing::truncate_to(dir.file("latest.h5.tmp"), fs::file_size(dir.file("latest.h5.tmp")) / 3);
+    test_util::truncate_to(dir.file("latest.h5.tmp"), fs::file_size(dir.file("latest.h5.tmp")) / 3);
   }
   EXPECT_EQ(find_latest(dir.str()), dir.file("latest.h5"));
   EXPECT_EQ(step_of(dir.file("latest.h5")), 1);
@@ -159,14 +159,14 @@ TEST(CkptCheckpoint, KilledWriteNeverReplacesLatest) {
 
 TEST(CkptCheckpoint, FindLatestFallsBackToPrev) {
   TempDir dir;
-  EXPECT_EQ(find_latest(dir.str()), std::nullopt);
+  EXPECT_FALSE(find_latest(dir.str()).has_value());
   write_checkpoint(dir.str(), "latest", make_data(1));
   write_checkpoint(dir.str(), "latest", make_data(2));
   EXPECT_EQ(find_latest(dir.str()), dir.file("latest.h5"));
 
   // Corrupt latest -> prev.
   std::string latest = dir.file("latest.h5");
-  testing::xor_byte(latest, testing::dataset_offset(
+  test_util::xor_byte(latest, test_util::dataset_offset(
                                 latest, "/params/bert.embeddings.word_embeddings.weight") + 1);
   EXPECT_EQ(find_latest(dir.str()), dir.file("latest_prev.h5"));
 
@@ -175,7 +175,7 @@ TEST(CkptCheckpoint, FindLatestFallsBackToPrev) {
   EXPECT_EQ(find_latest(dir.str()), dir.file("latest_prev.h5"));
 
   // Nothing usable although checkpoints exist: refuse rather than restart silently.
-  testing::truncate_to(dir.file("latest_prev.h5"), 100);
+  test_util::truncate_to(dir.file("latest_prev.h5"), 100);
   std::string message = checkpoint_error([&] { find_latest(dir.str()); });
   EXPECT_NE(message.find("latest_prev.h5"), std::string::npos) << message;
 }

@@ -2,6 +2,8 @@
 // report for missing, unexpected and mis-shaped names.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ckpt/param_io.h"
 #include "core/error.h"
 #include "test_ckpt_util.h"
@@ -9,8 +11,8 @@
 namespace vlmt::ckpt {
 namespace {
 
-using testing::checkpoint_error;
-using testing::TempDir;
+using test_util::checkpoint_error;
+using test_util::TempDir;
 
 // Shares its weight with the embedding, like ViLBERT's masked-word decoder.
 struct TiedDecoder : torch::nn::Module {

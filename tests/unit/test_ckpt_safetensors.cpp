@@ -12,8 +12,8 @@
 namespace vlmt::ckpt {
 namespace {
 
-using testing::checkpoint_error;
-using testing::TempDir;
+using test_util::checkpoint_error;
+using test_util::TempDir;
 
 // 8-byte little-endian length + header + data, built without the library's writer.
 std::string assemble(const std::string& header, const std::string& data) {

@@ -11,8 +11,8 @@
 namespace vlmt::ckpt {
 namespace {
 
-using testing::checkpoint_error;
-using testing::TempDir;
+using test_util::checkpoint_error;
+using test_util::TempDir;
 
 TEST(CkptCrc32, MatchesZlibReferenceValues) {
   // The standard CRC-32 check value, and two values from Python's zlib.crc32.
@@ -70,7 +70,7 @@ TEST(CkptTensorFile, FlippedDataByteIsReportedWithTensorName) {
   TempDir dir;
   std::string path = dir.file("p.h5");
   write_tensors(path, {{"a.weight", torch::ones({16})}, {"b.weight", torch::ones({16})}});
-  testing::xor_byte(path, testing::dataset_offset(path, "/params/b.weight") + 5);
+  test_util::xor_byte(path, test_util::dataset_offset(path, "/params/b.weight") + 5);
   std::string message = checkpoint_error([&] { read_tensors(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
   EXPECT_NE(message.find("b.weight"), std::string::npos) << message;
@@ -87,7 +87,7 @@ TEST(CkptTensorFile, MissingNotHdf5AndTruncatedFilesGiveClearErrors) {
             std::string::npos);
   std::string path = dir.file("p.h5");
   write_tensors(path, {{"w", torch::randn({256, 256})}});
-  testing::truncate_to(path, std::filesystem::file_size(path) / 2);
+  test_util::truncate_to(path, std::filesystem::file_size(path) / 2);
   std::string message = checkpoint_error([&] { read_tensors(path); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
 }

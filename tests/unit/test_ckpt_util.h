@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 
-namespace vlmt::ckpt::testing {
+namespace vlmt::ckpt::test_util {
 
 class TempDir {
  public:
@@ -63,4 +63,4 @@ std::string checkpoint_error(Fn&& fn) {
   return "";
 }
 
-}  // namespace vlmt::ckpt::testing
+}  // namespace vlmt::ckpt::test_util
