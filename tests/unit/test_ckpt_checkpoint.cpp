@@ -78,7 +78,8 @@ TEST(CkptCheckpoint, WriteReadRoundTripsEverything) {
   // The restored generator state reproduces the random stream that followed the save.
   torch::Tensor expected = torch::randn({5});
   torch::randn({3});
-  at::detail::getDefaultCPUGenerator().set_state(read.rng.at("cpu"));
+  at::Generator generator = at::detail::getDefaultCPUGenerator();  // shares the default state
+  generator.set_state(read.rng.at("cpu"));
   EXPECT_TRUE(torch::equal(torch::randn({5}), expected));
 }
 
