@@ -79,7 +79,11 @@ class RegionLogit : public TaskObjective {
 class RegionChoice : public TaskObjective {
  public:
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
-    auto logits = m.region_logits(m.forward(b), b.image_mask).gather(1, b.choice_ids);
+    // Items with fewer candidates pad choice_ids with -1: those choices get the -10000 mask
+    // logit (and target 0), so they neither win the argmax nor add to the loss.
+    const auto valid = b.choice_ids.ge(0);
+    auto logits = m.region_logits(m.forward(b), b.image_mask).gather(1, b.choice_ids.clamp_min(0));
+    logits = logits.masked_fill(valid.logical_not(), -10000.0);
     return argmax_against_onehot(logits, b.target);
   }
 };

@@ -1,0 +1,182 @@
+// TaskDataset helpers shared by every task, and the factories that resolve the data root.
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "data/task_datasets.h"
+
+namespace vlmt {
+
+namespace fs = std::filesystem;
+
+Batch TaskDataset::start_batch(int64_t size, int rows_per_item) const {
+  Batch b;
+  b.task = ctx_.task_key;
+  b.task_id = ctx_.task_id;
+  b.size = size;
+  b.rows_per_item = rows_per_item;
+  const int64_t rows = size * rows_per_item, L = ctx_.max_text, R = ctx_.max_regions;
+  const int64_t D = ctx_.features->feature_dim();
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  b.input_ids = torch::full({rows, L}, ctx_.vocab->pad_id(), i64);
+  b.segment_ids = torch::zeros({rows, L}, i64);
+  b.text_mask = torch::zeros({rows, L}, i64);
+  b.features = torch::zeros({rows, R, D});
+  b.spatials = torch::zeros({rows, R, 5});
+  b.image_mask = torch::zeros({rows, R}, i64);
+  b.item_ids.reserve(size);
+  b.image_ids.reserve(rows);
+  return b;
+}
+
+void TaskDataset::set_text(Batch& b, int64_t row, const EncodedText& t) const {
+  const int64_t L = ctx_.max_text;
+  std::memcpy(b.input_ids.data_ptr<int64_t>() + row * L, t.ids.data(), L * sizeof(int64_t));
+  std::memcpy(b.segment_ids.data_ptr<int64_t>() + row * L, t.segment_ids.data(), L * sizeof(int64_t));
+  std::memcpy(b.text_mask.data_ptr<int64_t>() + row * L, t.mask.data(), L * sizeof(int64_t));
+}
+
+void TaskDataset::set_regions(Batch& b, int64_t row, const RegionInput& r) const {
+  b.features[row].copy_(r.features);
+  b.spatials[row].copy_(r.spatials);
+  b.image_mask[row].copy_(r.mask);
+}
+
+void TaskDataset::require_images(const FeatureStore& store, const std::vector<std::string>& ids) const {
+  int64_t missing = 0;
+  std::string first;
+  for (const std::string& id : ids) {
+    if (!store.contains(id)) {
+      if (missing++ == 0) first = id;
+    }
+  }
+  if (missing > 0)
+    throw DataError(cat(ctx_.annotation_path, " references ", missing, " image(s) absent from ",
+                        store.path(), ", first: '", first, "'"));
+}
+
+std::string resolve_data_root(const DataConfig& data) {
+  std::string root, why;
+  if (!data.root.empty()) {
+    root = data.root;
+    why = "data.root";
+  } else if (const char* env = std::getenv("VLMT_DATA_ROOT"); env && *env) {
+    root = env;
+    why = "$VLMT_DATA_ROOT";
+  } else {
+    root = "./data";
+    why = "default (neither data.root nor $VLMT_DATA_ROOT set)";
+  }
+  static std::mutex m;
+  static std::string last_logged;
+  std::lock_guard<std::mutex> lock(m);
+  if (last_logged != root) {
+    log::info0(cat("data root ", root, " from ", why));
+    last_logged = root;
+  }
+  if (!fs::is_directory(root)) throw DataError(cat("data root ", root, " (from ", why, ") is not a directory"));
+  return root;
+}
+
+std::shared_ptr<const WordPiece> open_vocab(const std::string& path) {
+  static std::mutex m;
+  static std::unordered_map<std::string, std::weak_ptr<const WordPiece>> open;
+  std::lock_guard<std::mutex> lock(m);
+  if (auto existing = open[path].lock()) return existing;
+  auto vocab = std::make_shared<const WordPiece>(WordPiece::from_file(path));
+  open[path] = vocab;
+  return vocab;
+}
+
+namespace {
+DatasetContext base_context(const std::string& root, const DataConfig& data, const ModelConfig& model,
+                            const std::string& annotation_dir, const std::string& split,
+                            const std::string& source, int max_text, int max_regions) {
+  DatasetContext ctx;
+  ctx.split = split;
+  ctx.max_text = max_text;
+  ctx.max_regions = max_regions;
+  ctx.annotation_path = (fs::path(root) / "annotations" / annotation_dir / (split + ".jsonl")).string();
+  const fs::path vocab_path = fs::path(data.vocab).is_absolute() ? fs::path(data.vocab) : fs::path(root) / data.vocab;
+  ctx.vocab = open_vocab(vocab_path.string());
+  if (ctx.vocab->size() > model.vocab_size)
+    throw DataError(cat("vocabulary ", vocab_path.string(), " has ", ctx.vocab->size(),
+                        " tokens but the model's vocab_size is ", model.vocab_size));
+  ctx.features = open_feature_store((fs::path(root) / "features" / (source + ".h5")).string(),
+                                    data.feature_cache_images);
+  if (ctx.features->feature_dim() != model.v_feature_size)
+    throw DataError(cat("region-feature file ", ctx.features->path(), " has feature_dim ",
+                        ctx.features->feature_dim(), " but the model's v_feature_size is ",
+                        model.v_feature_size));
+  const fs::path clean = fs::path(root) / "splits" / "clean_split.json";
+  if (data.clean_split && split.rfind("test", 0) != 0 && fs::exists(clean))
+    ctx.removed_images = std::make_shared<const std::vector<std::string>>(read_removed_image_ids(clean.string()));
+  if (max_text < 3) throw ConfigError(cat("max_text must be at least 3, got ", max_text));
+  if (max_regions < 2) throw ConfigError(cat("max_regions must be at least 2, got ", max_regions));
+  return ctx;
+}
+}  // namespace
+
+std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
+                                               const DataConfig& data, const TaskHyper& hyper,
+                                               const ModelConfig& model) {
+  const TaskSpec& spec = task_by_key(task_key);
+  const std::string root = resolve_data_root(data);
+  DatasetContext ctx = base_context(root, data, model, spec.key, split, spec.image_source,
+                                    hyper.max_text > 0 ? hyper.max_text : spec.max_text,
+                                    hyper.max_regions > 0 ? hyper.max_regions : spec.max_regions);
+  ctx.task_key = spec.key;
+  ctx.task_id = spec.id;
+  const std::string answers = (fs::path(root) / "annotations" / spec.key / "answers.json").string();
+  std::unique_ptr<TaskDataset> out;
+  switch (spec.type) {
+    case TaskType::kVLClassifier:
+      out = std::make_unique<VqaDataset>(std::move(ctx), answers, model.num_vqa_answers);
+      break;
+    case TaskType::kVLClassifierGQA:
+      out = std::make_unique<VqaDataset>(std::move(ctx), answers, model.num_gqa_answers);
+      break;
+    case TaskType::kVLLogit:
+      out = std::make_unique<RetrievalDataset>(std::move(ctx));
+      break;
+    case TaskType::kVLogit:
+      out = std::make_unique<ReferringDataset>(std::move(ctx));
+      break;
+    case TaskType::kVLogitMC:
+      ctx.gt_features = open_feature_store(
+          (fs::path(root) / "features" / (spec.image_source + "_gt.h5")).string(), data.feature_cache_images);
+      if (ctx.gt_features->feature_dim() != ctx.features->feature_dim())
+        throw DataError(cat("region-feature files ", ctx.features->path(), " and ", ctx.gt_features->path(),
+                            " disagree on feature_dim (", ctx.features->feature_dim(), " vs ",
+                            ctx.gt_features->feature_dim(), ")"));
+      out = std::make_unique<PointingDataset>(std::move(ctx));
+      break;
+    case TaskType::kVLBinaryClassifier:
+      out = std::make_unique<Nlvr2Dataset>(std::move(ctx));
+      break;
+    case TaskType::kVLTriClassifier:
+      out = std::make_unique<SnliVeDataset>(std::move(ctx));
+      break;
+  }
+  log::info0(cat("task ", spec.key, "/", split, ": ", out->size(), " items from ",
+                 out->context().annotation_path));
+  return out;
+}
+
+std::unique_ptr<TaskDataset> make_pretrain_dataset(const std::string& split, const DataConfig& data,
+                                                   const TrainConfig& train, const ModelConfig& model,
+                                                   int max_text, int max_regions) {
+  const std::string root = resolve_data_root(data);
+  DatasetContext ctx = base_context(root, data, model, "pretrain", split, "cc", max_text, max_regions);
+  if (ctx.features->cls_dim() != model.v_target_size)
+    throw DataError(cat("region-feature file ", ctx.features->path(), ": pretraining needs dataset /cls_prob with ",
+                        model.v_target_size, " classes (model.v_target_size), found ", ctx.features->cls_dim()));
+  auto out = std::make_unique<PretrainDataset>(std::move(ctx), train.mask_prob, train.region_mask_iou);
+  log::info0(cat("pretraining/", split, ": ", out->size(), " captions from ", out->context().annotation_path));
+  return out;
+}
+
+}  // namespace vlmt

@@ -1,0 +1,91 @@
+#pragma once
+// Task datasets: each turns item indices into one collated Batch (data/batch.h documents the
+// layout of every task type). All randomness comes from the std::mt19937_64 passed in, so a
+// batch is a pure function of (items, rng state); the loader seeds that rng per batch.
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "config/run_config.h"
+#include "data/batch.h"
+#include "data/feature_store.h"
+#include "tasks/task_table.h"
+#include "text/wordpiece.h"
+
+namespace vlmt {
+
+// Everything a dataset reads, resolved and opened once (stores and vocab are shared).
+struct DatasetContext {
+  std::string task_key;         // "" for pretraining
+  int task_id = 0;
+  std::string split;
+  std::string annotation_path;  // <root>/annotations/<task>/<split>.jsonl
+  int max_text = 0, max_regions = 0;
+  std::shared_ptr<const WordPiece> vocab;
+  std::shared_ptr<FeatureStore> features;     // features/<source>.h5
+  std::shared_ptr<FeatureStore> gt_features;  // features/<source>_gt.h5 (pointing tasks only)
+  std::shared_ptr<const std::vector<std::string>> removed_images;  // clean split; may be null
+};
+
+class TaskDataset {
+ public:
+  virtual ~TaskDataset() = default;
+  virtual int64_t size() const = 0;
+  // Identity of item `index` (question / caption / ref / pair id).
+  virtual std::string item_id(int64_t index) const = 0;
+  // Every image id item `index` needs (for checks and analysis).
+  virtual std::vector<std::string> item_images(int64_t index) const = 0;
+  // One collated batch of the given items.
+  virtual Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const = 0;
+
+  const DatasetContext& context() const { return ctx_; }
+  const std::string& task_key() const { return ctx_.task_key; }
+  const std::string& split() const { return ctx_.split; }
+
+ protected:
+  explicit TaskDataset(DatasetContext ctx) : ctx_(std::move(ctx)) {}
+  // Allocates the model inputs of `rows` rows and the identity fields.
+  Batch start_batch(int64_t size, int rows_per_item) const;
+  void set_text(Batch& b, int64_t row, const EncodedText& text) const;
+  void set_regions(Batch& b, int64_t row, const RegionInput& regions) const;
+  // Keeps items whose images all survive the clean split (logs how many were dropped).
+  template <class Record, class ImagesOf>
+  std::vector<Record> apply_clean_split(std::vector<Record> records, ImagesOf images_of) const;
+  // DataError naming the annotation file and the first missing id, if a store lacks an image.
+  void require_images(const FeatureStore& store, const std::vector<std::string>& ids) const;
+
+  DatasetContext ctx_;
+};
+
+// Retrieval also scores one caption against an arbitrary list of images (evaluation).
+class RetrievalScoring {
+ public:
+  virtual ~RetrievalScoring() = default;
+  // size 1, rows_per_item = image_ids.size(); target [1] = index of the caption's own image in
+  // the list, -1 if absent.
+  virtual Batch caption_vs_images(int64_t caption_index, const std::vector<std::string>& image_ids) const = 0;
+  // The distinct images of the split, in first-seen order.
+  virtual const std::vector<std::string>& split_images() const = 0;
+};
+
+// Data root: DataConfig.root, else $VLMT_DATA_ROOT, else ./data (logs which one and why).
+std::string resolve_data_root(const DataConfig& data);
+// Vocabulary shared per path within the process.
+std::shared_ptr<const WordPiece> open_vocab(const std::string& path);
+
+// The dataset of one of the 12 tasks on one split. max_text / max_regions come from `hyper`
+// (the task's released defaults where 0). Throws ConfigError for an unknown task key and
+// DataError for missing/malformed files, answer vocabularies larger than the model's head,
+// feature dimensions other than model.v_feature_size, or images missing from the features.
+std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
+                                               const DataConfig& data, const TaskHyper& hyper,
+                                               const ModelConfig& model);
+
+// Pretraining on annotations/pretrain/<split>.jsonl over features/cc.h5 (needs /cls_prob with
+// model.v_target_size classes). Masking follows train.mask_prob and train.region_mask_iou.
+std::unique_ptr<TaskDataset> make_pretrain_dataset(const std::string& split, const DataConfig& data,
+                                                   const TrainConfig& train, const ModelConfig& model,
+                                                   int max_text = 36, int max_regions = 101);
+
+}  // namespace vlmt

@@ -1,0 +1,123 @@
+#pragma once
+// The concrete datasets behind make_task_dataset / make_pretrain_dataset (internal header; the
+// rest of vlmt uses data/task_dataset.h). One class per annotation schema.
+#include <unordered_set>
+
+#include "core/log.h"
+#include "data/annotations.h"
+#include "data/task_dataset.h"
+
+namespace vlmt {
+
+template <class Record, class ImagesOf>
+std::vector<Record> TaskDataset::apply_clean_split(std::vector<Record> records, ImagesOf images_of) const {
+  if (!ctx_.removed_images || ctx_.removed_images->empty()) return records;
+  std::unordered_set<std::string> removed(ctx_.removed_images->begin(), ctx_.removed_images->end());
+  const size_t before = records.size();
+  std::vector<Record> kept;
+  kept.reserve(before);
+  for (auto& r : records) {
+    bool drop = false;
+    for (const std::string& id : images_of(r)) drop = drop || removed.count(id) != 0;
+    if (!drop) kept.push_back(std::move(r));
+  }
+  log::info0(cat("clean split: ", ctx_.task_key.empty() ? "pretrain" : ctx_.task_key, "/", ctx_.split,
+                 " drops ", before - kept.size(), " of ", before, " items"));
+  return kept;
+}
+
+class VqaDataset : public TaskDataset {  // VL-classifier(-GQA)
+ public:
+  VqaDataset(DatasetContext ctx, const std::string& answers_path, int num_answers);
+  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
+  std::string item_id(int64_t i) const override { return records_.at(i).question_id; }
+  std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+
+ private:
+  std::vector<VqaRecord> records_;
+  int num_answers_;
+};
+
+class RetrievalDataset : public TaskDataset, public RetrievalScoring {  // VL-logit
+ public:
+  explicit RetrievalDataset(DatasetContext ctx);
+  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
+  std::string item_id(int64_t i) const override { return records_.at(i).caption_id; }
+  std::vector<std::string> item_images(int64_t i) const override;
+  // 4 rows per item: the positive at a random position, 3 negatives (hard or random images).
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  Batch caption_vs_images(int64_t caption_index, const std::vector<std::string>& image_ids) const override;
+  const std::vector<std::string>& split_images() const override { return images_; }
+
+  static constexpr int kOptions = 4;
+
+ private:
+  std::vector<RetrievalRecord> records_;
+  std::vector<std::string> images_;
+};
+
+class ReferringDataset : public TaskDataset {  // V-logit
+ public:
+  explicit ReferringDataset(DatasetContext ctx);
+  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
+  std::string item_id(int64_t i) const override { return records_.at(i).ref_id; }
+  std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+
+ private:
+  std::vector<ReferringRecord> records_;
+};
+
+class PointingDataset : public TaskDataset {  // V-logit-mc
+ public:
+  explicit PointingDataset(DatasetContext ctx);
+  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
+  std::string item_id(int64_t i) const override { return records_.at(i).id; }
+  std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  // Rows of the gt file for this record's candidates (DataError if a candidate has no row).
+  ImageRegions candidate_regions(const PointingRecord& r) const;
+
+ private:
+  std::vector<PointingRecord> records_;
+};
+
+class Nlvr2Dataset : public TaskDataset {  // VL-binary-classifier
+ public:
+  explicit Nlvr2Dataset(DatasetContext ctx);
+  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
+  std::string item_id(int64_t i) const override { return records_.at(i).pair_id; }
+  std::vector<std::string> item_images(int64_t i) const override;
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+
+ private:
+  std::vector<Nlvr2Record> records_;
+};
+
+class SnliVeDataset : public TaskDataset {  // VL-tri-classifier
+ public:
+  explicit SnliVeDataset(DatasetContext ctx);
+  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
+  std::string item_id(int64_t i) const override { return records_.at(i).pair_id; }
+  std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+
+ private:
+  std::vector<SnliVeRecord> records_;
+};
+
+class PretrainDataset : public TaskDataset {  // task == ""
+ public:
+  PretrainDataset(DatasetContext ctx, double mask_prob, double region_mask_iou);
+  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
+  std::string item_id(int64_t i) const override { return records_.at(i).image_id + "#" + std::to_string(i); }
+  std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+
+ private:
+  std::vector<CaptionRecord> records_;
+  double mask_prob_, region_mask_iou_;
+};
+
+}  // namespace vlmt

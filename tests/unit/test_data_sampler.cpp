@@ -1,0 +1,155 @@
+#include <gtest/gtest.h>
+
+#include <boost/archive/text_iarchive.hpp>
+#include <boost/archive/text_oarchive.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "data/loader.h"
+#include "data/sampler.h"
+#include "test_data_root.h"
+
+using namespace vlmt;
+
+TEST(DistributedSampler, ShardsAreDisjointEqualAndDropTheRemainder) {
+  const int world = 3;
+  const int64_t n = 100, batch = 7;
+  std::set<int64_t> seen;
+  for (int rank = 0; rank < world; ++rank) {
+    DistributedSampler s(n, batch, rank, world, 42);
+    EXPECT_EQ(s.batches_per_epoch(), 4);  // 33 items per rank → 4 full batches of 7
+    for (int64_t b = 0; b < s.batches_per_epoch(); ++b) {
+      auto idx = s.batch_indices(0, b);
+      EXPECT_EQ(static_cast<int64_t>(idx.size()), batch);
+      for (int64_t i : idx) {
+        EXPECT_TRUE(i >= 0 && i < n);
+        EXPECT_TRUE(seen.insert(i).second) << "index " << i << " drawn twice";
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), 84u);
+}
+
+TEST(DistributedSampler, EveryEpochIsAPermutationDeterminedBySeedAndEpoch) {
+  DistributedSampler a(50, 50, 0, 1, 9), b(50, 50, 0, 1, 9), c(50, 50, 0, 1, 10);
+  auto e0 = a.batch_indices(0, 0), e1 = a.batch_indices(1, 0);
+  std::vector<int64_t> sorted = e0;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 50; ++i) EXPECT_EQ(sorted[i], i);
+  EXPECT_NE(e0, e1);
+  EXPECT_EQ(e1, b.batch_indices(1, 0));
+  EXPECT_EQ(e0, b.batch_indices(0, 0));
+  EXPECT_NE(e0, c.batch_indices(0, 0));
+}
+
+TEST(DistributedSampler, EvaluationModeCoversEverythingOnce) {
+  std::vector<int64_t> all;
+  int64_t batches = -1;
+  for (int rank = 0; rank < 3; ++rank) {
+    DistributedSampler s(10, 2, rank, 3, 0, /*shuffle=*/false, /*drop_last=*/false);
+    if (batches >= 0) {
+      EXPECT_EQ(s.batches_per_epoch(), batches);
+    }
+    batches = s.batches_per_epoch();
+    for (int64_t b = 0; b < batches; ++b)
+      for (int64_t i : s.batch_indices(0, b)) all.push_back(i);
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(DistributedSampler, StateSerialisesAndResumesExactly) {
+  DistributedSampler s(40, 4, 1, 2, 5);
+  std::vector<std::vector<int64_t>> drawn;
+  for (int k = 0; k < 7; ++k) drawn.push_back(s.next());  // crosses into epoch 1
+  EXPECT_EQ(s.epoch(), 1);
+  EXPECT_EQ(s.position(), 2);
+  std::stringstream archive;
+  {
+    boost::archive::text_oarchive out(archive);
+    out << s;
+  }
+  DistributedSampler resumed(40, 4, 1, 2, 5);
+  {
+    boost::archive::text_iarchive in(archive);
+    in >> resumed;
+  }
+  EXPECT_EQ(resumed.epoch(), 1);
+  EXPECT_EQ(resumed.position(), 2);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(resumed.next(), s.next());
+  EXPECT_THROW(resumed.set_state(0, 99), CheckpointError);
+}
+
+namespace {
+std::shared_ptr<const TaskDataset> retrieval_dataset() {
+  static fixture::TestRoot root = fixture::make_test_root("loader");
+  return make_task_dataset("retrieval_coco", "train", root.data_config(), fixture::small_hyper(),
+                           fixture::TestRoot::model_config());
+}
+
+void expect_same(const Batch& a, const Batch& b) {
+  EXPECT_TRUE(torch::equal(a.input_ids, b.input_ids));
+  EXPECT_TRUE(torch::equal(a.features, b.features));
+  EXPECT_TRUE(torch::equal(a.target, b.target));
+  EXPECT_EQ(a.image_ids, b.image_ids);
+}
+
+// A dataset that fails on one item, to check error propagation from the worker.
+class FailingDataset : public TaskDataset {
+ public:
+  FailingDataset() : TaskDataset(DatasetContext{}) {}
+  int64_t size() const override { return 8; }
+  std::string item_id(int64_t i) const override { return std::to_string(i); }
+  std::vector<std::string> item_images(int64_t) const override { return {}; }
+  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const override {
+    for (int64_t i : indices)
+      if (i == 5) throw DataError("item 5 is broken");
+    Batch b;
+    b.size = static_cast<int64_t>(indices.size());
+    b.target = torch::tensor(indices);
+    return b;
+  }
+};
+}  // namespace
+
+TEST(TaskLoader, PrefetchDoesNotChangeTheBatches) {
+  auto ds = retrieval_dataset();
+  TaskLoader sync(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 0);
+  TaskLoader ahead(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 3);
+  EXPECT_EQ(sync.batches_per_epoch(), 3);
+  for (int k = 0; k < 7; ++k) {
+    Batch a = sync.next(), b = ahead.next();
+    expect_same(a, b);
+    EXPECT_EQ(sync.epoch_completed(), k % 3 == 2);
+  }
+  EXPECT_EQ(ahead.epoch(), 2);
+  EXPECT_EQ(ahead.position(), 1);
+}
+
+TEST(TaskLoader, RestoreContinuesWithTheSameBatch) {
+  auto ds = retrieval_dataset();
+  TaskLoader first(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 2);
+  for (int k = 0; k < 4; ++k) first.next();
+  const int64_t epoch = first.epoch(), position = first.position();
+  Batch expected = first.next();
+  TaskLoader resumed(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 2);
+  resumed.next();  // prefetched batches of the old position must be discarded
+  resumed.restore(epoch, position);
+  expect_same(resumed.next(), expected);
+}
+
+TEST(TaskLoader, WorkerExceptionIsRethrownInNext) {
+  auto ds = std::make_shared<FailingDataset>();
+  TaskLoader loader(ds, DistributedSampler(8, 1, 0, 1, 0, /*shuffle=*/false), 0, 2);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(loader.next().target[0].item<int64_t>(), k);
+  try {
+    loader.next();
+    FAIL() << "expected the worker's error";
+  } catch (const DataError& e) {
+    EXPECT_STREQ(e.what(), "item 5 is broken");
+  }
+  EXPECT_THROW(loader.next(), DataError);  // the failed batch is not skipped
+  loader.restore(0, 6);
+  EXPECT_EQ(loader.next().target[0].item<int64_t>(), 6);
+}

@@ -1,0 +1,248 @@
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "data/annotations.h"
+#include "data/task_dataset.h"
+#include "test_data_root.h"
+
+using namespace vlmt;
+using fixture::TestRoot;
+
+namespace {
+const TestRoot& shared_root() {
+  static TestRoot root = fixture::make_test_root("tasks");
+  return root;
+}
+
+Batch load(const std::string& task, std::vector<int64_t> items, uint64_t seed = 1, int max_regions = 8) {
+  const TestRoot& root = shared_root();
+  auto ds = make_task_dataset(task, "train", root.data_config(), fixture::small_hyper(12, max_regions),
+                              TestRoot::model_config());
+  std::mt19937_64 rng(seed);
+  return ds->get_batch(items, rng);
+}
+
+void expect_inputs(const Batch& b, int64_t rows, int64_t L, int64_t R) {
+  EXPECT_EQ(b.rows(), rows);
+  EXPECT_EQ(b.input_ids.sizes(), (std::vector<int64_t>{rows, L}));
+  EXPECT_EQ(b.segment_ids.sizes(), (std::vector<int64_t>{rows, L}));
+  EXPECT_EQ(b.text_mask.sizes(), (std::vector<int64_t>{rows, L}));
+  EXPECT_EQ(b.features.sizes(), (std::vector<int64_t>{rows, R, fixture::kDim}));
+  EXPECT_EQ(b.spatials.sizes(), (std::vector<int64_t>{rows, R, 5}));
+  EXPECT_EQ(b.image_mask.sizes(), (std::vector<int64_t>{rows, R}));
+  EXPECT_EQ(static_cast<int64_t>(b.image_ids.size()), rows);
+  EXPECT_EQ(static_cast<int64_t>(b.item_ids.size()), b.size);
+  EXPECT_TRUE(torch::all(b.input_ids.select(1, 0) == 2).item<bool>());  // [CLS]
+}
+
+// Features of detected region k (0-based) of a test image sit in slot k + 1.
+bool row_shows_image(const Batch& b, int64_t row, const fixture::TestImage& im) {
+  return torch::allclose(b.features[row][1], im.features[0].to(torch::kHalf).to(torch::kFloat), 1e-3, 1e-3);
+}
+}  // namespace
+
+TEST(TaskDataset, VqaSoftScores) {
+  Batch b = load("vqa", {0, 1, 2});
+  expect_inputs(b, 3, 12, 8);
+  EXPECT_EQ(b.task, "vqa");
+  EXPECT_EQ(b.task_id, 1);
+  EXPECT_EQ(b.target.sizes(), (std::vector<int64_t>{3, 10}));
+  EXPECT_FLOAT_EQ(b.target[0][3].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(b.target[0][0].item<float>(), 0.3f);
+  EXPECT_FLOAT_EQ(b.target[0].sum().item<float>(), 1.3f);
+  EXPECT_FLOAT_EQ(b.target[1][1].item<float>(), 0.6f);
+  EXPECT_FLOAT_EQ(b.target[2].sum().item<float>(), 0.0f);  // no labels
+  EXPECT_EQ(b.item_ids, (std::vector<std::string>{"q1", "q2", "q3"}));
+  // "What color is the dog?" → [CLS] what color is the dog ? [SEP]
+  EXPECT_TRUE(torch::equal(b.input_ids[0].narrow(0, 0, 8), torch::tensor({2, 5, 6, 7, 8, 9, 18, 3}, torch::kInt64)));
+  EXPECT_EQ(b.text_mask[0].sum().item<int64_t>(), 8);
+  EXPECT_EQ(b.image_mask[0].sum().item<int64_t>(), 6);  // IMG + 5 regions
+  const auto& im = shared_root().image("coco", "1");
+  EXPECT_TRUE(torch::allclose(b.features[0][0], im.features.mean(0)));
+  EXPECT_TRUE(torch::equal(b.features[0][1], im.features[0]));
+
+  Batch g = load("gqa", {0});
+  EXPECT_EQ(g.target.sizes(), (std::vector<int64_t>{1, 6}));
+  EXPECT_FLOAT_EQ(g.target[0][2].item<float>(), 1.0f);
+  Batch v = load("vgqa", {0});
+  EXPECT_TRUE(row_shows_image(v, 0, shared_root().image("vg", "v1")));  // vg.h5 is float16
+}
+
+TEST(TaskDataset, VqaAnswerVocabularyLargerThanHeadIsAnError) {
+  ModelConfig m = TestRoot::model_config();
+  m.num_vqa_answers = 3;
+  EXPECT_THROW(make_task_dataset("vqa", "train", shared_root().data_config(), fixture::small_hyper(), m), DataError);
+}
+
+TEST(TaskDataset, RetrievalFourWay) {
+  Batch b = load("retrieval_coco", {0, 1, 2, 3, 4, 5}, 7);
+  expect_inputs(b, 24, 12, 8);
+  EXPECT_EQ(b.rows_per_item, 4);
+  EXPECT_EQ(b.target.sizes(), (std::vector<int64_t>{6}));
+  std::set<int64_t> positions;
+  const std::vector<std::string> own{"1", "2", "3", "4", "5", "6"};
+  for (int64_t k = 0; k < 6; ++k) {
+    const int64_t p = b.target[k].item<int64_t>();
+    positions.insert(p);
+    std::set<std::string> options;
+    for (int o = 0; o < 4; ++o) {
+      const std::string& id = b.image_ids[k * 4 + o];
+      options.insert(id);
+      EXPECT_EQ(o == p, id == own[k]) << "item " << k << " option " << o;
+      EXPECT_TRUE(row_shows_image(b, k * 4 + o, shared_root().image("coco", id)));
+      EXPECT_TRUE(torch::equal(b.input_ids[k * 4 + o], b.input_ids[k * 4]));
+    }
+    EXPECT_EQ(options.size(), 4u);  // distinct images
+  }
+  EXPECT_GT(positions.size(), 1u);  // positive not always in the same slot
+  // Item 0 uses its hard negatives.
+  std::set<std::string> first(b.image_ids.begin(), b.image_ids.begin() + 4);
+  EXPECT_EQ(first, (std::set<std::string>{"1", "4", "5", "6"}));
+  // Same rng seed → same batch.
+  Batch again = load("retrieval_coco", {0, 1, 2, 3, 4, 5}, 7);
+  EXPECT_TRUE(torch::equal(again.target, b.target));
+  EXPECT_EQ(again.image_ids, b.image_ids);
+}
+
+TEST(TaskDataset, RetrievalEvaluationScoresOneCaptionAgainstImages) {
+  const TestRoot& root = shared_root();
+  auto ds = make_task_dataset("retrieval_coco", "train", root.data_config(), fixture::small_hyper(),
+                              TestRoot::model_config());
+  auto* scoring = dynamic_cast<RetrievalScoring*>(ds.get());
+  ASSERT_NE(scoring, nullptr);
+  EXPECT_EQ(scoring->split_images().size(), 6u);
+  Batch b = scoring->caption_vs_images(2, scoring->split_images());
+  EXPECT_EQ(b.size, 1);
+  EXPECT_EQ(b.rows(), 6);
+  EXPECT_EQ(b.target[0].item<int64_t>(), 2);
+  EXPECT_EQ(b.item_ids, (std::vector<std::string>{"rc3"}));
+  Batch none = scoring->caption_vs_images(2, {"1", "2"});
+  EXPECT_EQ(none.target[0].item<int64_t>(), -1);
+}
+
+TEST(TaskDataset, ReferringTargetsAreIoUWithGroundTruth) {
+  for (const char* task : {"refcoco", "refcoco+", "refcocog"}) {
+    Batch b = load(task, {0, 1});
+    expect_inputs(b, 2, 12, 8);
+    EXPECT_EQ(b.target.sizes(), (std::vector<int64_t>{2, 8}));
+    EXPECT_FLOAT_EQ(b.target[0][0].item<float>(), 0.f);  // IMG
+    EXPECT_FLOAT_EQ(b.target[0][3].item<float>(), 1.f);  // region 2 is the gt box
+    EXPECT_FLOAT_EQ(b.target[0][6].item<float>(), 0.f);  // padding
+    EXPECT_FLOAT_EQ(b.target[0][7].item<float>(), 0.f);
+    // Independent check of the thresholded IoU.
+    const auto& boxes = shared_root().image("coco", "1").boxes;
+    for (int64_t k = 0; k < 5; ++k) {
+      float iou = box_iou(boxes[k].unsqueeze(0), boxes[2]).item<float>();
+      EXPECT_NEAR(b.target[0][k + 1].item<float>(), iou < 0.5f ? 0.f : iou, 1e-6);
+    }
+    EXPECT_FLOAT_EQ(b.target[1].sum().item<float>(), 0.f);  // tiny gt box overlaps nothing
+  }
+}
+
+TEST(TaskDataset, PointingCandidatesAppendedFromGroundTruthFile) {
+  Batch b = load("visual7w", {0});
+  expect_inputs(b, 1, 12, 8);
+  const auto& gt = shared_root().image("vg_gt", "v2");  // 4 gt boxes, candidates reversed
+  EXPECT_EQ(b.choice_ids.sizes(), (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(b.target.sizes(), (std::vector<int64_t>{1, 4}));
+  EXPECT_TRUE(torch::equal(b.target[0], torch::tensor({0.f, 1.f, 0.f, 0.f})));
+  // Detected regions make room: IMG + 3 detected, then the 4 candidates in slots 4..7.
+  EXPECT_TRUE(torch::equal(b.choice_ids[0], torch::tensor({4, 5, 6, 7}, torch::kInt64)));
+  EXPECT_EQ(b.image_mask[0].sum().item<int64_t>(), 8);
+  for (int64_t c = 0; c < 4; ++c) {
+    EXPECT_TRUE(torch::equal(b.features[0][4 + c], gt.features[3 - c])) << "candidate " << c;
+  }
+  Batch g = load("guesswhat", {0});
+  EXPECT_TRUE(torch::equal(g.target[0], torch::tensor({0.f, 0.f, 1.f})));
+  EXPECT_TRUE(torch::equal(g.features[0][g.choice_ids[0][0].item<int64_t>()], shared_root().image("coco_gt", "3").features[2]));
+}
+
+TEST(TaskDataset, PointingCandidateWithoutGtRowIsAnError) {
+  TestRoot root = fixture::make_test_root("pointing_bad");
+  fixture::write_lines(root.dir / "annotations" / "visual7w" / "train.jsonl",
+                       {R"({"id": "p9", "image_id": "v1", "text": "dog", "candidates": [[1, 2, 3, 4]], "answer": 0})"});
+  auto ds = make_task_dataset("visual7w", "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
+  std::mt19937_64 rng(1);
+  try {
+    ds->get_batch({0}, rng);
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("v1"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("vg_gt.h5"), std::string::npos);
+  }
+}
+
+TEST(TaskDataset, Nlvr2TwoImagesPerItem) {
+  Batch b = load("nlvr2", {0, 1});
+  expect_inputs(b, 4, 12, 8);
+  EXPECT_EQ(b.rows_per_item, 2);
+  EXPECT_EQ(b.image_ids, (std::vector<std::string>{"n1", "n2", "n3", "n4"}));
+  EXPECT_TRUE(torch::equal(b.target, torch::tensor({{0.f, 1.f}, {1.f, 0.f}})));
+  EXPECT_TRUE(torch::equal(b.input_ids[0], b.input_ids[1]));
+  EXPECT_TRUE(row_shows_image(b, 3, shared_root().image("nlvr2", "n4")));
+}
+
+TEST(TaskDataset, SnliVeOneHot) {
+  Batch b = load("snli_ve", {1, 0});
+  expect_inputs(b, 2, 12, 8);
+  EXPECT_TRUE(torch::equal(b.target, torch::tensor({{0.f, 0.f, 1.f}, {0.f, 1.f, 0.f}})));
+  EXPECT_EQ(b.item_ids, (std::vector<std::string>{"s2", "s1"}));
+}
+
+TEST(TaskDataset, CleanSplitDropsRemovedImages) {
+  TestRoot root = fixture::make_test_root("clean");
+  fixture::write_lines(root.dir / "splits" / "clean_split.json", {R"({"removed_image_ids": ["1", "3"]})"});
+  auto ds = make_task_dataset("vqa", "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
+  ASSERT_EQ(ds->size(), 1);
+  EXPECT_EQ(ds->item_id(0), "q2");
+  DataConfig off = root.data_config();
+  off.clean_split = false;
+  EXPECT_EQ(make_task_dataset("vqa", "train", off, fixture::small_hyper(), TestRoot::model_config())->size(), 3);
+}
+
+TEST(TaskDataset, MissingImageAndWrongDimensionAreErrors) {
+  TestRoot root = fixture::make_test_root("missing_image");
+  fixture::write_lines(root.dir / "annotations" / "snli_ve" / "train.jsonl",
+                       {R"({"pair_id": "x", "image_id": "f99", "hypothesis": "a", "label": "neutral"})"});
+  try {
+    make_task_dataset("snli_ve", "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("f99"), std::string::npos);
+  }
+  ModelConfig m = TestRoot::model_config();
+  m.v_feature_size = 2048;
+  EXPECT_THROW(make_task_dataset("vqa", "train", root.data_config(), fixture::small_hyper(), m), DataError);
+  EXPECT_THROW(make_task_dataset("vqa", "nosuchsplit", root.data_config(), fixture::small_hyper(),
+                                 TestRoot::model_config()), DataError);
+  EXPECT_THROW(make_task_dataset("nosuchtask", "train", root.data_config(), fixture::small_hyper(),
+                                 TestRoot::model_config()), ConfigError);
+}
+
+TEST(Annotations, BadLineNamesFileLineAndField) {
+  auto dir = fixture::fresh_dir("annotations");
+  const auto path = (dir / "train.jsonl").string();
+  fixture::write_lines(dir / "train.jsonl", {R"({"ref_id": "a", "image_id": "1", "expression": "x", "box": [0, 0, 1, 1]})",
+                                              "", R"({"ref_id": "b", "image_id": "1", "box": [0, 0, 1, 1]})"});
+  try {
+    read_referring_jsonl(path);
+    FAIL();
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path + ":3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("expression"), std::string::npos) << msg;
+  }
+  fixture::write_lines(dir / "train.jsonl", {R"({"pair_id": "p", "image_id": 5, "hypothesis": "h", "label": "maybe"})"});
+  try {
+    read_snli_ve_jsonl(path);
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("label"), std::string::npos);
+  }
+  fixture::write_lines(dir / "train.jsonl", {R"({"pair_id": "p", "image_id": 5, "hypothesis": "h"})", "{not json"});
+  EXPECT_THROW(read_snli_ve_jsonl(path), DataError);
+  fixture::write_lines(dir / "train.jsonl", {R"({"pair_id": "p", "image_id": 5, "hypothesis": "h"})"});
+  auto recs = read_snli_ve_jsonl(path);
+  EXPECT_EQ(recs.at(0).image_id, "5");  // integer ids become decimal strings
+  EXPECT_EQ(recs.at(0).label, -1);
+}

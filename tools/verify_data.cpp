@@ -1,0 +1,194 @@
+// verify_data: checks a data root before a run — vocabulary present, feature files readable and
+// of one feature dimension, every annotation line well-formed and every referenced image present
+// in its task's feature file(s). Prints what is wrong per task; exit 3 if anything is, else 0.
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/cli.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "data/annotations.h"
+#include "data/feature_store.h"
+#include "tasks/task_table.h"
+#include "text/wordpiece.h"
+
+namespace fs = std::filesystem;
+using namespace vlmt;
+
+namespace {
+
+struct Report {
+  std::vector<std::string> problems;
+  void add(const std::string& p) { problems.push_back(p); }
+};
+
+// Opens each feature file once; remembers failures so they are reported once per task.
+class Stores {
+ public:
+  explicit Stores(std::string root) : root_(std::move(root)) {}
+  FeatureStore* get(const std::string& name, Report& report) {
+    const std::string path = (fs::path(root_) / "features" / (name + ".h5")).string();
+    auto it = stores_.find(path);
+    if (it == stores_.end()) {
+      std::string error;
+      std::unique_ptr<FeatureStore> store;
+      try {
+        store = std::make_unique<FeatureStore>(path, 0);
+      } catch (const Error& e) {
+        error = e.what();
+      }
+      it = stores_.emplace(path, std::make_pair(std::move(store), error)).first;
+    }
+    if (!it->second.first) report.add(it->second.second);
+    return it->second.first.get();
+  }
+  std::map<int64_t, std::vector<std::string>> dims() const {
+    std::map<int64_t, std::vector<std::string>> out;
+    for (const auto& [path, entry] : stores_)
+      if (entry.first) out[entry.first->feature_dim()].push_back(path);
+    return out;
+  }
+
+ private:
+  std::string root_;
+  std::map<std::string, std::pair<std::unique_ptr<FeatureStore>, std::string>> stores_;
+};
+
+// Parses a file with its task's schema reader (throws DataError naming file:line:field).
+void check_schema(const TaskSpec* spec, const std::string& file) {
+  if (!spec) return (void)read_caption_jsonl(file);
+  switch (spec->type) {
+    case TaskType::kVLClassifier:
+    case TaskType::kVLClassifierGQA: read_vqa_jsonl(file); break;
+    case TaskType::kVLLogit: read_retrieval_jsonl(file); break;
+    case TaskType::kVLogit: read_referring_jsonl(file); break;
+    case TaskType::kVLogitMC: read_pointing_jsonl(file); break;
+    case TaskType::kVLBinaryClassifier: read_nlvr2_jsonl(file); break;
+    case TaskType::kVLTriClassifier: read_snli_ve_jsonl(file); break;
+  }
+}
+
+// spec == nullptr: pretraining.
+Report check_task(const std::string& root, const TaskSpec* spec, Stores& stores) {
+  Report report;
+  const std::string key = spec ? spec->key : "pretrain";
+  const fs::path dir = fs::path(root) / "annotations" / key;
+  std::vector<std::string> files;
+  if (fs::is_directory(dir))
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.path().extension() == ".jsonl") files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) report.add(cat("no annotation files ", dir.string(), "/*.jsonl"));
+  if (spec && spec->group == TaskGroup::kVocabVQA) {
+    try {
+      read_answer_vocab((dir / "answers.json").string());
+    } catch (const Error& e) {
+      report.add(e.what());
+    }
+  }
+  const std::string source = spec ? spec->image_source : "cc";
+  std::vector<FeatureStore*> needed{stores.get(source, report)};
+  if (spec && spec->type == TaskType::kVLogitMC) needed.push_back(stores.get(source + "_gt", report));
+  if (!spec && needed[0] && !needed[0]->has_cls_prob())
+    report.add(cat(needed[0]->path(), " lacks /cls_prob, needed for pretraining"));
+  for (const std::string& file : files) {
+    std::vector<std::string> ids;
+    try {
+      check_schema(spec, file);
+      ids = read_referenced_image_ids(file);
+    } catch (const Error& e) {
+      report.add(e.what());
+      continue;
+    }
+    for (FeatureStore* store : needed) {
+      if (!store) continue;
+      std::set<std::string> missing;
+      for (const auto& id : ids)
+        if (!store->contains(id)) missing.insert(id);
+      if (missing.empty()) continue;
+      std::ostringstream line;
+      line << fs::path(file).filename().string() << ": " << missing.size() << " image(s) missing from "
+           << store->path() << ":";
+      int shown = 0;
+      for (const auto& id : missing) {
+        if (shown++ == 5) { line << " ..."; break; }
+        line << " '" << id << "'";
+      }
+      report.add(line.str());
+    }
+  }
+  return report;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    auto args = parse_cli(argc, argv, "verify_data", "--root DIR [--tasks a,b]",
+                          {{"root", true, "data root to check"},
+                           {"tasks", true, "comma-separated task keys (and/or 'pretrain'); default: all present"}});
+    if (!args.has("root")) throw ConfigError("verify_data needs --root DIR");
+    const std::string root = args.get("root");
+    if (!fs::is_directory(root)) throw DataError(cat("data root ", root, " is not a directory"));
+
+    bool bad = false;
+    try {
+      WordPiece vocab = WordPiece::from_file((fs::path(root) / "vocab.txt").string());
+      std::cout << "vocab: OK (" << vocab.size() << " tokens)\n";
+    } catch (const Error& e) {
+      std::cout << "vocab: " << e.what() << "\n";
+      bad = true;
+    }
+
+    // Tasks: the ones asked for, else every task (and pretraining) with an annotation folder.
+    std::vector<const TaskSpec*> tasks;
+    if (args.has("tasks")) {
+      for (const auto& key : split_commas(args.get("tasks")))
+        tasks.push_back(key == "pretrain" ? nullptr : &task_by_key(key));
+    } else {
+      for (const auto& spec : all_tasks())
+        if (fs::is_directory(fs::path(root) / "annotations" / spec.key)) tasks.push_back(&spec);
+      if (fs::is_directory(fs::path(root) / "annotations" / "pretrain")) tasks.push_back(nullptr);
+      if (tasks.empty()) {
+        std::cout << "no task annotations under " << root << "/annotations\n";
+        bad = true;
+      }
+    }
+
+    Stores stores(root);
+    for (const TaskSpec* spec : tasks) {
+      Report report = check_task(root, spec, stores);
+      const std::string key = spec ? spec->key : "pretrain";
+      if (report.problems.empty()) {
+        std::cout << "task " << key << ": OK\n";
+        continue;
+      }
+      bad = true;
+      std::cout << "task " << key << ": " << report.problems.size() << " problem(s)\n";
+      for (const auto& p : report.problems) std::cout << "  - " << p << "\n";
+    }
+    const auto dims = stores.dims();
+    if (dims.size() > 1) {
+      bad = true;
+      std::cout << "feature files disagree on feature_dim:\n";
+      for (const auto& [dim, paths] : dims)
+        for (const auto& p : paths) std::cout << "  - " << p << ": " << dim << "\n";
+    }
+    std::cout << (bad ? "data root has problems\n" : "data root OK\n");
+    return bad ? static_cast<int>(ExitCode::kData) : 0;
+  } catch (const Error& e) {
+    log::error(e.what());
+    return static_cast<int>(e.code());
+  }
+}
