@@ -68,6 +68,7 @@ int bench(DistRuntime& runtime, int argc, char** argv) {
 }  // namespace vlmt
 
 int main(int argc, char** argv) {
-  return vlmt::run_main(argc, argv,
-                        [&](vlmt::DistRuntime& runtime) { return vlmt::bench(runtime, argc, argv); });
+  return vlmt::run_main(argc, argv, [&](vlmt::DistRuntime& runtime) {
+    return vlmt::bench(runtime, argc, argv);
+  });
 }

@@ -64,7 +64,8 @@ void GradientSynchronizer::build_buckets(const std::vector<NamedParameter>& para
     ensure_hook(p);
     Hook& hook = hooks_[hook_of_param_.at(p.unsafeGetTensorImpl())];
     if (hook.slot >= 0) {
-      throw Error(ExitCode::kFailure, cat("gradient sync: parameter '", it->name, "' listed twice"));
+      throw Error(ExitCode::kFailure,
+                  cat("gradient sync: parameter '", it->name, "' listed twice"));
     }
     // A bucket holds one dtype on one device, and at most bucket_bytes_ (or one parameter).
     const int64_t p_bytes = p.numel() * p.element_size();
