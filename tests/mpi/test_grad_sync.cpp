@@ -42,7 +42,6 @@ enum class SyncMode { kOverlapped, kFallback };
 void train(torch::nn::Sequential& net, Communicator* comm, SyncMode mode, double bucket_mb,
            int steps, int64_t per_rank) {
   torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(1e-2));
-  const int ranks = comm ? comm->size() : 1;
   std::unique_ptr<GradientSynchronizer> sync;
   if (comm && mode == SyncMode::kOverlapped) {
     sync = std::make_unique<GradientSynchronizer>(*comm, bucket_mb);
@@ -53,7 +52,6 @@ void train(torch::nn::Sequential& net, Communicator* comm, SyncMode mode, double
       x = x.narrow(0, comm->rank() * per_rank, per_rank);
       y = y.narrow(0, comm->rank() * per_rank, per_rank);
     }
-    (void)ranks;
     adam.zero_grad();
     if (sync) sync->begin_step(named(*net));
     auto loss = torch::mse_loss(net->forward(x), y);  // mean over the local batch
