@@ -19,6 +19,11 @@ class Communicator {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   virtual std::string backend() const = 0;
+  // Where the tensors given to all_reduce/broadcast must live.
+  virtual torch::Device device() const = 0;
+  // Whether collectives may be issued from a thread other than the one that created the
+  // communicator (autograd worker threads call the gradient synchroniser's hooks).
+  virtual bool callable_from_any_thread() const { return true; }
 
   // In-place on a contiguous tensor of the backend's device.
   virtual void all_reduce(torch::Tensor& tensor, ReduceOp op = ReduceOp::kSum) = 0;
@@ -30,5 +35,13 @@ class Communicator {
   std::vector<double> all_reduce_vector(std::vector<double> values, ReduceOp op = ReduceOp::kSum);
   std::string broadcast_string(const std::string& value, int root);
 };
+
+class DistRuntime;
+
+// backend: "auto" (local for one rank, nccl for a CUDA device, mpi otherwise), "mpi", "nccl" or
+// "local". Throws ConfigError for an unknown name, a backend that does not fit the device, or
+// "local" with more than one rank.
+std::unique_ptr<Communicator> make_communicator(const std::string& backend, DistRuntime& runtime,
+                                                torch::Device device);
 
 }  // namespace vlmt

@@ -1,0 +1,74 @@
+#include "dist/communicator.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "dist/local_communicator.h"
+#include "dist/mpi_communicator.h"
+#include "dist/nccl_communicator.h"
+#include "dist/runtime.h"
+
+namespace vlmt {
+
+double Communicator::all_reduce_scalar(double value, ReduceOp op) {
+  return all_reduce_vector({value}, op)[0];
+}
+
+std::vector<double> Communicator::all_reduce_vector(std::vector<double> values, ReduceOp op) {
+  if (values.empty()) return values;
+  auto tensor = torch::tensor(values, torch::kFloat64).to(device());
+  all_reduce(tensor, op);
+  tensor = tensor.cpu();
+  const double* data = tensor.data_ptr<double>();
+  return std::vector<double>(data, data + values.size());
+}
+
+std::string Communicator::broadcast_string(const std::string& value, int root) {
+  auto length = torch::tensor({static_cast<int64_t>(value.size())}, torch::kInt64).to(device());
+  broadcast(length, root);
+  const int64_t n = length.cpu().item<int64_t>();
+  if (n == 0) return std::string();
+  auto bytes = torch::empty({n}, torch::kUInt8);
+  if (rank() == root) std::memcpy(bytes.data_ptr<uint8_t>(), value.data(), value.size());
+  bytes = bytes.to(device());
+  broadcast(bytes, root);
+  bytes = bytes.cpu();
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), n);
+}
+
+std::unique_ptr<Communicator> make_communicator(const std::string& backend, DistRuntime& runtime,
+                                                torch::Device device) {
+  std::string chosen = backend;
+  if (chosen == "auto") {
+    chosen = runtime.size() == 1 ? "local" : device.is_cuda() ? "nccl" : "mpi";
+  }
+  if (chosen == "local") {
+    if (runtime.size() != 1) {
+      throw ConfigError(cat("dist.backend = \"local\" needs a single rank, but the job has ",
+                            runtime.size(), " ranks"));
+    }
+    return std::make_unique<LocalCommunicator>(device);
+  }
+  if (chosen == "mpi") {
+    if (!device.is_cpu()) {
+      throw ConfigError(cat("dist.backend = \"mpi\" reduces CPU tensors only, but the device is ",
+                            device.str(), "; use \"nccl\" or \"auto\""));
+    }
+    return std::make_unique<MpiCommunicator>(runtime.world(), runtime.thread_level());
+  }
+  if (chosen == "nccl") {
+    if (!device.is_cuda()) {
+      throw ConfigError(cat("dist.backend = \"nccl\" needs a CUDA device, got ", device.str()));
+    }
+#ifdef VLMT_WITH_CUDA
+    return make_nccl_communicator(runtime, device);
+#else
+    throw ConfigError("dist.backend = \"nccl\" needs a build with -DVLMT_WITH_CUDA=ON");
+#endif
+  }
+  throw ConfigError(cat("dist.backend = \"", backend,
+                        "\" is not one of auto, mpi, nccl, local"));
+}
+
+}  // namespace vlmt

@@ -1,0 +1,71 @@
+#pragma once
+// One MPI process's view of the job: MPI initialisation and finalisation (RAII), world rank and
+// size, the node-local rank used to pick a GPU, per-rank seeds, and a hang-free way to stop.
+// Launchers: `mpirun -n N`, `srun` (PMIx) or a plain `./prog` (singleton MPI, size 1).
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <torch/torch.h>
+
+namespace vlmt {
+
+class DistRuntime {
+ public:
+  // Initialises MPI (thread level FUNNELED or higher) unless something already did; only the
+  // runtime that initialised MPI finalises it. At most one DistRuntime should exist at a time.
+  DistRuntime(int* argc, char*** argv);
+  DistRuntime() : DistRuntime(nullptr, nullptr) {}
+  ~DistRuntime();
+  DistRuntime(const DistRuntime&) = delete;
+  DistRuntime& operator=(const DistRuntime&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  int local_rank() const { return local_rank_; }  // rank among the processes on this node
+  int local_size() const { return local_size_; }
+  bool is_root() const { return rank_ == 0; }
+  MPI_Comm world() const { return MPI_COMM_WORLD; }
+  // The thread level MPI granted (MPI_THREAD_FUNNELED or MPI_THREAD_MULTIPLE).
+  int thread_level() const { return thread_level_; }
+
+  // Seeds: every rank builds the model from the same seed (identical initial weights); data
+  // order and augmentation use `seed + rank` so that ranks draw different samples.
+  static int64_t model_seed(int64_t seed) { return seed; }
+  int64_t data_seed(int64_t seed) const { return seed + rank_; }
+  static void seed_model_init(int64_t seed) { torch::manual_seed(model_seed(seed)); }
+
+  // cuda:<local_rank mod device count> when `want_cuda` and CUDA is available, else CPU.
+  torch::Device select_device(bool want_cuda) const;
+
+  // Kills every rank of the job with `code` (MPI_Abort); never returns.
+  [[noreturn]] void abort(int code) const;
+
+  // Exit agreement used by run_main: a barrier on a private communicator that waits at most
+  // `grace_seconds` (negative = forever), then the max of every rank's code. Returns false when
+  // the barrier did not complete in time (some rank is still busy or stuck).
+  bool agree_on_exit_code(int& code, double grace_seconds);
+
+ private:
+  void find_local_rank();
+
+  bool owns_mpi_ = false;
+  int thread_level_ = MPI_THREAD_SINGLE;
+  int rank_ = 0;
+  int size_ = 1;
+  int local_rank_ = 0;
+  int local_size_ = 1;
+  MPI_Comm exit_comm_ = MPI_COMM_NULL;
+};
+
+// The body of every distributed executable. Creates the DistRuntime, runs `body`, and turns
+// its outcome into one exit code for all ranks without a hang:
+//  * body returns c on every rank               -> every rank exits with max(c)
+//  * vlmt::Error e (other exceptions: code 1) is thrown on every rank -> each prints
+//    "[rank r/n] message" and all exit with the largest code
+//  * thrown on some ranks while the others are still working -> the failing rank waits
+//    VLMT_ABORT_GRACE_S seconds (default 10) for the others to reach the exit, then calls
+//    MPI_Abort(code): the launcher kills the job and (Open MPI, Slurm) reports that code.
+int run_main(int argc, char** argv, const std::function<int(DistRuntime&)>& body);
+
+}  // namespace vlmt
