@@ -73,6 +73,8 @@ start_munge() {
   # munged runs as the key's owner; its directory must be owned by it and traversable by all
   # (clients connect to the socket), and must not be writable by others.
   install -d -o munge -g munge -m 0755 "$MUNGE_DIR"
+  runuser -u munge -- test -w "$MUNGE_DIR" \
+    || die "user munge cannot reach $MUNGE_DIR: every parent directory must be traversable by others (chmod o+x)"
   rm -f "$MUNGE_SOCKET" "$MUNGE_SOCKET.lock"
   runuser -u munge -- munged --socket="$MUNGE_SOCKET" --pid-file="$MUNGE_DIR/munged.pid" \
     --log-file="$MUNGE_DIR/munged.log" --seed-file="$MUNGE_DIR/munged.seed" \
