@@ -147,6 +147,9 @@ PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscr
 EOF
   mpi=$(pick_mpi_default)
   sed -i "s/^MpiDefault=none$/MpiDefault=$mpi/" "$CONF"
+  # Slurm reads mpi.conf next to slurm.conf; keep PMIx's per-step files in the state dir too.
+  install -d -m 0755 "$STATE_DIR/pmix"
+  echo "PMIxCliTmpDirBase=$STATE_DIR/pmix" >"$STATE_DIR/mpi.conf"
   say "wrote $CONF (node $host, CPUs=$cpus, RealMemory=${mem_mb}M, MpiDefault=$mpi)"
 }
 
