@@ -5,7 +5,7 @@
 #   jobs/run_local.sh synthetic          # 2 ranks on this box
 #   RANKS=4 jobs/run_local.sh real
 # Environment: RANKS (2), VLMT_BIN (build/bin), SKIP_PRETRAIN=1, MT_CONFIG / MT_CKPT, TASKS,
-# SPLIT (val), MAX_RESUMES (3: a stage that checkpoints and exits 75, e.g. at train.max_hours,
+# SPLIT (val), LOG_DIR (logs), MAX_RESUMES (3: a stage that checkpoints and exits 75, e.g. at train.max_hours,
 # is started again to resume from its run directory), DRY_RUN=1 (print the commands only).
 set -euo pipefail
 cd "${VLMT_ROOT:-$(dirname "$0")/..}"
@@ -16,12 +16,13 @@ RANKS=${RANKS:-2}
 MAX_RESUMES=${MAX_RESUMES:-3}
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-mkdir -p logs
+LOG_DIR=${LOG_DIR:-logs}
+mkdir -p "$LOG_DIR"
 
 stage() {  # name exe args...: one mpirun per attempt; 75 = checkpointed, go again
   local name=$1 exe=$2; shift 2
   local cmd=(mpirun -n "$RANKS" --oversubscribe "$VLMT_BIN/$exe" "$@" --set dist.backend=mpi)
-  local log="logs/local-$name.out" attempt rc
+  local log="$LOG_DIR/local-$name.out" attempt rc
   for ((attempt = 0; attempt <= MAX_RESUMES; attempt++)); do
     echo "run_local: [$name] ${cmd[*]}  (log $log)"
     [ -n "${DRY_RUN:-}" ] && return 0

@@ -22,7 +22,6 @@ export VLMT_ROOT
 VLMT_BIN="${VLMT_BIN:-$VLMT_ROOT/build/bin}"
 GPUS_PER_NODE="${GPUS_PER_NODE:-0}"
 cd "$VLMT_ROOT"
-mkdir -p logs
 
 # Overrides every stage gets: backend, run directory, data root, extras.
 VLMT_SETS=()
