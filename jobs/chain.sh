@@ -28,8 +28,9 @@ common=(--parsable --nodes="$NODES" --ntasks-per-node="$RANKS_PER_NODE"
 [ "$GPUS_PER_NODE" -gt 0 ] && common+=(--gpus-per-node="$GPUS_PER_NODE")
 read -r -a extra <<<"${SBATCH_EXTRA:-}"
 common+=("${extra[@]}")
-# The job scripts read these (and the per-stage values `submit` passes, which are blanked where
-# a stage must not inherit them from the caller's shell) from the environment sbatch hands on (--export=ALL is its default).
+# The job scripts read these from the environment sbatch hands on (--export=ALL is its default),
+# as well as the per-stage values `submit` passes; those are blanked where a stage must not
+# inherit them from the caller's shell.
 export VLMT_ROOT=$PWD GPUS_PER_NODE NODES RANKS_PER_NODE
 
 submit() {  # stage dependency env-assignments... -- script args...
@@ -55,4 +56,5 @@ fi
 submit mt_train "$last_id" CONFIG="$MT_CONFIG" RUN_DIR= -- slurm/mt_train.sh
 submit finetune "$last_id" CONFIG="$FINETUNE_CONFIG" FROM="$MT_CKPT" RUN_DIR="$FINETUNE_DIR" \
   TASK= TASKS="$CHAIN_TASKS" -- --array=0-$((${#task_list[@]} - 1)) slurm/finetune.sh
-submit evaluate "$last_id" CKPT="$MT_CKPT" RUN_DIR= TASK=all SPLIT="${SPLIT:-val}" -- slurm/evaluate.sh
+submit evaluate "$last_id" CKPT="$MT_CKPT" RUN_DIR= TASK=all SPLIT="${SPLIT:-val}" -- \
+  slurm/evaluate.sh

@@ -4,7 +4,7 @@
 # fine-tuning starts from and the evaluation scores), FINETUNE_DIR (parent of per-task run dirs)
 # and CHAIN_TASKS (the tasks fine-tuned, in the paper's Table 2 order). MT_CONFIG may be preset
 # by the caller (e.g. configs/gt_g1.toml); then MT_CKPT follows its run_dir only if given too.
-ALL_TASKS="vqa gqa vgqa retrieval_coco retrieval_flickr30k refcoco refcoco+ refcocog visual7w guesswhat nlvr2 snli_ve"
+source slurm/lib_step.sh  # VLMT_ALL_TASKS (callers run from the repository root)
 
 vlmt_config_set() {
   case "$1" in
@@ -22,8 +22,10 @@ vlmt_config_set() {
       FINETUNE_DIR=checkpoints/synthetic/finetune ;;
     *) echo "unknown config set '$1' (real | synthetic)" >&2; return 2 ;;
   esac
-  CHAIN_TASKS=${TASKS:-$ALL_TASKS}
+  CHAIN_TASKS=${TASKS:-$VLMT_ALL_TASKS}
   for f in "$PRETRAIN_CONFIG" "$MT_CONFIG" "$FINETUNE_CONFIG"; do
-    [ -f "$f" ] || { echo "config set $1: $f not found (run from the repository root)" >&2; return 2; }
+    if [ ! -f "$f" ]; then
+      echo "config set $1: $f not found (run from the repository root)" >&2; return 2
+    fi
   done
 }

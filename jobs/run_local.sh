@@ -5,8 +5,8 @@
 #   jobs/run_local.sh synthetic          # 2 ranks on this box
 #   RANKS=4 jobs/run_local.sh real
 # Environment: RANKS (2), VLMT_BIN (build/bin), SKIP_PRETRAIN=1, MT_CONFIG / MT_CKPT, TASKS,
-# SPLIT (val), LOG_DIR (logs), MAX_RESUMES (3: a stage that checkpoints and exits 75, e.g. at train.max_hours,
-# is started again to resume from its run directory), DRY_RUN=1 (print the commands only).
+# SPLIT (val), LOG_DIR (logs), MAX_RESUMES (3: a stage that checkpoints and exits 75, e.g. at
+# train.max_hours, is started again to resume from its run directory), DRY_RUN=1 (print only).
 set -euo pipefail
 cd "${VLMT_ROOT:-$(dirname "$0")/..}"
 source jobs/config_sets.sh

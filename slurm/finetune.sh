@@ -21,22 +21,24 @@ VLMT_ROOT="${VLMT_ROOT:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}}"
 if [ ! -f "$VLMT_ROOT/slurm/lib_step.sh" ]; then
   echo "vlmt: $VLMT_ROOT is not the vlmt repository; submit from it or set VLMT_ROOT" >&2; exit 2
 fi
-read -r -a task_list <<<"${TASKS:-vqa gqa vgqa retrieval_coco retrieval_flickr30k refcoco refcoco+ refcocog visual7w guesswhat nlvr2 snli_ve}"
+source "$VLMT_ROOT/slurm/lib_step.sh"
+read -r -a task_list <<<"${TASKS:-$VLMT_ALL_TASKS}"
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then TASK=$1; shift; fi
 if [ -z "${TASK:-}" ]; then
   index=${SLURM_ARRAY_TASK_ID:-}
   if [ -z "$index" ]; then
-    echo "vlmt: no task: set TASK, pass it as the first argument, or submit with --array=0-$((${#task_list[@]} - 1))" >&2
+    echo "vlmt: no task: set TASK, pass it as the first argument," \
+      "or submit with --array=0-$((${#task_list[@]} - 1))" >&2
     exit 2
   fi
   if [ "$index" -ge "${#task_list[@]}" ]; then
-    echo "vlmt: array index $index is past the ${#task_list[@]} tasks in TASKS (${task_list[*]})" >&2
+    echo "vlmt: array index $index is past the ${#task_list[@]} tasks in TASKS" \
+      "(${task_list[*]})" >&2
     exit 2
   fi
   TASK=${task_list[$index]}
 fi
 RUN_DIR="${RUN_DIR:-checkpoints/finetune}/$TASK"
-source "$VLMT_ROOT/slurm/lib_step.sh"
 from_args=()
 [ -n "${FROM:-}" ] && from_args=(--from "$FROM")
 vlmt_run_step finetune --task "$TASK" "${CONFIG:-configs/finetune.toml}" "${from_args[@]}" "$@"

@@ -1,5 +1,6 @@
-# Sourced by the stage scripts in slurm/ (not a job script itself). It turns the environment into
-# one srun step of a vlmt executable and handles preemption:
+# Sourced by the stage scripts in slurm/ and by jobs/ (not a job script itself; sourcing only
+# defines). vlmt_run_step turns the environment into one srun step of a vlmt executable and
+# handles preemption:
 #
 #   VLMT_BIN        directory of the executables (default <repo>/build/bin)
 #   NODES           nodes for the step (default: the allocation's)
@@ -16,38 +17,43 @@
 # and exit with 75 (vlmt::ExitCode::kPreempted); the script requeues its own job, which keeps its
 # id (so afterok dependencies keep waiting) and resumes from the run directory's checkpoint.
 
-# The stage scripts set VLMT_ROOT (the repository: $VLMT_ROOT, else the directory sbatch was run
-# from, else the script's parent) before sourcing this file.
-export VLMT_ROOT
-VLMT_BIN="${VLMT_BIN:-$VLMT_ROOT/build/bin}"
-GPUS_PER_NODE="${GPUS_PER_NODE:-0}"
-cd "$VLMT_ROOT"
+# The 12 task keys in the paper's Table 2 order (src/tasks/task_table.cpp): the default TASKS of
+# finetune arrays and chains.
+VLMT_ALL_TASKS="vqa gqa vgqa retrieval_coco retrieval_flickr30k"
+VLMT_ALL_TASKS+=" refcoco refcoco+ refcocog visual7w guesswhat nlvr2 snli_ve"
 
-# Overrides every stage gets: backend, run directory, data root, extras.
-VLMT_SETS=()
-SRUN_OPTS=(--kill-on-bad-exit=1)
-[ -n "${NODES:-}" ] && SRUN_OPTS+=(--nodes="$NODES")
-[ -n "${RANKS_PER_NODE:-}" ] && SRUN_OPTS+=(--ntasks-per-node="$RANKS_PER_NODE")
-[ -n "${NODES:-}" ] && [ -n "${RANKS_PER_NODE:-}" ] && SRUN_OPTS+=(--ntasks=$((NODES * RANKS_PER_NODE)))
-[ -n "${SRUN_MPI:-}" ] && SRUN_OPTS+=(--mpi="$SRUN_MPI")
-if [ "$GPUS_PER_NODE" -gt 0 ]; then
-  SRUN_OPTS+=(--gpus-per-task=1)
-  export NCCL_DEBUG="${NCCL_DEBUG:-WARN}"
-  # A rank that dies must not leave the others blocked in a collective forever.
-  export NCCL_ASYNC_ERROR_HANDLING="${NCCL_ASYNC_ERROR_HANDLING:-1}"
-  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-4}}"
-  VLMT_SETS+=(--set dist.backend=nccl)
-else
-  export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-${OMP_NUM_THREADS:-1}}"
-  VLMT_SETS+=(--set dist.backend=mpi)
-fi
-[ -n "${RUN_DIR:-}" ] && VLMT_SETS+=(--set "train.run_dir=$RUN_DIR")
-[ -n "${DATA_ROOT:-}" ] && VLMT_SETS+=(--set "data.root=$DATA_ROOT")
-for kv in ${EXTRA_SETS:-}; do VLMT_SETS+=(--set "$kv"); done
+# Fills SRUN_OPTS and VLMT_SETS (the overrides every stage gets: backend, run directory, data root,
+# extras) from the environment, and exports the thread and NCCL settings.
+vlmt_step_options() {
+  SRUN_OPTS=(--kill-on-bad-exit=1)
+  VLMT_SETS=()
+  [ -n "${NODES:-}" ] && SRUN_OPTS+=(--nodes="$NODES")
+  [ -n "${RANKS_PER_NODE:-}" ] && SRUN_OPTS+=(--ntasks-per-node="$RANKS_PER_NODE")
+  [ -n "${NODES:-}" ] && [ -n "${RANKS_PER_NODE:-}" ] \
+    && SRUN_OPTS+=(--ntasks=$((NODES * RANKS_PER_NODE)))
+  [ -n "${SRUN_MPI:-}" ] && SRUN_OPTS+=(--mpi="$SRUN_MPI")
+  if [ "${GPUS_PER_NODE:-0}" -gt 0 ]; then
+    SRUN_OPTS+=(--gpus-per-task=1)
+    export NCCL_DEBUG="${NCCL_DEBUG:-WARN}"
+    # A rank that dies must not leave the others blocked in a collective forever.
+    export NCCL_ASYNC_ERROR_HANDLING="${NCCL_ASYNC_ERROR_HANDLING:-1}"
+    export OMP_NUM_THREADS="${OMP_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-4}}"
+    VLMT_SETS+=(--set dist.backend=nccl)
+  else
+    export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-${OMP_NUM_THREADS:-1}}"
+    VLMT_SETS+=(--set dist.backend=mpi)
+  fi
+  [ -n "${RUN_DIR:-}" ] && VLMT_SETS+=(--set "train.run_dir=$RUN_DIR")
+  [ -n "${DATA_ROOT:-}" ] && VLMT_SETS+=(--set "data.root=$DATA_ROOT")
+  local kv
+  for kv in ${EXTRA_SETS:-}; do VLMT_SETS+=(--set "$kv"); done
+  return 0
+}
 
 vlmt_step_pid=""
 vlmt_forward() {  # signal: pass it to the running srun, which hands it to every rank
-  echo "vlmt: job ${SLURM_JOB_ID:-local} got SIG$1; forwarding to the step (pid ${vlmt_step_pid:-none})"
+  echo "vlmt: job ${SLURM_JOB_ID:-local} got SIG$1;" \
+    "forwarding to the step (pid ${vlmt_step_pid:-none})"
   [ -n "$vlmt_step_pid" ] && kill -s "$1" "$vlmt_step_pid" 2>/dev/null
   return 0
 }
@@ -55,12 +61,19 @@ vlmt_forward() {  # signal: pass it to the running srun, which hands it to every
 # vlmt_run_step EXE ARGS...: runs "$VLMT_BIN/EXE" ARGS + the overrides as one srun step, waits
 # through forwarded signals, requeues the job when the step checkpointed for preemption (75).
 # Returns the step's exit status.
+# VLMT_ROOT must name the repository (relative configs and run directories are resolved there).
 vlmt_run_step() {
   local exe=$1; shift
-  [ -x "$VLMT_BIN/$exe" ] || { echo "vlmt: $VLMT_BIN/$exe is not an executable (build it, or set VLMT_BIN)" >&2; return 2; }
+  cd "$VLMT_ROOT" || return 2
+  local VLMT_BIN="${VLMT_BIN:-$VLMT_ROOT/build/bin}"
+  vlmt_step_options
+  if [ ! -x "$VLMT_BIN/$exe" ]; then
+    echo "vlmt: $VLMT_BIN/$exe is not an executable (build it, or set VLMT_BIN)" >&2; return 2
+  fi
   trap 'vlmt_forward USR1' USR1
   trap 'vlmt_forward TERM' TERM
-  echo "vlmt: $(date -Is) job ${SLURM_JOB_ID:-local} restart ${SLURM_RESTART_COUNT:-0} on ${SLURM_JOB_NODELIST:-$(hostname -s)}"
+  echo "vlmt: $(date -Is) job ${SLURM_JOB_ID:-local} restart ${SLURM_RESTART_COUNT:-0}" \
+    "on ${SLURM_JOB_NODELIST:-$(hostname -s)}"
   echo "vlmt: srun ${SRUN_OPTS[*]} $VLMT_BIN/$exe $* ${VLMT_SETS[*]}"
   srun "${SRUN_OPTS[@]}" "$VLMT_BIN/$exe" "$@" "${VLMT_SETS[@]}" &
   vlmt_step_pid=$!

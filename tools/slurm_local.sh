@@ -74,11 +74,13 @@ start_munge() {
   # (clients connect to the socket), and must not be writable by others.
   install -d -o munge -g munge -m 0755 "$MUNGE_DIR"
   runuser -u munge -- test -w "$MUNGE_DIR" \
-    || die "user munge cannot reach $MUNGE_DIR: every parent directory must be traversable by others (chmod o+x)"
+    || die "user munge cannot reach $MUNGE_DIR:" \
+           "every parent directory must be traversable by others (chmod o+x)"
   rm -f "$MUNGE_SOCKET" "$MUNGE_SOCKET.lock"
   runuser -u munge -- munged --socket="$MUNGE_SOCKET" --pid-file="$MUNGE_DIR/munged.pid" \
     --log-file="$MUNGE_DIR/munged.log" --seed-file="$MUNGE_DIR/munged.seed" \
-    || die "munged failed to start; see $MUNGE_DIR/munged.log: $(tail -n 2 "$MUNGE_DIR/munged.log" 2>/dev/null)"
+    || die "munged failed to start; see $MUNGE_DIR/munged.log:" \
+           "$(tail -n 2 "$MUNGE_DIR/munged.log" 2>/dev/null)"
   munge -n -S "$MUNGE_SOCKET" | unmunge -S "$MUNGE_SOCKET" >/dev/null \
     || die "munged started but a munge/unmunge round trip failed"
   say "munged started (pid $(pid_of munged))"
@@ -177,7 +179,8 @@ wait_idle() {
       idle|mixed|allocated|completing) say "node $(hostname -s) is $state"; return 0 ;;
       *drain*|down*|fail*)
         # ReturnToService=2 lets a healthy slurmd bring it back; help a stale DOWN state along.
-        SLURM_CONF="$CONF" scontrol update nodename="$(hostname -s)" state=resume >/dev/null 2>&1 || true ;;
+        SLURM_CONF="$CONF" scontrol update nodename="$(hostname -s)" state=resume \
+          >/dev/null 2>&1 || true ;;
     esac
     sleep 1
   done

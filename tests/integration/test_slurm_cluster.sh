@@ -99,16 +99,19 @@ fi
 # --- 4. USR1 → checkpoint (75) → requeue → resume, through slurm/mt_train.sh ---------------------
 # A stand-in for mt_train that keeps the executables' preemption contract: on USR1 it "writes a
 # checkpoint" and exits 75; a requeued run (SLURM_RESTART_COUNT > 0) finds it and finishes.
+# What it does goes to an events file of its own (the job's output file is only for diagnosis).
 mkdir -p "$WORK/bin" "$WORK/run"
+events=$WORK/run/events
 cat >"$WORK/bin/mt_train" <<EOF
 #!/usr/bin/env bash
-echo "mt_train rank \$SLURM_PROCID args: \$*"
+r=\$SLURM_PROCID
+echo "rank \$r restart \${SLURM_RESTART_COUNT:-0} args: \$*" >>"$events"
 if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
-  [ -f "$WORK/run/ckpt.\$SLURM_PROCID" ] && echo "rank \$SLURM_PROCID resumed from checkpoint"
+  [ -f "$WORK/run/ckpt.\$r" ] && echo "rank \$r resumed from checkpoint" >>"$events"
   exit 0
 fi
-trap 'echo ckpt >"$WORK/run/ckpt.\$SLURM_PROCID"; echo "rank \$SLURM_PROCID checkpointed"; exit 75' USR1
-echo "rank \$SLURM_PROCID training"
+trap 'echo ckpt >"$WORK/run/ckpt.\$r"; echo "rank \$r checkpointed" >>"$events"; exit 75' USR1
+echo "rank \$r training" >>"$events"
 sleep 300 & wait
 exit 1
 EOF
@@ -116,7 +119,7 @@ chmod +x "$WORK/bin/mt_train"
 job=$(cd "$SRC" && VLMT_BIN=$WORK/bin CONFIG=configs/synthetic/at.toml \
       sbatch --parsable --output="$WORK/mt.out" slurm/mt_train.sh | cut -d';' -f1)
 # Wait until both ranks train, then send the batch shell USR1, as --signal=B:USR1@300 would.
-count() { cat "$WORK/mt.out" 2>/dev/null | grep -c "$1"; }
+count() { cat "$events" 2>/dev/null | grep -c -- "$1"; }
 for _ in $(seq 60); do [ "$(count training)" -ge 2 ] && break; sleep 1; done
 scancel --signal=USR1 --batch "$job"
 state="" restarts=""
@@ -130,10 +133,12 @@ for _ in $(seq 360); do
 done
 if [ "$state" = COMPLETED ] && [ "${restarts:-0}" -ge 1 ] \
    && [ "$(count 'checkpointed')" -eq 2 ] && [ "$(count 'resumed from checkpoint')" -eq 2 ] \
-   && grep -q -- '--set dist.backend=mpi' "$WORK/mt.out"; then
+   && [ "$(count 'args: configs/synthetic/at.toml --set dist.backend=mpi$')" -eq 4 ]; then
   ok "slurm/mt_train.sh: USR1 forwarded, exit 75 requeued job $job, restart $restarts resumed"
 else
-  bad "slurm/mt_train.sh preemption: state '$state', restarts '$restarts'; log:
+  bad "slurm/mt_train.sh preemption: state '$state', restarts '$restarts'; events:
+$(cat "$events" 2>/dev/null)
+job output:
 $(cat "$WORK/mt.out" 2>/dev/null)"
   scancel "$job" 2>/dev/null
 fi
