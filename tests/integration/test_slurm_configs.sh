@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The run files the job scripts and chains name: every one must load with the real config loader
+# (build/bin/mt_train prints the resolved config or names the bad key), and the experiment files
+# must say what the paper's runs are (checked on the files' own TOML with python3's tomllib).
+set -uo pipefail
+SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+BIN=${VLMT_BIN:-$SRC/build/bin}
+cd "$SRC" || exit 1
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
+
+[ -x "$BIN/mt_train" ] || { echo "FAIL: $BIN/mt_train not built"; echo "slurm: 0 passed, 1 failed"; exit 1; }
+
+files=(configs/pretrain_cc.toml configs/at.toml configs/finetune.toml configs/gt_g*.toml
+       configs/st/*.toml configs/synthetic/*.toml)
+for f in "${files[@]}"; do
+  if out=$("$BIN/mt_train" "$f" 2>&1); then ok; else bad "$f does not load: $out"; fi
+done
+[ "${#files[@]}" -eq 44 ] && ok || bad "expected 44 run files, found ${#files[@]}"
+
+# Structure: the paper's settings, and a synthetic world that fits 2 ranks.
+if out=$(python3 - <<'EOF' 2>&1
+import glob, tomllib
+TASKS = ["vqa", "gqa", "vgqa", "retrieval_coco", "retrieval_flickr30k", "refcoco", "refcoco+",
+         "refcocog", "visual7w", "guesswhat", "nlvr2", "snli_ve"]
+GROUPS = [TASKS[0:3], TASKS[3:5], TASKS[5:10], TASKS[10:12]]
+load = lambda p: tomllib.load(open(p, "rb"))
+problems = []
+def check(cond, what):
+    if not cond: problems.append(what)
+
+at = load("configs/at.toml")
+check(at["tasks"]["active"] == TASKS, "at.toml: all 12 tasks in Table 2 order")
+check(at["model"]["preset"] == "base", "at.toml: base preset")
+t = at["train"]
+check((t["schedule"], t["dsg_gap"], t["iterations"]) == ("dsg", 4, 40000), "at.toml: dsg, gap 4, 40000")
+check(t["init_from"] == load("configs/pretrain_cc.toml")["train"]["run_dir"] + "/latest.h5",
+      "at.toml starts from the pretraining run's checkpoint")
+check(load("configs/finetune.toml")["train"]["init_from"] == t["run_dir"] + "/latest.h5",
+      "finetune.toml starts from the AT checkpoint")
+for g, tasks in enumerate(GROUPS, 1):
+    for prefix in ("configs/", "configs/synthetic/"):
+        check(load(f"{prefix}gt_g{g}.toml")["tasks"]["active"] == tasks, f"{prefix}gt_g{g}.toml tasks")
+for task in TASKS:
+    st = load(f"configs/st/{task}.toml")
+    check(st["tasks"]["active"] == [task] and st["train"]["iterations"] == 0, f"st/{task}.toml")
+    check(load(f"configs/synthetic/st_{task}.toml")["tasks"]["active"] == [task], f"synthetic/st_{task}")
+for path in sorted(glob.glob("configs/synthetic/*.toml")):
+    c = load(path)
+    check(c["model"]["preset"] == "tiny", f"{path}: tiny preset")
+    check(c["data"]["root"] == "data/synthetic", f"{path}: data/synthetic")
+    tr = c["train"]
+    check(0 < tr["iterations"] <= 600, f"{path}: small iteration count")
+    check((tr["log_every"], tr["checkpoint_every"]) == (10, 100), f"{path}: log/checkpoint every")
+    for key, hyper in c.get("tasks", {}).items():
+        if isinstance(hyper, dict):
+            check(hyper["batch_size"] % 2 == 0 and hyper["batch_size"] <= 32, f"{path}: {key} batch")
+print("\n".join(problems))
+raise SystemExit(1 if problems else 0)
+EOF
+); then ok; else bad "structure: $out"; fi
+
+echo "slurm: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
