@@ -1,5 +1,8 @@
 #include "ckpt/tensor_file.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <set>
 
 #include "ckpt/crc32.h"
@@ -153,14 +156,25 @@ NamedTensors read_tensors(hid_t group, const std::string& context) {
 }
 
 void write_tensors(const std::string& path, const NamedTensors& tensors) {
-  h5::Handle file = h5::create_file(path);
-  h5::write_string_attr(file.get(), "kind", "parameters");
-  h5::write_int64_attr(file.get(), "format_version", {kParamFileFormatVersion});
-  {
-    h5::Handle group = h5::create_group(file.get(), kParamsGroup, path);
-    write_tensors(group.get(), tensors, path);
+  // Written beside the target and renamed into place, so a killed write never leaves a
+  // half-written file under the final name.
+  const std::string tmp = path + ".tmp";
+  try {
+    h5::Handle file = h5::create_file(tmp);
+    h5::write_string_attr(file.get(), "kind", "parameters");
+    h5::write_int64_attr(file.get(), "format_version", {kParamFileFormatVersion});
+    {
+      h5::Handle group = h5::create_group(file.get(), kParamsGroup, path);
+      write_tensors(group.get(), tensors, path);
+    }
+    if (!file.close()) throw CheckpointError(cat(path, ": closing the file failed (disk full?)"));
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
   }
-  if (!file.close()) throw CheckpointError(cat(path, ": closing the file failed (disk full?)"));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw CheckpointError(cat("cannot rename ", tmp, " to ", path, ": ", std::strerror(errno)));
+  }
 }
 
 NamedTensors read_tensors(const std::string& path) {

@@ -34,7 +34,8 @@ NamedTensors read_tensors(hid_t group, const std::string& context);
 torch::Tensor read_tensor(hid_t parent, const std::string& name, const std::string& context);
 
 // File forms: a parameter file with the tensors under /params and root attributes
-// `format_version` and `kind` = "parameters". Writing replaces the file.
+// `format_version` and `kind` = "parameters". Writing goes to <path>.tmp, then renames it over
+// the file.
 void write_tensors(const std::string& path, const NamedTensors& tensors);
 NamedTensors read_tensors(const std::string& path);
 
