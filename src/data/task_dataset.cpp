@@ -24,9 +24,11 @@ Batch TaskDataset::start_batch(int64_t size, int rows_per_item) const {
   b.input_ids = torch::full({rows, L}, ctx_.vocab->pad_id(), i64);
   b.segment_ids = torch::zeros({rows, L}, i64);
   b.text_mask = torch::zeros({rows, L}, i64);
-  b.features = torch::zeros({rows, R, D});
-  b.spatials = torch::zeros({rows, R, 5});
-  b.image_mask = torch::zeros({rows, R}, i64);
+  // Every dataset writes the regions of every row (set_regions), so no zero-fill here: it
+  // would be a needless pass over the largest tensor of the batch.
+  b.features = torch::empty({rows, R, D});
+  b.spatials = torch::empty({rows, R, 5});
+  b.image_mask = torch::empty({rows, R}, i64);
   b.item_ids.reserve(size);
   b.image_ids.reserve(rows);
   return b;

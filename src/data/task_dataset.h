@@ -45,7 +45,8 @@ class TaskDataset {
 
  protected:
   explicit TaskDataset(DatasetContext ctx) : ctx_(std::move(ctx)) {}
-  // Allocates the model inputs of `rows` rows and the identity fields.
+  // Allocates the model inputs of `rows` rows and the identity fields. Text rows start as
+  // padding; region tensors are uninitialised: every row must get set_regions().
   Batch start_batch(int64_t size, int rows_per_item) const;
   void set_text(Batch& b, int64_t row, const EncodedText& text) const;
   void set_regions(Batch& b, int64_t row, const RegionInput& regions) const;
