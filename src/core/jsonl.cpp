@@ -58,9 +58,14 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json record;
+    try {
+      record = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(cat(path, ":", number, ": malformed JSON: ", e.what()));
+    }
     if (!record.is_object())
-      throw DataError(cat(path, ":", number, ": not a JSON object: ", line.substr(0, 80)));
+      throw DataError(cat(path, ":", number, ": expected a JSON object, got: ", line.substr(0, 80)));
     records.push_back(std::move(record));
   }
   return records;

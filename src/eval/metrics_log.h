@@ -23,7 +23,7 @@ struct ValPoint {
   int64_t iter;
   double score;
 };
-struct DsgEvent {
+struct DsgMark {
   int64_t iter;
   bool go;
 };
@@ -31,7 +31,7 @@ struct DsgEvent {
 struct TaskMetrics {
   std::vector<TrainPoint> train;  // sorted by iter
   std::vector<ValPoint> val;      // sorted by iter
-  std::vector<DsgEvent> dsg;      // sorted by iter
+  std::vector<DsgMark> dsg;      // sorted by iter
   // Updates the task received: the largest "updates" field of its train records when the
   // trainer logs one, otherwise the number of its train records.
   int64_t updates = 0;

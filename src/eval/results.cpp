@@ -1,5 +1,7 @@
 #include "eval/results.h"
 
+#include "core/jsonl.h"
+
 #include <fstream>
 #include <set>
 
@@ -123,24 +125,6 @@ void append_result(const std::string& path, const ResultRecord& record) {
 
 void append_run_info(const std::string& path, const RunInfo& info) {
   append_line(path, to_json(info));
-}
-
-std::vector<json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw DataError(cat("cannot open ", path));
-  std::vector<json> records;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      records.push_back(json::parse(line));
-    } catch (const json::exception& e) {
-      throw DataError(cat(path, ":", number, ": malformed JSON: ", e.what()));
-    }
-    if (!records.back().is_object())
-      throw DataError(cat(path, ":", number, ": expected a JSON object"));
-  }
-  return records;
 }
 
 ResultsFile read_results_file(const std::string& path) {

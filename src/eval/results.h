@@ -6,6 +6,8 @@
 // Scores are percentages. Readers ignore unknown fields and unknown record kinds.
 #include <nlohmann/json.hpp>
 
+#include "core/jsonl.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,8 +54,6 @@ void append_run_info(const std::string& path, const RunInfo& info);
 // Lines without "kind" or with "kind":"result" are results; blank lines are skipped.
 ResultsFile read_results_file(const std::string& path);
 
-// Reads any JSONL file into objects; throws DataError naming file:line on malformed JSON.
-std::vector<nlohmann::json> read_jsonl(const std::string& path);
 
 // --- Submission / prediction files ---
 // VQA test-dev/test-std server: [{"question_id": int, "answer": str}, ...]

@@ -188,7 +188,14 @@ bool Trainer::resume() {
   }
   const std::string rng_key = "cpu_rank" + std::to_string(comm_.rank());
   if (auto it = data.rng.find(rng_key); it != data.rng.end())
-    at::detail::getDefaultCPUGenerator().set_state(it->second.to(torch::kUInt8).contiguous());
+  {
+    auto generator = at::detail::getDefaultCPUGenerator();
+    generator.set_state(it->second.to(torch::kUInt8).contiguous());
+  }
+  if (saved.total_iterations != state_.total_iterations)
+    log::info0(cat("note: the checkpoint planned ", saved.total_iterations, " iterations, the config now ",
+                   state_.total_iterations, "; continuing to ", state_.total_iterations));
+  saved.total_iterations = state_.total_iterations;
   state_ = saved;
   log::info0(cat("resumed from ", *latest, " at iteration ", state_.iteration, " of ", state_.total_iterations));
   return true;
@@ -320,10 +327,12 @@ int Trainer::run() {
       const double score = validate(s);
       state_.streams[s.key].last_score = score;
       write_metric(val_record(it, s.key, schedule_->task_epoch(t, it), score));
+      const std::string before = schedule_->state_label(t, it + 1);
       if (auto event = schedule_->on_validation(t, it, score)) {
         write_metric(dsg_record(s.key, *event));
-        log::info0(cat("DSG ", s.key, ": ", schedule_->state_label(t, it + 1), " at iteration ", it, " (score ",
-                       score, ")"));
+        const std::string after = schedule_->state_label(t, it + 1);
+        if (after != before)
+          log::info0(cat("DSG ", s.key, ": ", before, " → ", after, " after iteration ", it, " (val score ", score, ")"));
       }
     }
     lr_->advance();

@@ -21,6 +21,7 @@
 #include "tasks/objective.h"
 #include "train/adamw.h"
 #include "train/lr_schedule.h"
+#include "train/progress.h"
 #include "train/stage.h"
 #include "train/task_schedule.h"
 #include "train/trainer_state.h"

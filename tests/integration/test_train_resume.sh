@@ -67,9 +67,12 @@ fi
 $MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$T/sig" --set train.iterations=100000 > "$T/sig.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do grep -q "iter 3/" "$T/sig.log" 2>/dev/null && break; sleep 1; done
-kill -TERM $pid
+# Like slurmstepd at a time limit: SIGTERM to every rank (mpirun itself exits 1 when signalled).
+pkill -TERM -P $pid -f mt_train
 set +e; wait $pid; rc=$?; set -e
-[ "$rc" = 75 ] && ok "SIGTERM → checkpoint and exit 75" || { tail -20 "$T/sig.log"; bad "SIGTERM exit code $rc"; }
+[ "$rc" = 75 ] && ok "SIGTERM to the ranks → checkpoint and exit 75" || { tail -20 "$T/sig.log"; bad "SIGTERM exit code $rc"; }
+$MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$T/sig" --set train.iterations=12 > "$T/sig2.log" 2>&1 \
+  && grep -q "resumed from" "$T/sig2.log" && ok "run after SIGTERM resumes and finishes" || { tail -20 "$T/sig2.log"; bad "no resume after SIGTERM"; }
 [ -f "$T/sig/latest.h5" ] && ok "checkpoint after SIGTERM" || bad "no checkpoint after SIGTERM"
 
 # 3. bad config key

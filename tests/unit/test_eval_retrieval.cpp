@@ -16,6 +16,7 @@ class FakeCommunicator : public Communicator {
   int rank() const override { return 0; }
   int size() const override { return 1; }
   std::string backend() const override { return "fake"; }
+  torch::Device device() const override { return torch::kCPU; }
   void all_reduce(torch::Tensor& t, ReduceOp) override {
     ++calls_;
     if (others_.defined()) t.add_(others_);

@@ -59,6 +59,7 @@ class ThreadCommunicator : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return group_.size(); }
   std::string backend() const override { return "threads"; }
+  torch::Device device() const override { return torch::kCPU; }
   void all_reduce(torch::Tensor& tensor, ReduceOp op) override {
     tensor.copy_(group_.exchange(rank_, tensor, [op](const std::vector<torch::Tensor>& all) {
       torch::Tensor stacked = torch::stack(all);
