@@ -1,9 +1,7 @@
 // evaluate: thin main; scoring lives in eval/evaluator.
 #include <filesystem>
 
-#include "ckpt/checkpoint.h"
-#include "ckpt/param_io.h"
-#include "config/toml_reader.h"
+#include "ckpt/model_checkpoint.h"
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -26,16 +24,13 @@ int main(int argc, char** argv) {
          {"max-items", true, "evaluate at most this many items per task (smoke runs)"}});
     if (!args.has("ckpt")) throw ConfigError("evaluate: --ckpt PATH is required");
     const std::string ckpt_path = args.get("ckpt");
-    auto data = ckpt::read_checkpoint(ckpt_path);
-    toml::table table = toml::parse(data.config_toml);
-    for (const auto& o : args.overrides) apply_override(table, o, "--set");
-    if (args.has("data-root")) apply_override(table, "data.root=\"" + args.get("data-root") + "\"", "--data-root");
-    RunConfig cfg = run_config_from_table(table, ckpt_path + " (stored config)");
-
+    std::vector<std::string> overrides = args.overrides;
+    if (args.has("data-root")) overrides.push_back("data.root=\"" + args.get("data-root") + "\"");
+    auto loaded = ckpt::load_model_checkpoint(ckpt_path, overrides);
+    const RunConfig& cfg = loaded.config;
+    MultiTaskModel model = loaded.model;
     auto comm = make_control_communicator(runtime);
     const torch::Device device = runtime.select_device(torch::cuda::is_available());
-    MultiTaskModel model(cfg.model);
-    ckpt::load_parameters(*model, data.params, ckpt_path, /*allow_partial=*/false);
     model->to(device);
 
     EvaluationOptions opt;

@@ -33,6 +33,7 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
       {{"task", true, "task to train (finetune) — sets tasks.active"},
        {"run-dir", true, "run directory (default checkpoints/<config name>)"},
        {"init-from", true, "parameters to start from (an earlier stage's checkpoint)"},
+       {"from", true, "same as --init-from"},
        {"data-root", true, "data root (default data.root, $VLMT_DATA_ROOT, ./data)"},
        {"max-hours", true, "checkpoint and exit (code 75) before this many hours"},
        {"plan", false, "print parameters, steps, memory and time estimates; do not train"}});
@@ -50,7 +51,8 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
   overrides.push_back("train.stage=\"" + stage + "\"");
   if (args.has("task")) overrides.push_back("tasks.active=[\"" + args.get("task") + "\"]");
   if (args.has("run-dir")) overrides.push_back("train.run_dir=\"" + args.get("run-dir") + "\"");
-  if (args.has("init-from")) overrides.push_back("train.init_from=\"" + args.get("init-from") + "\"");
+  for (const char* key : {"init-from", "from"})
+    if (args.has(key)) overrides.push_back("train.init_from=\"" + args.get(key) + "\"");
   if (args.has("data-root")) overrides.push_back("data.root=\"" + args.get("data-root") + "\"");
   if (args.has("max-hours")) overrides.push_back("train.max_hours=" + args.get("max-hours"));
 

@@ -1,0 +1,27 @@
+#include "ckpt/model_checkpoint.h"
+
+#include "ckpt/checkpoint.h"
+#include "ckpt/param_io.h"
+#include "config/toml_reader.h"
+#include "core/error.h"
+
+namespace vlmt::ckpt {
+
+LoadedModel load_model_checkpoint(const std::string& path, const std::vector<std::string>& overrides) {
+  auto data = read_checkpoint(path);
+  toml::table table;
+  try {
+    table = toml::parse(data.config_toml);
+  } catch (const toml::parse_error& e) {
+    throw CheckpointError(cat(path, ": stored config does not parse: ", e.description()));
+  }
+  for (const auto& o : overrides) apply_override(table, o, "--set");
+  LoadedModel out;
+  out.config = run_config_from_table(table, path + " (stored config)");
+  out.model = MultiTaskModel(out.config.model);
+  load_parameters(*out.model, data.params, path, /*allow_partial=*/false);
+  out.model->eval();
+  return out;
+}
+
+}  // namespace vlmt::ckpt
