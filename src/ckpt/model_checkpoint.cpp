@@ -4,6 +4,7 @@
 #include "ckpt/param_io.h"
 #include "config/toml_reader.h"
 #include "core/error.h"
+#include "core/log.h"
 
 namespace vlmt::ckpt {
 

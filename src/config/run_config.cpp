@@ -187,6 +187,8 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.stop_after_iteration = s.get("stop_after_iteration", c.stop_after_iteration);
   c.num_threads = s.get("num_threads", c.num_threads);
   c.lr = s.get("lr", c.lr);
+  c.lr_multiplier = s.get("lr_multiplier", c.lr_multiplier);
+  s.require(c.lr_multiplier > 0, "lr_multiplier", "must be positive");
   c.batch_size = s.get("batch_size", c.batch_size);
   c.epochs = s.get("epochs", c.epochs);
   c.mask_prob = s.get("mask_prob", c.mask_prob);

@@ -101,6 +101,8 @@ struct TrainConfig {
   int64_t stop_after_iteration = 0; // checkpoint and exit (code 75) after this iteration (0 = off)
   int num_threads = 0;              // intra-op threads per rank (0 = cores / ranks)
   double lr = 0.0;                  // base LR; 0 = min of the active tasks' LRs (pretraining: 1e-4)
+  double lr_multiplier = 1.0;       // scales every LR (base, head, tasks); ratios and loss scales kept.
+                                    // Small models trained from scratch (synthetic world) need ~25.
   // Pretraining (the captions corpus is one stream with its own batch size and epochs).
   int batch_size = 512;
   int epochs = 10;

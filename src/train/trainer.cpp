@@ -135,9 +135,12 @@ void Trainer::build_optimisation() {
   state_.schedule_name = schedule_->name();
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& p : model_->named_parameters(true)) named.emplace_back(p.key(), p.value());
-  optimizer_ = std::make_unique<AdamW>(named, adamw_options(cfg_.train, base_lr_));
+  base_lr_ *= cfg_.train.lr_multiplier;
+  AdamWOptions options = adamw_options(cfg_.train, base_lr_);
+  options.head_lr = cfg_.train.head_lr * cfg_.train.lr_multiplier;
+  optimizer_ = std::make_unique<AdamW>(named, options);
   log::info0(cat("optimisation: ", total, " iterations, schedule ", schedule_->name(), ", base LR ", base_lr_,
-                 ", head LR ", cfg_.train.head_lr, ", warm-up ", cfg_.train.warmup_proportion * 100, "%"));
+                 ", head LR ", cfg_.train.head_lr * cfg_.train.lr_multiplier, ", warm-up ", cfg_.train.warmup_proportion * 100, "%"));
 }
 
 void Trainer::write_metric(const nlohmann::json& record) {
