@@ -17,7 +17,7 @@ bash tools/install_deps.sh
 
 step "2/7 build ($BUILD_DIR)"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target pretrain mt_train finetune evaluate infer synth_world \
+cmake --build "$BUILD_DIR" -j "$(nproc --all)" --target pretrain mt_train finetune evaluate infer synth_world \
   clean_split verify_data tables report
 
 step "3/7 synthetic world in $DATA"

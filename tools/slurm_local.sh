@@ -102,7 +102,7 @@ pick_mpi_default() {  # asks srun which MPI plugins this Slurm has (needs $CONF 
 write_conf() {
   local host cpus mem_mb mpi
   host=$(hostname -s)
-  cpus=$(nproc)
+  cpus=$(nproc --all)  # --all: plain nproc honours OMP_NUM_THREADS
   # Leave 5% of memory to the operating system; Slurm drains a node that reports less than this.
   mem_mb=$(awk '/^MemTotal:/ {printf "%d", $2 / 1024 * 0.95}' /proc/meminfo)
   install -d -m 0755 "$STATE_DIR/run" "$STATE_DIR/log" "$STATE_DIR/state" "$STATE_DIR/spool"

@@ -1,0 +1,137 @@
+// bench_step: training-step throughput of a model preset on one task, as a fraction of the
+// matrix-multiply peak measured in the same process.
+//
+//   bench_step [--preset base|tiny|FILE] [--task vqa] [--batch 32] [--text-len 23] [--regions 101]
+//              [--steps 5] [--threads N]
+//
+// Model FLOPs per step are counted from the Linear layers (2·in·out per token through each layer:
+// text tokens for the text stream and the text side of co-attention, regions for the visual
+// side, rows for pooled heads) plus the attention score/context products; backward = 2× forward.
+#include <chrono>
+#include <cstdio>
+
+#include "core/cli.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "model/multitask_model.h"
+#include "model/random_batch.h"
+#include "tasks/objective.h"
+#include "train/adamw.h"
+
+using namespace vlmt;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Peak float32 GEMM rate of this process's thread pool (GFLOP/s).
+double matmul_peak_gflops() {
+  const int64_t n = 1024;
+  auto a = torch::randn({n, n}), b = torch::randn({n, n});
+  torch::mm(a, b);  // warm-up
+  int reps = 0;
+  const auto t0 = Clock::now();
+  while (seconds_since(t0) < 1.0) {
+    torch::mm(a, b);
+    ++reps;
+  }
+  return 2.0 * n * n * n * reps / seconds_since(t0) / 1e9;
+}
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+// Forward FLOPs of one step for `rows` image–text pairs of length L and R regions.
+double forward_flops(MultiTaskModelImpl& m, const TaskSpec& spec, int64_t rows, int64_t L, int64_t R) {
+  double flops = 0;
+  for (const auto& item : m.named_modules()) {
+    const auto* linear = item.value()->as<torch::nn::Linear>();
+    if (!linear) continue;
+    const std::string& name = item.key();
+    const double per_token = 2.0 * linear->weight.size(0) * linear->weight.size(1);
+    const bool text_side = starts_with(name, "bert.encoder.layer.") || name.find(".query2") != std::string::npos ||
+                           name.find(".key2") != std::string::npos || name.find(".value2") != std::string::npos ||
+                           name.find(".dense2") != std::string::npos || name.find(".t_") != std::string::npos;
+    const bool image_side = starts_with(name, "bert.encoder.v_layer.") || starts_with(name, "bert.v_embeddings") ||
+                            name.find(".query1") != std::string::npos || name.find(".key1") != std::string::npos ||
+                            name.find(".value1") != std::string::npos || name.find(".dense1") != std::string::npos ||
+                            name.find(".v_") != std::string::npos;
+    if (name.find("q_dense") != std::string::npos) continue;  // unused in the forward pass
+    if (starts_with(name, "bert.encoder.")) {
+      flops += per_token * rows * (text_side ? L : image_side ? R : 0);
+    } else if (starts_with(name, "bert.v_embeddings")) {
+      flops += per_token * rows * R;
+    } else if (starts_with(name, "bert.t_pooler") || starts_with(name, "bert.v_pooler")) {
+      flops += per_token * rows;
+    } else if (starts_with(name, spec.head + ".") || name == spec.head) {
+      flops += per_token * (spec.type == TaskType::kVLogit || spec.type == TaskType::kVLogitMC ? rows * R : rows);
+    }
+  }
+  const auto& c = m.config;
+  // Attention products: scores and context, 2·2·Lq·Lk·width per layer.
+  flops += 4.0 * rows * L * L * c.hidden_size * c.num_hidden_layers;
+  flops += 4.0 * rows * R * R * c.v_hidden_size * c.v_num_hidden_layers;
+  flops += 4.0 * rows * 2 * L * R * c.bi_hidden_size * c.v_biattention_id.size();
+  return flops;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const CliArgs args = parse_cli(argc, argv, "bench_step", "[--preset P] [--task T] [--batch B] ...",
+                                   {{"preset", true, "model preset (default tiny)"},
+                                    {"task", true, "task key (default vqa)"},
+                                    {"batch", true, "items per step (default 32)"},
+                                    {"text-len", true, "text length (default: the task's max_text)"},
+                                    {"regions", true, "regions (default: the task's max_regions)"},
+                                    {"steps", true, "timed steps (default 5)"},
+                                    {"threads", true, "intra-op threads (default: all cores)"}});
+    if (args.has("threads")) torch::set_num_threads(std::stoi(args.get("threads")));
+    const ModelConfig config = load_model_preset(args.get("preset", "tiny"));
+    const TaskSpec& spec = task_by_key(args.get("task", "vqa"));
+    const int64_t batch = std::stoll(args.get("batch", "32"));
+    const int64_t L = std::stoll(args.get("text-len", std::to_string(spec.max_text)));
+    const int64_t R = std::stoll(args.get("regions", std::to_string(spec.max_regions)));
+    const int steps = std::stoi(args.get("steps", "5"));
+
+    MultiTaskModel model(config);
+    model->train();
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+    AdamWOptions options;
+    options.base_lr = 1e-5;
+    options.head_lr = 1e-5;
+    AdamW optimizer(named, options);
+    auto objective = make_objective(spec.type);
+    Batch b = random_batch(config, spec.key, batch, L, R);
+    auto step = [&] {
+      optimizer.zero_grad();
+      objective->compute(*model, b).loss.backward();
+      optimizer.step(1.0);
+    };
+    step();  // warm-up
+    const auto t0 = Clock::now();
+    for (int i = 0; i < steps; ++i) step();
+    const double per_step = seconds_since(t0) / steps;
+    const int64_t L_eff = L + (config.task_token == TaskTokenMode::kNone ? 0 : 1);
+    const double flops = 3.0 * forward_flops(*model, spec, b.rows(), L_eff, R);
+    const double achieved = flops / per_step / 1e9;
+    const double peak = matmul_peak_gflops();
+    std::printf("bench_step: preset %s, task %s, %lld items (%lld rows), L=%lld, R=%lld, %d threads\n",
+                args.get("preset", "tiny").c_str(), spec.key.c_str(), static_cast<long long>(batch),
+                static_cast<long long>(b.rows()), static_cast<long long>(L_eff), static_cast<long long>(R),
+                torch::get_num_threads());
+    std::printf("  parameters           %lld\n", static_cast<long long>(model->parameter_count()));
+    std::printf("  step (fwd+bwd+AdamW) %.4f s\n", per_step);
+    std::printf("  samples/s            %.1f\n", batch / per_step);
+    std::printf("  model GFLOP/step     %.2f\n", flops / 1e9);
+    std::printf("  achieved GFLOP/s     %.1f\n", achieved);
+    std::printf("  matmul peak GFLOP/s  %.1f (float32 1024^3 GEMM, same process)\n", peak);
+    std::printf("  efficiency           %.1f%% of peak\n", 100.0 * achieved / peak);
+    return 0;
+  } catch (const Error& e) {
+    log::error(e.what());
+    return static_cast<int>(e.code());
+  }
+}
