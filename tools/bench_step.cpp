@@ -3,6 +3,7 @@
 //
 //   bench_step [--preset base|tiny|FILE] [--task vqa] [--batch 32] [--text-len 23] [--regions 101]
 //              [--steps 5] [--threads N]
+//   mpirun -n 2 bench_step ...   also measures the all-reduce of this model's trunk gradients
 //
 // Model FLOPs per step are counted from the Linear layers (2·in·out per token through each layer:
 // text tokens for the text stream and the text side of co-attention, regions for the visual
@@ -13,6 +14,8 @@
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/communicator.h"
+#include "dist/runtime.h"
 #include "model/multitask_model.h"
 #include "model/random_batch.h"
 #include "tasks/objective.h"
@@ -75,9 +78,27 @@ double forward_flops(MultiTaskModelImpl& m, const TaskSpec& spec, int64_t rows, 
   return flops;
 }
 
+// Time of an all-reduce of `numel` floats over all ranks, and the bus bandwidth 2(n-1)/n·bytes/t.
+void report_allreduce(DistRuntime& runtime, int64_t numel) {
+  auto comm = make_communicator("auto", runtime, torch::kCPU);
+  auto buffer = torch::ones({numel});
+  comm->all_reduce(buffer);  // warm-up
+  const int reps = 3;
+  comm->barrier();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < reps; ++i) comm->all_reduce(buffer);
+  const double t = seconds_since(t0) / reps;
+  const int n = comm->size();
+  const double bus = n > 1 ? 2.0 * (n - 1) / n * numel * 4.0 / t / 1e9 : 0.0;
+  if (runtime.is_root())
+    std::printf("  all-reduce           %.1f MB of trunk gradients over %d rank(s) (%s): %.4f s, bus %.2f GB/s\n",
+                numel * 4.0 / 1e6, n, comm->backend().c_str(), t, bus);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  DistRuntime runtime(&argc, &argv);
   try {
     const CliArgs args = parse_cli(argc, argv, "bench_step", "[--preset P] [--task T] [--batch B] ...",
                                    {{"preset", true, "model preset (default tiny)"},
@@ -94,6 +115,7 @@ int main(int argc, char** argv) {
     const int64_t L = std::stoll(args.get("text-len", std::to_string(spec.max_text)));
     const int64_t R = std::stoll(args.get("regions", std::to_string(spec.max_regions)));
     const int steps = std::stoi(args.get("steps", "5"));
+    if (!runtime.is_root()) log::set_level(log::Level::kWarn);
 
     MultiTaskModel model(config);
     model->train();
@@ -118,17 +140,23 @@ int main(int argc, char** argv) {
     const double flops = 3.0 * forward_flops(*model, spec, b.rows(), L_eff, R);
     const double achieved = flops / per_step / 1e9;
     const double peak = matmul_peak_gflops();
-    std::printf("bench_step: preset %s, task %s, %lld items (%lld rows), L=%lld, R=%lld, %d threads\n",
-                args.get("preset", "tiny").c_str(), spec.key.c_str(), static_cast<long long>(batch),
-                static_cast<long long>(b.rows()), static_cast<long long>(L_eff), static_cast<long long>(R),
-                torch::get_num_threads());
-    std::printf("  parameters           %lld\n", static_cast<long long>(model->parameter_count()));
-    std::printf("  step (fwd+bwd+AdamW) %.4f s\n", per_step);
-    std::printf("  samples/s            %.1f\n", batch / per_step);
-    std::printf("  model GFLOP/step     %.2f\n", flops / 1e9);
-    std::printf("  achieved GFLOP/s     %.1f\n", achieved);
-    std::printf("  matmul peak GFLOP/s  %.1f (float32 1024^3 GEMM, same process)\n", peak);
-    std::printf("  efficiency           %.1f%% of peak\n", 100.0 * achieved / peak);
+    if (runtime.is_root()) {
+      std::printf("bench_step: preset %s, task %s, %lld items (%lld rows), L=%lld, R=%lld, %d threads\n",
+                  args.get("preset", "tiny").c_str(), spec.key.c_str(), static_cast<long long>(batch),
+                  static_cast<long long>(b.rows()), static_cast<long long>(L_eff), static_cast<long long>(R),
+                  torch::get_num_threads());
+      std::printf("  parameters           %lld\n", static_cast<long long>(model->parameter_count()));
+      std::printf("  step (fwd+bwd+AdamW) %.4f s\n", per_step);
+      std::printf("  samples/s            %.1f\n", batch / per_step);
+      std::printf("  model GFLOP/step     %.2f\n", flops / 1e9);
+      std::printf("  achieved GFLOP/s     %.1f\n", achieved);
+      std::printf("  matmul peak GFLOP/s  %.1f (float32 1024^3 GEMM, same process)\n", peak);
+      std::printf("  efficiency           %.1f%% of peak\n", 100.0 * achieved / peak);
+    }
+    int64_t trunk = 0;
+    for (const auto& [name, p] : model->unique_named_parameters())
+      if (name.rfind("bert.", 0) == 0) trunk += p.numel();
+    report_allreduce(runtime, trunk);
     return 0;
   } catch (const Error& e) {
     log::error(e.what());
