@@ -36,7 +36,8 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
        {"from", true, "same as --init-from"},
        {"data-root", true, "data root (default data.root, $VLMT_DATA_ROOT, ./data)"},
        {"max-hours", true, "checkpoint and exit (code 75) before this many hours"},
-       {"plan", false, "print parameters, steps, memory and time estimates; do not train"}});
+       {"plan", false, "print parameters, steps, memory and time estimates; do not train"},
+       {"check-config", false, "validate the config, print it resolved, and exit (no data needed)"}});
   if (args.positional.size() > 1)
     throw ConfigError(cat(stage, ": expected at most one config file, got ", args.positional.size()));
 
@@ -48,7 +49,8 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
     log::info0(cat("no config given: using ", config_path, " (the default for ", stage, ")"));
   }
   std::vector<std::string> overrides = args.overrides;
-  overrides.push_back("train.stage=\"" + stage + "\"");
+  // --check-config validates a file as written (any stage); a run forces this executable's stage.
+  if (!args.has("check-config")) overrides.push_back("train.stage=\"" + stage + "\"");
   if (args.has("task")) overrides.push_back("tasks.active=[\"" + args.get("task") + "\"]");
   if (args.has("run-dir")) overrides.push_back("train.run_dir=\"" + args.get("run-dir") + "\"");
   for (const char* key : {"init-from", "from"})
@@ -59,8 +61,14 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
   StageContext ctx;
   ctx.runtime = &runtime;
   ctx.plan_only = args.has("plan");
+  ctx.check_config = args.has("check-config");
   ctx.config = load_run_config(config_path, overrides);
   RunConfig& cfg = ctx.config;
+  if (ctx.check_config) {
+    log::info0(cat(config_path, ": valid. Resolved configuration:\n", cfg.resolved_toml()));
+    return ctx;
+  }
+
   if (stage != "pretrain" && cfg.tasks.active.empty())
     throw ConfigError(cat(config_path, ": tasks.active is empty: name at least one task"));
   if (stage == "finetune" && cfg.tasks.active.size() != 1)
@@ -100,6 +108,7 @@ std::unique_ptr<Communicator> make_control_communicator(DistRuntime& runtime) {
 int run_stage(int argc, char** argv, const std::string& stage) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
     StageContext ctx = make_stage_context(runtime, argc, argv, stage);
+    if (ctx.check_config) return 0;
     Trainer trainer(ctx);
     return ctx.plan_only ? trainer.plan() : trainer.run();
   });

@@ -19,11 +19,12 @@ struct StageContext {
   std::unique_ptr<Communicator> grad_comm;     // trunk gradients: NCCL on GPUs, MPI on CPUs
   std::unique_ptr<Communicator> control_comm;  // small host collectives: validation sums, DSG, stop flag
   DistRuntime* runtime = nullptr;
-  bool plan_only = false;  // --plan: print the plan, do not train
+  bool plan_only = false;     // --plan: print the plan, do not train
+  bool check_config = false;  // --check-config: validate and print the resolved config, then exit
 };
 
 // stage: "pretrain" | "mt_train" | "finetune". Command line: [CONFIG] [--set k=v]... plus
-// --task (finetune), --run-dir, --init-from, --data-root, --max-hours, --plan.
+// --task (finetune), --run-dir, --init-from, --data-root, --max-hours, --plan, --check-config.
 StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, const std::string& stage);
 
 // The communicator for host-side control collectives: MPI with several ranks, local with one.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The run files the job scripts and chains name: every one must load with the real config loader
-# (build/bin/mt_train prints the resolved config or names the bad key), and the experiment files
+# (build/bin/mt_train --check-config prints the resolved config or names the bad key), and the experiment files
 # must say what the paper's runs are (checked on the files' own TOML with python3's tomllib).
 set -uo pipefail
 SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -15,7 +15,7 @@ bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
 files=(configs/pretrain_cc.toml configs/at.toml configs/finetune.toml configs/gt_g*.toml
        configs/st/*.toml configs/synthetic/*.toml)
 for f in "${files[@]}"; do
-  if out=$("$BIN/mt_train" "$f" 2>&1); then ok; else bad "$f does not load: $out"; fi
+  if out=$("$BIN/mt_train" "$f" --check-config 2>&1); then ok; else bad "$f does not load: $out"; fi
 done
 [ "${#files[@]}" -eq 44 ] && ok || bad "expected 44 run files, found ${#files[@]}"
 
