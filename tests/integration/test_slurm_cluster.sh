@@ -110,7 +110,10 @@ if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
   [ -f "$WORK/run/ckpt.\$r" ] && echo "rank \$r resumed from checkpoint" >>"$events"
   exit 0
 fi
-trap 'echo ckpt >"$WORK/run/ckpt.\$r"; echo "rank \$r checkpointed" >>"$events"; exit 75' USR1
+# The pause stands in for the real executables' agreement (all ranks checkpoint, then exit 75
+# together): without it the first rank to exit 75 gets the others killed by --kill-on-bad-exit
+# before their own handler has run.
+trap 'echo ckpt >"$WORK/run/ckpt.\$r"; echo "rank \$r checkpointed" >>"$events"; sleep 2; exit 75' USR1
 echo "rank \$r training" >>"$events"
 sleep 300 & wait
 exit 1
