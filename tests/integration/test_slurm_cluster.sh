@@ -1,43 +1,23 @@
 #!/usr/bin/env bash
-# Brings up a real single-node Slurm cluster (tools/slurm_local.sh, own state dir and ports) and
-# checks what the job scripts rely on:
-#   1. srun -n 2 launches a 2-rank MPI program through the cluster's MPI plugin (PMIx);
-#   2. sbatch --wait runs a batch job and its output lands where asked;
-#   3. srun --kill-on-bad-exit=1 ends the step quickly when one rank dies while the other blocks
-#      in MPI_Barrier;
-#   4. slurm/mt_train.sh forwards a USR1 to its step, and when the executable answers 75
-#      (checkpointed) the job requeues itself and the second run finishes.
-# The daemons are always stopped (trap EXIT). If the cluster cannot start here, the test says why
-# and fails.
-set -uo pipefail
-SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-WORK=$(mktemp -d /tmp/vlmt-slurm-test.XXXXXX)
-chmod 755 "$WORK"  # munged runs as user munge and must reach its socket directory inside
-export VLMT_SLURM_DIR=$WORK/cluster
-# Ports away from the default cluster's 6817/6818, so a user's cluster can keep running.
-export VLMT_SLURM_CTLD_PORT=$((17000 + $$ % 1000 * 2)) VLMT_SLURM_D_PORT=$((17001 + $$ % 1000 * 2))
-export SLURM_CONF=$VLMT_SLURM_DIR/slurm.conf
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-passed=0 failed=0
-
-cleanup() {
-  "$SRC/tools/slurm_local.sh" down >/dev/null 2>&1 || echo "warning: slurm_local.sh down failed"
-  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-finish() { echo "slurm: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
-
-if ! "$SRC/tools/slurm_local.sh" up; then
-  bad "tools/slurm_local.sh up could not start the cluster (see the error above)"
-  finish
-fi
-ok "cluster up"
+# The real executables on a real single-node Slurm cluster (tools/slurm_local.sh, own state dir and
+# ports), through the job script slurm/mt_train.sh, 2 ranks, a tiny synthetic world:
+#   1. srun -n 2 launches a 2-rank MPI program through the cluster's MPI plugin (PMIx) — a quick
+#      diagnosis for when the training jobs below cannot start;
+#   2. an uninterrupted mt_train job (`sbatch --wait`), deterministic, the reference;
+#   3. the same job preempted: `scancel --signal=USR1 --batch` mid-run → the script forwards USR1,
+#      every rank checkpoints and exits 75, the script requeues the job, the requeued job resumes
+#      from the checkpoint and finishes with per-iteration losses identical to the reference;
+#   4. kill -9 of one rank mid-step ends the whole step (srun --kill-on-bad-exit=1) within 60 s
+#      and the job fails instead of hanging in a collective.
+# The daemons are always stopped (lib/slurm_test.bash). If the cluster cannot start, the test says
+# why and fails.
+source "$(dirname "$0")/lib/slurm_test.bash"
+slurm_test_init cluster 17000
+slurm_test_up || finish
+ok "cluster up ($(grep -o 'MpiDefault=.*' "$SLURM_CONF"))"
 
 # --- 1. MPI launch through srun ---------------------------------------------------------------
-cat >"$WORK/rank_size.c" <<'EOF'
+cat >"$WORK/rank_size.c" <<'C'
 #include <mpi.h>
 #include <stdio.h>
 int main(int argc, char** argv) {
@@ -49,101 +29,132 @@ int main(int argc, char** argv) {
   MPI_Finalize();
   return 0;
 }
-EOF
-# Rank 1 dies early; rank 0 waits for it in a barrier that can never complete.
-cat >"$WORK/one_dies.c" <<'EOF'
-#include <mpi.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (rank == 1) { sleep(1); fprintf(stderr, "rank 1 exits with 1\n"); exit(1); }
-  MPI_Barrier(MPI_COMM_WORLD);
-  sleep(600);
-  MPI_Finalize();
-  return 0;
+C
+if mpicc -O1 -o "$WORK/rank_size" "$WORK/rank_size.c"; then
+  out=$(timeout 120 srun -n 2 "$WORK/rank_size" 2>&1); rc=$?
+  if [ $rc -eq 0 ] && grep -qx "rank 0 size 2" <<<"$out" && grep -qx "rank 1 size 2" <<<"$out"; then
+    ok "srun -n 2 MPI program: both ranks see size 2"
+  else
+    bad "srun -n 2 MPI program (exit $rc): $out"
+  fi
+else
+  bad "mpicc could not build the MPI test program"
+fi
+
+# --- the run: 2 tasks, deterministic, long enough to be interrupted mid-run --------------------
+make_tiny_world "$WORK/data" || { cat "$WORK/synth_world.out"; bad "synth_world"; finish; }
+ITERATIONS=40
+cat >"$WORK/run.toml" <<TOML
+[model]
+preset = "tiny"
+[data]
+root = "$WORK/data"
+[tasks]
+active = ["refcoco", "nlvr2"]
+[tasks.refcoco]
+batch_size = 16
+[tasks.nlvr2]
+batch_size = 16
+[train]
+stage = "mt_train"
+seed = 5
+deterministic = true
+iterations = $ITERATIONS
+log_every = 1
+checkpoint_every = 1000
+val_max_batches = 1
+num_threads = 1
+TOML
+# submit NAME RUN_DIR [sbatch options...] -- [mt_train arguments...]: slurm/mt_train.sh from the
+# repository root, as a user would; prints the job id.
+submit() {
+  local name=$1 run_dir=$2; shift 2
+  local opts=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  (cd "$SRC" && VLMT_BIN=$BIN CONFIG=$WORK/run.toml RUN_DIR=$run_dir \
+     sbatch --parsable --job-name="$name" --output="$WORK/$name.out" "${opts[@]}" \
+     slurm/mt_train.sh "$@") | cut -d';' -f1
 }
-EOF
-mpicc -O1 -o "$WORK/rank_size" "$WORK/rank_size.c" && mpicc -O1 -o "$WORK/one_dies" "$WORK/one_dies.c" \
-  || { bad "mpicc could not build the test programs"; finish; }
+# wait_iter METRICS N SECONDS: until a training record of iteration >= N is written.
+wait_iter() {
+  local start=$SECONDS
+  while [ $((SECONDS - start)) -lt "$3" ]; do
+    [ "$(last_iter "$1")" -ge "$2" ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
 
-out=$(timeout 120 srun -n 2 "$WORK/rank_size" 2>&1); rc=$?
-if [ $rc -eq 0 ] && grep -qx "rank 0 size 2" <<<"$out" && grep -qx "rank 1 size 2" <<<"$out"; then
-  ok "srun -n 2 MPI program: both ranks see size 2 ($(grep -o 'MpiDefault=.*' "$SLURM_CONF"))"
-else
-  bad "srun -n 2 MPI program (exit $rc): $out"
-fi
-
-# --- 2. sbatch --wait ---------------------------------------------------------------------------
-out_file=$WORK/batch.out
-if timeout 120 sbatch --wait --output="$out_file" --wrap='echo "batch job $SLURM_JOB_ID on $(hostname -s)"' >/dev/null \
-   && grep -q "^batch job [0-9]* on $(hostname -s)$" "$out_file"; then
-  ok "sbatch --wait: $(cat "$out_file")"
-else
-  bad "sbatch --wait: output '$(cat "$out_file" 2>/dev/null)'"
-fi
-
-# --- 3. one dead rank ends the step --------------------------------------------------------------
+# --- 2. reference, uninterrupted ----------------------------------------------------------------
 start=$SECONDS
-timeout 300 srun --kill-on-bad-exit=1 -n 2 "$WORK/one_dies" >"$WORK/kill.out" 2>&1; rc=$?
-took=$((SECONDS - start))
-if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $took -lt 60 ]; then
-  ok "srun --kill-on-bad-exit=1: step ended ${took}s after launch with status $rc"
+submit straight "$WORK/straight" --wait >/dev/null; rc=$?
+n_ref=$(train_losses "$WORK/straight/metrics.jsonl" 2>/dev/null | wc -l)
+# (DSG stops tasks, so not every iteration has a loss for both.)
+if [ $rc -eq 0 ] && grep -q "mt_train finished: $ITERATIONS iterations" "$WORK/straight.out" \
+   && [ "$n_ref" -ge "$ITERATIONS" ]; then
+  ok "sbatch --wait slurm/mt_train.sh: $ITERATIONS iterations, $n_ref loss records ($((SECONDS - start)) s)"
 else
-  bad "srun --kill-on-bad-exit=1: status $rc after ${took}s; $(tail -n 5 "$WORK/kill.out")"
+  bad "reference run: sbatch --wait exit $rc, $n_ref loss records; $(tail -n 15 "$WORK/straight.out")"
 fi
 
-# --- 4. USR1 → checkpoint (75) → requeue → resume, through slurm/mt_train.sh ---------------------
-# A stand-in for mt_train that keeps the executables' preemption contract: on USR1 it "writes a
-# checkpoint" and exits 75; a requeued run (SLURM_RESTART_COUNT > 0) finds it and finishes.
-# What it does goes to an events file of its own (the job's output file is only for diagnosis).
-mkdir -p "$WORK/bin" "$WORK/run"
-events=$WORK/run/events
-cat >"$WORK/bin/mt_train" <<EOF
-#!/usr/bin/env bash
-r=\$SLURM_PROCID
-echo "rank \$r restart \${SLURM_RESTART_COUNT:-0} args: \$*" >>"$events"
-if [ "\${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
-  [ -f "$WORK/run/ckpt.\$r" ] && echo "rank \$r resumed from checkpoint" >>"$events"
-  exit 0
-fi
-# The pause stands in for the real executables' agreement (all ranks checkpoint, then exit 75
-# together): without it the first rank to exit 75 gets the others killed by --kill-on-bad-exit
-# before their own handler has run.
-trap 'echo ckpt >"$WORK/run/ckpt.\$r"; echo "rank \$r checkpointed" >>"$events"; sleep 2; exit 75' USR1
-echo "rank \$r training" >>"$events"
-sleep 300 & wait
-exit 1
-EOF
-chmod +x "$WORK/bin/mt_train"
-job=$(cd "$SRC" && VLMT_BIN=$WORK/bin CONFIG=configs/synthetic/at.toml \
-      sbatch --parsable --output="$WORK/mt.out" slurm/mt_train.sh | cut -d';' -f1)
-# Wait until both ranks train, then send the batch shell USR1, as --signal=B:USR1@300 would.
-count() { cat "$events" 2>/dev/null | grep -c -- "$1"; }
-for _ in $(seq 60); do [ "$(count training)" -ge 2 ] && break; sleep 1; done
-scancel --signal=USR1 --batch "$job"
-state="" restarts=""
-# slurmctld holds a requeued job back (BeginTime) for about two minutes.
-for _ in $(seq 360); do
-  info=$(scontrol show job "$job" -o 2>/dev/null)
-  state=$(grep -o 'JobState=[A-Z_]*' <<<"$info" | cut -d= -f2)
-  restarts=$(grep -o 'Restarts=[0-9]*' <<<"$info" | cut -d= -f2)
-  [ "$state" = COMPLETED ] || [ "$state" = FAILED ] && break
-  sleep 1
-done
-if [ "$state" = COMPLETED ] && [ "${restarts:-0}" -ge 1 ] \
-   && [ "$(count 'checkpointed')" -eq 2 ] && [ "$(count 'resumed from checkpoint')" -eq 2 ] \
-   && [ "$(count 'args: configs/synthetic/at.toml --set dist.backend=mpi$')" -eq 4 ]; then
-  ok "slurm/mt_train.sh: USR1 forwarded, exit 75 requeued job $job, restart $restarts resumed"
+# --- 3. preempted with USR1, requeued, resumed ----------------------------------------------------
+start=$SECONDS
+job=$(submit preempt "$WORK/preempt")
+if wait_iter "$WORK/preempt/metrics.jsonl" 3 180; then
+  # As --signal=B:USR1@300 does before the time limit: USR1 to the batch shell only.
+  scancel --signal=USR1 --batch "$job"
+  state=$(wait_job_end "$job" 300)
+  restarts=$(job_field "$job" Restarts)
+  stopped_at=$(grep -o 'checkpoint .* at iteration [0-9]*' "$WORK/preempt.out" | head -n 1 | grep -o '[0-9]*$')
+  if [ "$state" = COMPLETED ] && [ "${restarts:-0}" -ge 1 ] \
+     && grep -q "requeueing job $job" "$WORK/preempt.out" \
+     && grep -q "resumed from .* at iteration" "$WORK/preempt.out" \
+     && [ -n "$stopped_at" ] && [ "$stopped_at" -lt "$ITERATIONS" ]; then
+    ok "USR1 → checkpoint at iteration $stopped_at, exit 75, requeue (restart $restarts), resumed; job $job $state ($((SECONDS - start)) s)"
+  else
+    bad "preempted job $job: state $state, restarts '$restarts', stopped at '$stopped_at'; output:
+$(tail -n 30 "$WORK/preempt.out")"
+  fi
+  if diff <(train_losses "$WORK/straight/metrics.jsonl") \
+          <(train_losses "$WORK/preempt/metrics.jsonl") >"$WORK/losses.diff" 2>&1 && [ "$n_ref" -gt 0 ]; then
+    ok "preempted + resumed run: all $n_ref per-iteration losses identical to the reference; final: $(final_losses "$WORK/preempt/metrics.jsonl")"
+  else
+    bad "losses of the preempted run differ from the reference:
+$(head -n 10 "$WORK/losses.diff")"
+  fi
 else
-  bad "slurm/mt_train.sh preemption: state '$state', restarts '$restarts'; events:
-$(cat "$events" 2>/dev/null)
-job output:
-$(cat "$WORK/mt.out" 2>/dev/null)"
-  scancel "$job" 2>/dev/null
+  bad "preempted job $job never reached iteration 3; output: $(tail -n 20 "$WORK/preempt.out")"
+fi
+
+# --- 4. kill -9 of one rank ends the step ---------------------------------------------------------
+# rank_pid JOB RANK: the mt_train process of that job and rank (by its Slurm environment).
+rank_pid() {
+  local pid
+  for pid in $(pgrep -x mt_train); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_JOB_ID=$1" \
+       && tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_PROCID=$2"; then
+      echo "$pid"; return 0
+    fi
+  done
+  return 1
+}
+job=$(submit kill "$WORK/kill" -- --set train.iterations=100000)
+if wait_iter "$WORK/kill/metrics.jsonl" 2 180 && pid=$(rank_pid "$job" 1); then
+  kill -9 "$pid"
+  start=$SECONDS
+  state=$(wait_job_end "$job" 120)
+  took=$((SECONDS - start))
+  left=$(rank_pid "$job" 0)
+  exit_code=$(job_field "$job" ExitCode)
+  if [ "$state" = FAILED ] && [ "$took" -lt 60 ] && [ -z "$left" ]; then
+    ok "kill -9 of rank 1 (pid $pid): job $job $state with exit code $exit_code ${took} s later, no rank left"
+  else
+    bad "kill -9 of rank 1: job $job state $state after ${took} s, exit code $exit_code, rank 0 left: '${left}'; output:
+$(tail -n 20 "$WORK/kill.out")"
+  fi
+else
+  bad "kill test: job $job did not start training on 2 ranks; output: $(tail -n 20 "$WORK/kill.out")"
 fi
 
 finish

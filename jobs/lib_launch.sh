@@ -1,0 +1,48 @@
+# Sourced by jobs/run_local.sh and jobs/paper_tables.sh (not a job itself; sourcing only defines):
+# runs one stage of vlmt as one multi-rank launch without sbatch, and starts it again when it
+# checkpointed and exited 75 (e.g. at train.max_hours, or SIGTERM), so it resumes from its run
+# directory. Environment:
+#   LAUNCHER     mpirun (default) | srun (inside an salloc/sbatch allocation, or on a node of a
+#                cluster: every stage becomes one `srun --kill-on-bad-exit=1` step)
+#   RANKS        ranks per stage (2)          VLMT_BIN     executables (build/bin)
+#   MAX_RESUMES  restarts after exit 75 (3)   LOG_DIR      per-stage logs (logs)
+#   DRY_RUN=1    print the commands only
+source slurm/lib_step.sh  # VLMT_ALL_TASKS (callers run from the repository root)
+
+VLMT_BIN=${VLMT_BIN:-build/bin}
+RANKS=${RANKS:-2}
+MAX_RESUMES=${MAX_RESUMES:-3}
+LAUNCHER=${LAUNCHER:-mpirun}
+LOG_DIR=${LOG_DIR:-logs}
+if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+
+# vlmt_stage NAME EXE ARGS...: one launch per attempt, output appended to $LOG_DIR/local-NAME.out.
+# Returns 0, or the stage's exit code after printing the end of its log.
+vlmt_stage() {
+  local name=$1 exe=$2; shift 2
+  local launch
+  case $LAUNCHER in
+    mpirun) launch=(mpirun -n "$RANKS" --oversubscribe --bind-to none) ;;
+    srun) launch=(srun -n "$RANKS" --kill-on-bad-exit=1) ;;
+    *) echo "LAUNCHER must be mpirun or srun, not '$LAUNCHER'" >&2; return 2 ;;
+  esac
+  local cmd=("${launch[@]}" "$VLMT_BIN/$exe" "$@" --set dist.backend=mpi)
+  local log="$LOG_DIR/local-$name.out" attempt rc
+  mkdir -p "$LOG_DIR"
+  for ((attempt = 0; attempt <= MAX_RESUMES; attempt++)); do
+    echo "[$name] ${cmd[*]}  (log $log)"
+    [ -n "${DRY_RUN:-}" ] && return 0
+    rc=0
+    "${cmd[@]}" >>"$log" 2>&1 || rc=$?
+    [ "$rc" -eq 75 ] && { echo "[$name] checkpointed (75); resuming"; continue; }
+    if [ "$rc" -ne 0 ]; then
+      echo "[$name] failed with exit code $rc; last lines of $log:" >&2
+      tail -n 20 "$log" >&2
+      return "$rc"
+    fi
+    return 0
+  done
+  echo "[$name] still unfinished after $MAX_RESUMES resumes" >&2
+  return 75
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The paper's Tables 2, 6 and 11 in miniature, on the synthetic world, from runs of its own:
+#   Table 2   single-task models for the 12 tasks (ST), the 4 group models (GT), the all-task
+#             model (AT), and AT fine-tuned on each task (AT->ST);
+#   Table 6   AT (task token per dataset, DSG) and the ablations: token per head, no task token,
+#             without DSG, curriculum, anti-curriculum, vanilla multi-task;
+#   Table 11  AT trained with DSG iteration gaps Δ = 1, 4 (the AT run), 8, 16.
+# Every run has its own directory under ROOT and is evaluated on the val splits (ROOT/<run>/
+# eval_val/results.jsonl); then build/bin/tables prints the three tables from those files (row
+# labels from generated runs files ROOT/runs_table<N>.toml) and build/bin/report writes
+# ROOT/report.html. Resumable: a finished run (ROOT/<run>/DONE) or evaluation is not repeated,
+# an interrupted one resumes from its checkpoint. The numbers are whatever the runs give.
+# Run from the repository root:
+#   jobs/paper_tables.sh                    # full size: a few hours on 2 cores
+#   QUICK=1 jobs/paper_tables.sh            # a few iterations per run: ~15 minutes, smoke sized
+#   sbatch -n 2 --wrap "LAUNCHER=srun jobs/paper_tables.sh"   # through Slurm: one step per stage
+# Environment: QUICK=1; ROOT (checkpoints/synthetic/paper_tables, or ..._quick); DATA_ROOT
+# (data/synthetic, written with synth_world + clean_split when missing); iterations per kind of run:
+# PRETRAIN_ITERS, ST_ITERS, GT_ITERS, MT_ITERS (AT, ablations and Δ runs), FT_ITERS;
+# EVAL_MAX_ITEMS (evaluate at most this many items per task; default all); and those of
+# jobs/lib_launch.sh: RANKS (2), LAUNCHER (mpirun | srun), VLMT_BIN, MAX_RESUMES, DRY_RUN=1.
+set -euo pipefail
+cd "${VLMT_ROOT:-$(dirname "$0")/..}"
+if [ -n "${QUICK:-}" ]; then
+  ROOT=${ROOT:-checkpoints/synthetic/paper_tables_quick}
+  PRETRAIN_ITERS=${PRETRAIN_ITERS:-6} ST_ITERS=${ST_ITERS:-6} GT_ITERS=${GT_ITERS:-6}
+  MT_ITERS=${MT_ITERS:-4} FT_ITERS=${FT_ITERS:-4}
+else
+  ROOT=${ROOT:-checkpoints/synthetic/paper_tables}
+  PRETRAIN_ITERS=${PRETRAIN_ITERS:-150} ST_ITERS=${ST_ITERS:-200} GT_ITERS=${GT_ITERS:-300}
+  MT_ITERS=${MT_ITERS:-150} FT_ITERS=${FT_ITERS:-100}
+fi
+DATA_ROOT=${DATA_ROOT:-data/synthetic}
+LOG_DIR=${LOG_DIR:-$ROOT/logs}
+source jobs/lib_launch.sh
+SYN=configs/synthetic
+
+if [ ! -d "$DATA_ROOT/annotations" ] && [ -z "${DRY_RUN:-}" ]; then
+  echo "paper_tables: no synthetic world in $DATA_ROOT; writing it"
+  "$VLMT_BIN/synth_world" --out "$DATA_ROOT" --scale 0.001 --seed 1
+  "$VLMT_BIN/clean_split" --root "$DATA_ROOT"
+fi
+mkdir -p "$ROOT"
+
+# train NAME ITERATIONS EXE ARGS...: one run in ROOT/NAME, skipped when it finished before with the
+# same number of iterations (a different number is an error: use another ROOT).
+train() {
+  local name=$1 iterations=$2 exe=$3; shift 3
+  local dir=$ROOT/$name
+  if [ -f "$dir/DONE" ]; then
+    if [ "$(cat "$dir/DONE")" != "iterations=$iterations" ]; then
+      echo "paper_tables: $dir finished with $(cat "$dir/DONE"), not iterations=$iterations;" \
+        "set ROOT to another directory" >&2
+      exit 2
+    fi
+    echo "[$name] done before, skipped"
+    return 0
+  fi
+  vlmt_stage "$name" "$exe" "$@" --data-root "$DATA_ROOT" --run-dir "$dir" \
+    --set "train.iterations=$iterations" || exit $?
+  [ -n "${DRY_RUN:-}" ] || echo "iterations=$iterations" >"$dir/DONE"
+}
+
+# evaluate_run NAME: all tasks of ROOT/NAME/latest.h5 on val into ROOT/NAME/eval_val (written
+# under another name first, so an interrupted evaluation is never taken for a finished one);
+# ROOT/NAME/results.jsonl links to it for the report.
+evaluate_run() {
+  local name=$1 dir=$ROOT/$1
+  local out=$dir/eval_val
+  if [ -f "$out/results.jsonl" ]; then echo "[eval-$name] done before, skipped"; return 0; fi
+  rm -rf "$out.partial"
+  local limit=()
+  [ -n "${EVAL_MAX_ITEMS:-}" ] && limit=(--max-items "$EVAL_MAX_ITEMS")
+  vlmt_stage "eval-$name" evaluate --ckpt "$dir/latest.h5" --task all --split val \
+    --data-root "$DATA_ROOT" --out "$out.partial" "${limit[@]}" || exit $?
+  [ -n "${DRY_RUN:-}" ] && return 0
+  mv "$out.partial" "$out"
+  ln -sfn eval_val/results.jsonl "$dir/results.jsonl"
+}
+
+# The runs: name, setting label per table (written to the runs files), how to train.
+TABLE2=() TABLE6=() TABLE11=()  # "name|label" entries
+PRETRAINED=$ROOT/pretrain/latest.h5
+AT_CKPT=$ROOT/at/latest.h5
+start=$SECONDS
+
+train pretrain "$PRETRAIN_ITERS" pretrain "$SYN/pretrain.toml"
+for task in $VLMT_ALL_TASKS; do
+  train "st_$task" "$ST_ITERS" mt_train "$SYN/st_$task.toml" --from "$PRETRAINED"
+  TABLE2+=("st_$task|ST")
+done
+for g in 1 2 3 4; do
+  train "gt_g$g" "$GT_ITERS" mt_train "$SYN/gt_g$g.toml" --from "$PRETRAINED"
+  TABLE2+=("gt_g$g|GT")
+done
+train at "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED"
+TABLE2+=("at|AT")
+for task in $VLMT_ALL_TASKS; do
+  train "at_st_$task" "$FT_ITERS" finetune --task "$task" "$SYN/finetune.toml" --from "$AT_CKPT"
+  TABLE2+=("at_st_$task|AT->ST")
+done
+TABLE6+=("at|1 token per dataset (AT)")
+for row in "task_token_head|2 token per head" "no_task_token|3 w/o task token" \
+           "no_dsg|4 w/o DSG" "curriculum|5 w/ curriculum" \
+           "anti_curriculum|6 w/ anti-curriculum" "vanilla|7 vanilla multitask"; do
+  name=ablation_${row%%|*}
+  train "$name" "$MT_ITERS" mt_train "$SYN/$name.toml" --from "$PRETRAINED"
+  TABLE6+=("$name|${row#*|}")
+done
+TABLE11+=("at|Δ 4")
+for gap in 1 8 16; do
+  train "dsg_gap$gap" "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED" \
+    --set "train.dsg_gap=$gap"
+  TABLE11+=("dsg_gap$gap|Δ $gap")
+done
+echo "paper_tables: training done ($((SECONDS - start)) s)"
+
+# Every trained model, evaluated once.
+all_runs=()
+for entry in "${TABLE2[@]}" "${TABLE6[@]}" "${TABLE11[@]}"; do
+  name=${entry%%|*}
+  case " ${all_runs[*]} " in *" $name "*) continue ;; esac
+  all_runs+=("$name")
+  evaluate_run "$name"
+done
+echo "paper_tables: evaluation done ($((SECONDS - start)) s)"
+[ -n "${DRY_RUN:-}" ] && exit 0
+
+# print_table NUMBER ENTRIES...: the runs file labelling these runs, then the table from their
+# results. Table 11 takes its rows from the runs' DSG gap (run_info), the label is only a note.
+print_table() {
+  local number=$1; shift
+  local runs_file=$ROOT/runs_table$number.toml files=() entry name
+  echo "# written by jobs/paper_tables.sh: row labels of Table $number" >"$runs_file"
+  for entry in "$@"; do
+    name=${entry%%|*}
+    files+=("$ROOT/$name/eval_val/results.jsonl")
+    if [ "$number" = 11 ]; then
+      printf '[runs."%s"]\ndsg_gap = %s\n' "$name" "${entry##*Δ }" >>"$runs_file"
+    else
+      printf '[runs."%s"]\nsetting = "%s"\n' "$name" "${entry#*|}" >>"$runs_file"
+    fi
+  done
+  "$VLMT_BIN/tables" --table "$number" --runs-file "$runs_file" "${files[@]}"
+}
+{
+  echo "Synthetic world ($DATA_ROOT), $RANKS ranks; iterations: pretrain $PRETRAIN_ITERS, ST $ST_ITERS,"
+  echo "GT $GT_ITERS, AT/ablations/Δ $MT_ITERS, AT->ST $FT_ITERS; val splits. Runs in $ROOT."
+  echo
+  print_table 2 "${TABLE2[@]}"
+  echo
+  print_table 6 "${TABLE6[@]}"
+  echo
+  print_table 11 "${TABLE11[@]}"
+} | tee "$ROOT/tables.md"
+report_dirs=()
+for name in pretrain "${all_runs[@]}"; do report_dirs+=("$ROOT/$name"); done
+"$VLMT_BIN/report" "${report_dirs[@]}" --out "$ROOT/report.html"
+echo "paper_tables: done in $((SECONDS - start)) s; tables in $ROOT/tables.md, report $ROOT/report.html"
