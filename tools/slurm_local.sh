@@ -9,6 +9,9 @@
 # Everything (slurm.conf, munge socket, pid files, logs, state, spool) lives in one state dir,
 # ${VLMT_SLURM_DIR:-/tmp/vlmt-slurm}, so several clusters (a user's and a test's) can coexist when
 # they use different ports: VLMT_SLURM_CTLD_PORT (default 6817) and VLMT_SLURM_D_PORT (6818).
+# Clusters on one host should also number their jobs apart (VLMT_SLURM_FIRST_JOB_ID, default 1):
+# Open MPI names its shared-memory segments after the PMIx namespace "slurm.pmix.<job>.<step>", so
+# two clusters' ranks of equal job ids running at once share segments and crash.
 # The munge daemon is our own, bound to a socket in the state dir, so a system munged (if any) is
 # neither needed nor touched; it uses the system key /etc/munge/munge.key, created if missing.
 # Must run as root (slurmd launches tasks as the submitting user; SlurmUser=root).
@@ -22,6 +25,7 @@ MUNGE_DIR="$STATE_DIR/munge"
 MUNGE_SOCKET="$MUNGE_DIR/munge.socket.2"
 MUNGE_KEY=/etc/munge/munge.key
 WAIT_IDLE_S="${VLMT_SLURM_WAIT_S:-60}"
+FIRST_JOB_ID="${VLMT_SLURM_FIRST_JOB_ID:-1}"
 
 say() { echo "slurm_local: $*"; }
 die() { echo "slurm_local: error: $*" >&2; exit 1; }
@@ -144,6 +148,7 @@ InactiveLimit=0
 KillWait=30
 MinJobAge=300
 Waittime=0
+FirstJobId=$FIRST_JOB_ID
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF

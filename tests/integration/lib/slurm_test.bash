@@ -17,13 +17,16 @@ bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
 finish() { echo "slurm: $passed passed, $failed failed ($SECONDS s)"; [ "$failed" -eq 0 ]; exit $?; }
 
 # slurm_test_init NAME PORT_BASE: work dir, cluster state dir and ports (PORT_BASE + 2·(pid mod
-# 1000), away from the default cluster's 6817/6818), cleanup trap.
+# 1000), away from the default cluster's 6817/6818), first job id, cleanup trap.
 slurm_test_init() {
   WORK=$(mktemp -d "/tmp/vlmt-$1-test.XXXXXX")
   chmod 755 "$WORK"  # munged runs as user munge and must reach its socket directory inside
   export VLMT_SLURM_DIR=$WORK/cluster
   export VLMT_SLURM_CTLD_PORT=$(($2 + $$ % 1000 * 2)) VLMT_SLURM_D_PORT=$(($2 + 1 + $$ % 1000 * 2))
   export SLURM_CONF=$VLMT_SLURM_DIR/slurm.conf
+  # Job ids apart from any other cluster on this host (its own ports make the range its own):
+  # equal job ids of two clusters would share Open MPI's shared-memory segments.
+  export VLMT_SLURM_FIRST_JOB_ID=$((VLMT_SLURM_CTLD_PORT * 1000))
   trap slurm_test_cleanup EXIT
 }
 
@@ -55,10 +58,14 @@ slurm_test_up() {
 job_field() { scontrol show job -o "$1" 2>/dev/null | grep -o " $2=[^ ]*" | head -n 1 | cut -d= -f2; }
 
 # wait_job_end JOB SECONDS → prints the final state (COMPLETED, FAILED, ...) or "timeout".
-# A job that requeued itself (PENDING with Restarts > 0) is started at once instead of after the
-# credential lifetime slurmctld holds a requeued job back for (cred_expire, 120 s by default).
+# A job that requeued itself (PENDING with Restarts > 0) is released with StartTime=now instead of
+# waiting out the credential lifetime slurmctld holds it back for (cred_expire, 120 s by default)
+# — but only after RELEASE_AFTER_S (5) seconds pending: on requeue slurmd revokes the job's step
+# credentials with a one-second clock, and a step launched within that second of the revocation
+# is refused ("launch failed", and srun may still exit 0).
+RELEASE_AFTER_S=${RELEASE_AFTER_S:-5}
 wait_job_end() {
-  local job=$1 limit=$2 state restarts start=$SECONDS
+  local job=$1 limit=$2 state restarts start=$SECONDS pending_since=""
   while [ $((SECONDS - start)) -lt "$limit" ]; do
     state=$(job_field "$job" JobState)
     case $state in
@@ -66,7 +73,12 @@ wait_job_end() {
         echo "$state"; return 0 ;;
       PENDING)
         restarts=$(job_field "$job" Restarts)
-        [ "${restarts:-0}" -gt 0 ] && scontrol update JobId="$job" StartTime=now 2>/dev/null ;;
+        if [ "${restarts:-0}" -gt 0 ]; then
+          [ -n "$pending_since" ] || pending_since=$SECONDS
+          [ $((SECONDS - pending_since)) -ge "$RELEASE_AFTER_S" ] \
+            && scontrol update JobId="$job" StartTime=now 2>/dev/null
+        fi ;;
+      *) pending_since="" ;;
     esac
     sleep 1
   done
