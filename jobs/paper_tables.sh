@@ -144,8 +144,9 @@ print_table() {
   "$VLMT_BIN/tables" --table "$number" --runs-file "$runs_file" "${files[@]}"
 }
 {
-  echo "Synthetic world ($DATA_ROOT), $RANKS ranks; iterations: pretrain $PRETRAIN_ITERS, ST $ST_ITERS,"
-  echo "GT $GT_ITERS, AT/ablations/Δ $MT_ITERS, AT->ST $FT_ITERS; val splits. Runs in $ROOT."
+  echo "Synthetic world ($DATA_ROOT), $RANKS ranks; iterations: pretrain $PRETRAIN_ITERS,"
+  echo "ST $ST_ITERS, GT $GT_ITERS, AT/ablations/Δ $MT_ITERS, AT->ST $FT_ITERS; val splits."
+  echo "Runs in $ROOT."
   echo
   print_table 2 "${TABLE2[@]}"
   echo
@@ -156,4 +157,5 @@ print_table() {
 report_dirs=()
 for name in pretrain "${all_runs[@]}"; do report_dirs+=("$ROOT/$name"); done
 "$VLMT_BIN/report" "${report_dirs[@]}" --out "$ROOT/report.html"
-echo "paper_tables: done in $((SECONDS - start)) s; tables in $ROOT/tables.md, report $ROOT/report.html"
+echo "paper_tables: done in $((SECONDS - start)) s;" \
+  "tables in $ROOT/tables.md, report $ROOT/report.html"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The stage chains end to end:
-#   1. jobs/run_local.sh synthetic runs pretrain → mt_train → finetune per task → evaluate under
-#      mpirun with the synthetic configs and per-task run directories (stand-ins record the
+#   1. jobs/run_local.sh synthetic runs pretrain → mt_train → finetune per task → evaluate
+#      under mpirun with the synthetic configs and per-task run directories (stand-ins record the
 #      commands: this is about which commands run, cheaply, without a cluster);
 #   2. a stage that fails stops run_local.sh with its exit code (stand-ins);
 #   3. on a real local Slurm cluster, `WAIT=1 jobs/chain.sh synthetic` runs the REAL executables:
-#      pretrain → mt_train (group model G4) → finetune (array over nlvr2, snli_ve) → evaluate, 2 ranks
-#      each, a few iterations on a tiny synthetic world; every job completes, in afterok order,
+#      pretrain → mt_train (group model G4) → finetune (array over nlvr2, snli_ve) → evaluate,
+#      2 ranks each, a few iterations on a tiny synthetic world; every job completes, in afterok order,
 #      every stage's checkpoint passes ckpt_info, metrics.jsonl has its iterations, and evaluate's
 #      results.jsonl holds a run_info and one score per task;
 #   4. when mt_train fails there, the jobs after it never run and leave the queue (stand-ins: a
@@ -42,7 +42,7 @@ expect_lines() {  # record file, then one extended regex per expected line, in o
   done
 }
 
-# --- 1. run_local.sh ----------------------------------------------------------------------------
+# --- 1. run_local.sh ------------------------------------------------------------------------------
 export STANDIN_RECORD=$WORK/local.txt
 if (cd "$SRC" && VLMT_BIN=$WORK/standin TASKS="nlvr2 refcoco+" RANKS=2 jobs/run_local.sh synthetic \
       >"$WORK/local.out" 2>&1) \
@@ -57,7 +57,7 @@ else
   bad "jobs/run_local.sh: $(cat "$WORK/local.out"; cat "$STANDIN_RECORD" 2>/dev/null)"
 fi
 
-# --- 2. a failing stage stops the local chain ------------------------------------------------------
+# --- 2. a failing stage stops the local chain -----------------------------------------------------
 export STANDIN_RECORD=$WORK/local_fail.txt
 (cd "$SRC" && VLMT_BIN=$WORK/standin STANDIN_FAIL=mt_train jobs/run_local.sh synthetic \
    >"$WORK/local_fail.out" 2>&1); rc=$?
@@ -67,7 +67,7 @@ else
   bad "jobs/run_local.sh with a failing mt_train: exit $rc; ran: $(cut -d' ' -f1 "$STANDIN_RECORD" | tr '\n' ' ')"
 fi
 
-# --- 3. the real chain on a local Slurm cluster ----------------------------------------------------
+# --- 3. the real chain on a local Slurm cluster ---------------------------------------------------
 slurm_test_up || finish
 # A repository root of its own (the scripts resolve configs, data and run directories there, as
 # on a cluster where jobs are submitted from the checkout): the scripts and configs of the source
@@ -75,12 +75,15 @@ slurm_test_up || finish
 ROOT=$WORK/root
 mkdir -p "$ROOT/data"
 for d in slurm jobs configs; do ln -s "$SRC/$d" "$ROOT/$d"; done
-make_tiny_world "$ROOT/data/synthetic" || { cat "$WORK/synth_world.out"; bad "synth_world"; finish; }
+if ! make_tiny_world "$ROOT/data/synthetic"; then
+  cat "$WORK/synth_world.out"; bad "synth_world"; finish
+fi
 ITERATIONS=2
 start=$SECONDS
 (cd "$ROOT" && VLMT_ROOT=$ROOT VLMT_BIN=$BIN WAIT=1 TASKS="nlvr2 snli_ve" \
    MT_CONFIG=configs/synthetic/gt_g4.toml MT_CKPT=checkpoints/synthetic/gt_g4/latest.h5 \
-   EXTRA_SETS="train.iterations=$ITERATIONS train.log_every=1 train.val_max_batches=1 train.num_threads=1" \
+   EXTRA_SETS="train.iterations=$ITERATIONS train.log_every=1 train.val_max_batches=1
+               train.num_threads=1" \
    jobs/chain.sh synthetic >"$WORK/chain.out" 2>&1); rc=$?
 took=$((SECONDS - start))
 if [ $rc -eq 0 ] && [ "$(wc -l <"$WORK/chain.out")" -eq 4 ]; then
@@ -137,7 +140,7 @@ else
   bad "evaluate results $results: $(cat "$results" 2>&1)"
 fi
 
-# --- 4. a failed stage cancels the rest (stand-ins) ------------------------------------------------
+# --- 4. a failed stage cancels the rest (stand-ins) -----------------------------------------------
 export STANDIN_RECORD=$WORK/chain_fail.txt
 (cd "$SRC" && VLMT_BIN=$WORK/standin TASKS="nlvr2 refcoco+" SKIP_PRETRAIN=1 STANDIN_FAIL=mt_train \
    WAIT=1 jobs/chain.sh synthetic >"$WORK/chain_fail.out" 2>&1); rc=$?

@@ -106,7 +106,8 @@ if wait_iter "$WORK/preempt/metrics.jsonl" 3 180; then
   scancel --signal=USR1 --batch "$job"
   state=$(wait_job_end "$job" 300)
   restarts=$(job_field "$job" Restarts)
-  stopped_at=$(grep -o 'checkpoint .* at iteration [0-9]*' "$WORK/preempt.out" | head -n 1 | grep -o '[0-9]*$')
+  stopped_at=$(grep -o 'checkpoint .* at iteration [0-9]*' "$WORK/preempt.out" | head -n 1 \
+               | grep -o '[0-9]*$')
   if [ "$state" = COMPLETED ] && [ "${restarts:-0}" -ge 1 ] \
      && grep -q "requeueing job $job" "$WORK/preempt.out" \
      && grep -q "resumed from .* at iteration" "$WORK/preempt.out" \

@@ -14,7 +14,10 @@ passed=0 failed=0 cluster_started=""
 
 ok() { echo "PASS: $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-finish() { echo "slurm: $passed passed, $failed failed ($SECONDS s)"; [ "$failed" -eq 0 ]; exit $?; }
+finish() {
+  echo "slurm: $passed passed, $failed failed ($SECONDS s)"
+  [ "$failed" -eq 0 ]; exit $?
+}
 
 # slurm_test_init NAME PORT_BASE: work dir, cluster state dir and ports (PORT_BASE + 2·(pid mod
 # 1000), away from the default cluster's 6817/6818), first job id, cleanup trap.
@@ -55,7 +58,9 @@ slurm_test_up() {
 }
 
 # job_field JOB FIELD → the value of FIELD in `scontrol show job` (empty once the job is gone).
-job_field() { scontrol show job -o "$1" 2>/dev/null | grep -o " $2=[^ ]*" | head -n 1 | cut -d= -f2; }
+job_field() {
+  scontrol show job -o "$1" 2>/dev/null | grep -o " $2=[^ ]*" | head -n 1 | cut -d= -f2
+}
 
 # wait_job_end JOB SECONDS → prints the final state (COMPLETED, FAILED, ...) or "timeout".
 # A job that requeued itself (PENDING with Restarts > 0) is released with StartTime=now instead of
@@ -86,7 +91,9 @@ wait_job_end() {
 }
 
 # make_tiny_world DIR: the synthetic world at the smallest scale the training configs accept.
-make_tiny_world() { "$BIN/synth_world" --out "$1" --scale 0.001 --seed 3 >"$WORK/synth_world.out" 2>&1; }
+make_tiny_world() {
+  "$BIN/synth_world" --out "$1" --scale 0.001 --seed 3 >"$WORK/synth_world.out" 2>&1
+}
 
 # train_losses METRICS.jsonl → "iter task loss" per training record, in file order.
 train_losses() {
@@ -100,7 +107,8 @@ for line in open(sys.argv[1]):
 # final_losses METRICS.jsonl → "task loss ..." with each task's last training loss.
 final_losses() {
   train_losses "$1" | awk '{ if (!($2 in last)) order[++n] = $2; last[$2] = $3 }
-    END { for (i = 1; i <= n; i++) printf "%s%s %s", (i > 1 ? ", " : ""), order[i], last[order[i]] }'
+    END { for (i = 1; i <= n; i++)
+            printf "%s%s %s", (i > 1 ? ", " : ""), order[i], last[order[i]] }'
 }
 
 # last_iter METRICS.jsonl → the highest iteration with a training record (0 when none yet).
