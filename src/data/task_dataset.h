@@ -63,9 +63,15 @@ class TaskDataset {
 class RetrievalScoring {
  public:
   virtual ~RetrievalScoring() = default;
-  // size 1, rows_per_item = image_ids.size(); target [1] = index of the caption's own image in
-  // the list, -1 if absent.
-  virtual Batch caption_vs_images(int64_t caption_index, const std::vector<std::string>& image_ids) const = 0;
+  // size = captions, rows_per_item = m = image_ids.size(): row k·m + i pairs caption k with
+  // image i; target [size] = index of caption k's own image in the list, -1 if absent. Each
+  // image's regions are built once and repeated for every caption (evaluation scores every
+  // caption against every image, so this is the hot path).
+  virtual Batch captions_vs_images(const std::vector<int64_t>& caption_indices,
+                                   const std::vector<std::string>& image_ids) const = 0;
+  Batch caption_vs_images(int64_t caption_index, const std::vector<std::string>& image_ids) const {
+    return captions_vs_images({caption_index}, image_ids);
+  }
   // The distinct images of the split, in first-seen order.
   virtual const std::vector<std::string>& split_images() const = 0;
 };

@@ -47,7 +47,8 @@ class RetrievalDataset : public TaskDataset, public RetrievalScoring {  // VL-lo
   std::vector<std::string> item_images(int64_t i) const override;
   // 4 rows per item: the positive at a random position, 3 negatives (hard or random images).
   Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
-  Batch caption_vs_images(int64_t caption_index, const std::vector<std::string>& image_ids) const override;
+  Batch captions_vs_images(const std::vector<int64_t>& caption_indices,
+                           const std::vector<std::string>& image_ids) const override;
   const std::vector<std::string>& split_images() const override { return images_; }
 
   static constexpr int kOptions = 4;

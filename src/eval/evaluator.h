@@ -28,6 +28,10 @@ class Evaluator {
  private:
   ResultRecord evaluate_retrieval(const TaskSpec& spec, const std::string& split, const EvaluationOptions& o);
   ResultRecord evaluate_by_objective(const TaskSpec& spec, const std::string& split, const EvaluationOptions& o);
+  // Rank 0: writes <out_dir>/predictions/<task>_<split>.jsonl (one object per item, split order;
+  // `index` fields are consumed) and returns its path.
+  std::string write_item_predictions(const TaskSpec& spec, const EvaluationOptions& o,
+                                     std::vector<nlohmann::json>& items) const;
   std::string split_file(const TaskSpec& spec, const std::string& split) const;
   std::vector<std::string> answer_vocabulary(const TaskSpec& spec) const;
   // Rank 0 gets every rank's lines (ranks write part files in out_dir, then merge).

@@ -27,7 +27,8 @@ Batch make_rows(const RunConfig& cfg, const TaskSpec& spec, const std::string& t
   const auto vocab = open_vocab(vocab_path);
   const TaskHyper& hyper = cfg.tasks.of(spec.key);
   const auto encoded = vocab->encode_framed(text, hyper.max_text);
-  const int64_t rows = images.size(), len = encoded.length, r = hyper.max_regions;
+  // Rows are padded to max_text like the training batches (`length` counts the real tokens).
+  const int64_t rows = images.size(), len = static_cast<int64_t>(encoded.ids.size()), r = hyper.max_regions;
   Batch b;
   b.task = spec.key;
   b.task_id = spec.id;

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "eval/mt_vgc_results.h"
 #include "eval/svg_plot.h"
 #include "tasks/task_table.h"
 
@@ -33,6 +34,7 @@ void merge_file(Row& row, const ResultsFile& file) {
     row.models += file.info && file.info->models ? *file.info->models : 1;
   }
   for (const auto& r : file.results) {
+    if (r.task == kMtVgcTask) continue;  // a cross-task analysis, not a cell of the tables
     const TaskSpec* spec = nullptr;
     try {
       spec = &task_by_key(r.task);

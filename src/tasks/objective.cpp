@@ -13,17 +13,33 @@ torch::Tensor scaled_bce(const torch::Tensor& logits, const torch::Tensor& targe
   return F::binary_cross_entropy_with_logits(logits, target.to(logits.scalar_type())) * target.size(1);
 }
 
-ObjectiveResult argmax_against_onehot(torch::Tensor logits, const torch::Tensor& target) {
+// The argmax prediction of `logits` with its per-item score (`item_score(prediction)`, a float
+// tensor [size]); every head fills the result this way and differs only in the loss and the rule.
+template <class ItemScore>
+ObjectiveResult score_argmax(torch::Tensor loss, const torch::Tensor& logits,
+                             ItemScore item_score) {
   ObjectiveResult r;
-  r.loss = scaled_bce(logits, target);
-  r.prediction = logits.detach().argmax(1);
-  r.score_sum = r.prediction.eq(target.argmax(1)).sum().item<double>();
-  r.count = logits.size(0);
+  r.loss = std::move(loss);
   r.logits = logits.detach();
+  r.prediction = r.logits.argmax(1);
+  r.item_scores = item_score(r.prediction).to(torch::kFloat64).cpu();
+  r.score_sum = r.item_scores.sum().item<double>();
+  r.count = logits.size(0);
   return r;
 }
 
-// VQA, VG QA, GQA: multi-label soft targets; batch score = target score of the argmax answer.
+// The target value of each item's predicted choice.
+torch::Tensor target_at(const torch::Tensor& target, const torch::Tensor& prediction) {
+  return target.gather(1, prediction.unsqueeze(1)).squeeze(1);
+}
+
+ObjectiveResult argmax_against_onehot(const torch::Tensor& logits, const torch::Tensor& target) {
+  return score_argmax(scaled_bce(logits, target), logits,
+                      [&](const torch::Tensor& p) { return p.eq(target.argmax(1)); });
+}
+
+// VQA, VG QA, GQA: multi-label soft targets; batch score = target score of the argmax answer
+// (the training-time proxy; evaluate scores the raw human answers with the official metric).
 class VocabClassifier : public TaskObjective {
  public:
   explicit VocabClassifier(bool gqa) : gqa_(gqa) {}
@@ -32,13 +48,8 @@ class VocabClassifier : public TaskObjective {
     auto logits = gqa_ ? m.gqa_logits(out) : m.vqa_logits(out);
     TORCH_CHECK(logits.sizes() == b.target.sizes(), "answer targets ", b.target.sizes(), " do not match logits ",
                 logits.sizes());
-    ObjectiveResult r;
-    r.loss = scaled_bce(logits, b.target);
-    r.prediction = logits.detach().argmax(1);
-    r.score_sum = b.target.gather(1, r.prediction.unsqueeze(1)).sum().item<double>();
-    r.count = b.size;
-    r.logits = logits.detach();
-    return r;
+    return score_argmax(scaled_bce(logits, b.target), logits,
+                        [&](const torch::Tensor& p) { return target_at(b.target, p); });
   }
 
  private:
@@ -50,13 +61,8 @@ class RetrievalLogit : public TaskObjective {
  public:
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
     auto logits = m.retrieval_logits(m.forward(b)).view({b.size, b.rows_per_item});
-    ObjectiveResult r;
-    r.loss = F::cross_entropy(logits, b.target);
-    r.prediction = logits.detach().argmax(1);
-    r.score_sum = r.prediction.eq(b.target).sum().item<double>();
-    r.count = b.size;
-    r.logits = logits.detach();
-    return r;
+    return score_argmax(F::cross_entropy(logits, b.target), logits,
+                        [&](const torch::Tensor& p) { return p.eq(b.target); });
   }
 };
 
@@ -65,13 +71,8 @@ class RegionLogit : public TaskObjective {
  public:
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
     auto logits = m.region_logits(m.forward(b), b.image_mask);
-    ObjectiveResult r;
-    r.loss = scaled_bce(logits, b.target);
-    r.prediction = logits.detach().argmax(1);
-    r.score_sum = b.target.gather(1, r.prediction.unsqueeze(1)).gt(0.5).sum().item<double>();
-    r.count = b.size;
-    r.logits = logits.detach();
-    return r;
+    return score_argmax(scaled_bce(logits, b.target), logits,
+                        [&](const torch::Tensor& p) { return target_at(b.target, p).gt(0.5); });
   }
 };
 

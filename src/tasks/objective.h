@@ -17,6 +17,7 @@ struct ObjectiveResult {
   int64_t count = 0;         // items scored
   torch::Tensor logits;      // per-item scores over the task's choices, detached
   torch::Tensor prediction;  // [size] int64 argmax over the choices
+  torch::Tensor item_scores; // [size] float64 CPU, each item's score (sums to score_sum)
 };
 
 class TaskObjective {

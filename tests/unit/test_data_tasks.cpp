@@ -120,6 +120,31 @@ TEST(TaskDataset, RetrievalEvaluationScoresOneCaptionAgainstImages) {
   EXPECT_EQ(none.target[0].item<int64_t>(), -1);
 }
 
+TEST(TaskDataset, RetrievalSeveralCaptionsGiveTheRowsOfSingleCaptions) {
+  const TestRoot& root = shared_root();
+  auto ds = make_task_dataset("retrieval_coco", "train", root.data_config(), fixture::small_hyper(),
+                              TestRoot::model_config());
+  auto* scoring = dynamic_cast<RetrievalScoring*>(ds.get());
+  ASSERT_NE(scoring, nullptr);
+  const std::vector<std::string> images = {"2", "3", "1"};
+  Batch both = scoring->captions_vs_images({0, 2}, images);
+  EXPECT_EQ(both.size, 2);
+  EXPECT_EQ(both.rows_per_item, 3);
+  for (int64_t k = 0; k < 2; ++k) {
+    Batch one = scoring->caption_vs_images(k == 0 ? 0 : 2, images);
+    EXPECT_EQ(both.target[k].item<int64_t>(), one.target[0].item<int64_t>());
+    EXPECT_EQ(both.item_ids[k], one.item_ids[0]);
+    const auto rows_of_k = [&](const torch::Tensor& t) { return t.narrow(0, k * 3, 3); };
+    EXPECT_TRUE(rows_of_k(both.input_ids).equal(one.input_ids));
+    EXPECT_TRUE(rows_of_k(both.segment_ids).equal(one.segment_ids));
+    EXPECT_TRUE(rows_of_k(both.text_mask).equal(one.text_mask));
+    EXPECT_TRUE(rows_of_k(both.features).equal(one.features));
+    EXPECT_TRUE(rows_of_k(both.spatials).equal(one.spatials));
+    EXPECT_TRUE(rows_of_k(both.image_mask).equal(one.image_mask));
+  }
+  EXPECT_EQ(both.image_ids, (std::vector<std::string>{"2", "3", "1", "2", "3", "1"}));
+}
+
 TEST(TaskDataset, ReferringTargetsAreIoUWithGroundTruth) {
   for (const char* task : {"refcoco", "refcoco+", "refcocog"}) {
     Batch b = load(task, {0, 1});

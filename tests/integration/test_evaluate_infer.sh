@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# evaluate, infer and mt_vgc on a model trained a few iterations on the synthetic world:
+#  1. evaluate --task all at 2 MPI ranks: 12 per-task lines, 12 result records with each task's
+#     metric, per-item predictions and the servers' submission files with the split's item counts;
+#  2. the same evaluation at 1 rank gives the same scores;
+#  3. a missing split and an unknown task: a clear error listing what exists, non-zero exit on
+#     every rank;
+#  4. infer for vqa, refcoco, retrieval_coco, nlvr2 and --embed prints the JSON users ask for;
+#  5. mt_vgc reads the predictions and appends its record.
+set -euo pipefail
+BIN=${VLMT_BIN:?}; SRC=${VLMT_SOURCE_DIR:?}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+PY=/usr/bin/python3
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { echo "PASS: $1"; pass=$((pass+1)); }
+bad() { echo "FAIL: $1"; fail=$((fail+1)); }
+MPI="mpirun --oversubscribe --bind-to none"
+
+"$BIN/synth_world" --out "$T/data" --scale 0.001 --seed 7 >/dev/null
+cat > "$T/run.toml" <<TOML
+[model]
+preset = "tiny"
+[data]
+root = "$T/data"
+[tasks]
+active = ["vqa", "gqa", "vgqa", "retrieval_coco", "retrieval_flickr30k", "refcoco", "refcoco+",
+          "refcocog", "visual7w", "guesswhat", "nlvr2", "snli_ve"]
+$(for t in vqa gqa vgqa retrieval_coco retrieval_flickr30k refcoco '"refcoco+"' refcocog visual7w guesswhat \
+   nlvr2 snli_ve; do printf '[tasks.%s]\nbatch_size = 16\n' "$t"; done)
+[train]
+seed = 3
+iterations = 12
+lr_multiplier = 25.0
+log_every = 4
+checkpoint_every = 1000
+val_max_batches = 1
+num_threads = 1
+TOML
+$MPI -n 1 "$BIN/mt_train" "$T/run.toml" --run-dir "$T/run" > "$T/train.log" 2>&1 \
+  || { tail -20 "$T/train.log"; bad "mt_train"; exit 1; }
+CKPT="$T/run/latest.h5"
+
+# 1. every task at 2 ranks
+$MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task all --split val --out "$T/ev2" > "$T/ev2.log" 2>&1 \
+  || { tail -30 "$T/ev2.log"; bad "evaluate --task all at 2 ranks"; exit 1; }
+n=$(grep -c "evaluate [a-z0-9_+]* val: " "$T/ev2.log" || true)
+[ "$n" = 12 ] && ok "12 per-task lines" || { tail -30 "$T/ev2.log"; bad "$n per-task lines"; }
+if $PY - "$T/ev2" "$T/data" <<'PY'
+import json, sys, os, csv
+out, root = sys.argv[1], sys.argv[2]
+metric = {"vqa": "vqa_accuracy", "gqa": "vqa_accuracy", "vgqa": "vqa_accuracy",
+          "retrieval_coco": "recall@1", "retrieval_flickr30k": "recall@1"}
+recs = [json.loads(l) for l in open(f"{out}/results.jsonl")]
+res = [r for r in recs if r.get("kind", "result") == "result"]
+assert len(res) == 12, f"{len(res)} result records"
+assert sorted(r["task"] for r in res) == sorted(["vqa", "gqa", "vgqa", "retrieval_coco", "retrieval_flickr30k",
+    "refcoco", "refcoco+", "refcocog", "visual7w", "guesswhat", "nlvr2", "snli_ve"])
+def lines(p): return [json.loads(l) for l in open(p) if l.strip()]
+for r in res:
+    t = r["task"]
+    assert r["metric"] == metric.get(t, "accuracy"), (t, r["metric"])
+    assert 0 <= r["score"] <= 100 and r["n"] > 0, r
+    ann = lines(r["annotations"])
+    preds = lines(f"{out}/predictions/{t}_val.jsonl")
+    assert r["predictions"] == f"{out}/predictions/{t}_val.jsonl"
+    assert len(preds) == len(ann), (t, len(preds), len(ann))
+    assert all("correct" in p for p in preds), t
+    if metric.get(t) == "recall@1":
+        assert 0 <= r["r1"] <= r["r5"] <= r["r10"] <= 100, r
+        hits = sum(p["rank"] == 1 for p in preds)
+    else:
+        hits = sum(p["correct"] for p in preds)
+    if t in ("vqa", "vgqa", "gqa"):
+        # official score: mean over questions of the per-item official accuracy
+        assert abs(r["score"] - 100 * sum(p["score"] for p in preds) / len(preds)) < 1e-6, t
+    else:
+        assert abs(r["score"] - 100 * hits / len(preds)) < 1e-6, (t, r["score"], hits)
+split_file = {r["task"]: r["annotations"] for r in res}
+vqa = json.load(open(f"{out}/submissions/vqa_val.json"))
+assert len(vqa) == len(lines(split_file["vqa"]))
+assert all(set(x) == {"question_id", "answer"} and isinstance(x["question_id"], int) for x in vqa)
+answers = set(json.load(open(f"{root}/annotations/vqa/answers.json"))["answers"])
+assert all(x["answer"] in answers for x in vqa)
+gqa = json.load(open(f"{out}/submissions/gqa_val.json"))
+assert len(gqa) == len(lines(split_file["gqa"]))
+assert all(set(x) == {"questionId", "prediction"} and isinstance(x["questionId"], str) for x in gqa)
+nl = list(csv.reader(open(f"{out}/submissions/nlvr2_val.csv")))
+assert len(nl) == len(lines(split_file["nlvr2"]))
+assert all(len(row) == 2 and row[1] in ("True", "False") for row in nl)
+PY
+then ok "results.jsonl, predictions and submission files"; else bad "results/submission files"; fi
+
+# 2. one rank gives the same scores
+$MPI -n 1 "$BIN/evaluate" --ckpt "$CKPT" --task all --split val --out "$T/ev1" > "$T/ev1.log" 2>&1 \
+  || { tail -30 "$T/ev1.log"; bad "evaluate at 1 rank"; }
+if $PY - "$T/ev1/results.jsonl" "$T/ev2/results.jsonl" <<'PY'
+import json, sys
+def scores(p):
+    return {r["task"]: (r["score"], r["n"]) for r in map(json.loads, open(p)) if r.get("kind", "result") == "result"}
+a, b = scores(sys.argv[1]), scores(sys.argv[2])
+assert a.keys() == b.keys()
+for t in a:
+    assert a[t][1] == b[t][1] and abs(a[t][0] - b[t][0]) < 1e-6, (t, a[t], b[t])
+PY
+then ok "1-rank and 2-rank scores agree"; else bad "1-rank and 2-rank scores differ"; fi
+
+# 3. errors
+set +e
+$MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task vqa --split nosuch --out "$T/bad" > "$T/split.log" 2>&1; rc=$?
+set -e
+[ "$rc" != 0 ] && ok "missing split exits non-zero ($rc)" || bad "missing split exit code 0"
+[ "$(grep -c 'split "nosuch" not found.*available: .*val' "$T/split.log")" -ge 2 ] \
+  && ok "both ranks name the missing split and list the available ones" || { cat "$T/split.log"; bad "missing split message"; }
+set +e
+$MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task vqaa --out "$T/bad" > "$T/task.log" 2>&1; rc=$?
+set -e
+[ "$rc" = 2 ] && ok "unknown task exits 2" || bad "unknown task exit code $rc"
+[ "$(grep -c 'unknown task "vqaa"; valid tasks: vqa, ' "$T/task.log")" -ge 2 ] \
+  && ok "both ranks name the unknown task and list the valid ones" || { cat "$T/task.log"; bad "unknown task message"; }
+
+# 4. infer
+# first TASK FIELD: the field of the first item of the task's evaluated split
+first() { $PY - "$T/ev2/results.jsonl" "$1" "$2" <<'PY'
+import json, sys
+rec = [r for r in map(json.loads, open(sys.argv[1])) if r.get("task") == sys.argv[2]][-1]
+v = json.loads(open(rec["annotations"]).readline())[sys.argv[3]]
+print(",".join(v) if isinstance(v, list) else v)
+PY
+}
+infer() { "$BIN/infer" --ckpt "$CKPT" "$@"; }
+infer --task vqa --image-id "$(first vqa image_id)" --text "$(first vqa question)" --top 3 > "$T/i_vqa.json" \
+  && $PY - "$T/i_vqa.json" "$T/data/annotations/vqa/answers.json" <<'PY' && ok "infer vqa: top answers" || bad "infer vqa"
+import json, sys
+r = json.load(open(sys.argv[1])); vocab = json.load(open(sys.argv[2]))["answers"]
+assert r["task"] == "vqa" and len(r["answers"]) == 3
+s = [a["score"] for a in r["answers"]]
+assert s == sorted(s, reverse=True) and all(0 <= x <= 1 for x in s) and all(a["answer"] in vocab for a in r["answers"])
+assert r["seconds"] < 30
+PY
+infer --task refcoco --image-id "$(first refcoco image_id)" --text "$(first refcoco expression)" > "$T/i_ref.json" \
+  && $PY - "$T/i_ref.json" <<'PY' && ok "infer refcoco: a box" || bad "infer refcoco"
+import json, sys
+r = json.load(open(sys.argv[1]))
+x1, y1, x2, y2 = r["box"]
+assert x1 <= x2 and y1 <= y2 and r["region"] >= 1 and 0 <= r["score"] <= 1
+PY
+infer --task retrieval_coco --text "$(first retrieval_coco caption)" --top 4 > "$T/i_ret.json" \
+  && $PY - "$T/i_ret.json" "$T/data/features/coco.h5" <<'PY' && ok "infer retrieval_coco: ranked images" || bad "infer retrieval"
+import json, sys, h5py
+r = json.load(open(sys.argv[1]))
+ids = {i.decode() if isinstance(i, bytes) else i for i in h5py.File(sys.argv[2])["ids"][:]}
+s = [x["score"] for x in r["ranking"]]
+assert len(r["ranking"]) == 4 and s == sorted(s, reverse=True) and all(x["image_id"] in ids for x in r["ranking"])
+PY
+infer --task nlvr2 --image-id "$(first nlvr2 image_ids)" --text "$(first nlvr2 sentence)" --embed > "$T/i_nlvr2.json" \
+  && $PY - "$T/i_nlvr2.json" <<'PY' && ok "infer nlvr2 --embed: label and embeddings" || bad "infer nlvr2 --embed"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert isinstance(r["label"], bool) and (r["probability_true"] > 0.5) == r["label"]
+e = r["embedding"]
+assert len(e["pooled_text"]) > 0 and len(e["pooled_image"]) > 0 and len(e["fused"]) > 0
+PY
+set +e; infer --task nlvr2 --image-id "$(first vqa image_id)" --text "x" > "$T/i_bad.json" 2> "$T/i_bad.log"; rc=$?; set -e
+[ "$rc" = 2 ] && grep -q "two images" "$T/i_bad.log" && ok "infer nlvr2 with one image: exit 2" || bad "infer nlvr2 one image (rc $rc)"
+
+# 5. MT-VGC. The small world's VQA and RefCOCO val splits share no image; their train splits do.
+for t in vqa refcoco refcoco+; do
+  $MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task "$t" --split train --out "$T/ev2" >> "$T/ev_train.log" 2>&1 \
+    || { tail -20 "$T/ev_train.log"; bad "evaluate $t on train"; }
+done
+"$BIN/mt_vgc" --results-dir "$T/ev2" --split train > "$T/mt_vgc.log" 2>&1 || { cat "$T/mt_vgc.log"; bad "mt_vgc"; }
+if $PY - "$T/ev2/results.jsonl" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert r["task"] == "mt_vgc" and r["metric"] == "mt_vgc" and r["split"] == "train", r
+assert r["images"] > 0 and r["n"] > 0 and r["total_weight"] > 0 and 0 <= r["score"] <= 100, r
+assert "refcoco" in r and "refcoco+" in r
+PY
+then ok "mt_vgc record ($(cat "$T/mt_vgc.log"))"; else cat "$T/mt_vgc.log"; bad "mt_vgc record"; fi
+
+echo "evaluate_infer: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,41 @@
+// mt_vgc: multi-task visual grounding consistency (supplement 8.8) of an evaluated model, from
+// the per-item predictions `evaluate` wrote for vqa and refcoco / refcoco+ of one split.
+//   mt_vgc --results-dir DIR [--split val] [--data-root ROOT] [--no-fallback]
+// Prints the score and appends a result record to DIR/results.jsonl.
+#include <filesystem>
+#include <iostream>
+
+#include "core/cli.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "eval/mt_vgc_results.h"
+
+int main(int argc, char** argv) {
+  using namespace vlmt;
+  try {
+    const auto args = parse_cli(
+        argc, argv, "mt_vgc", "--results-dir DIR [--split val] [--data-root ROOT] [--no-fallback]",
+        {{"results-dir", true, "evaluate's output directory (results.jsonl, predictions/)"},
+         {"split", true, "evaluated split (default val)"},
+         {"data-root", true,
+          "read the annotations under this data root instead of the recorded paths"},
+         {"no-fallback", false,
+          "concepts from the built-in lexicon only (no stop-word fallback)"}});
+    if (!args.overrides.empty()) throw ConfigError("mt_vgc: --set is not used by this tool");
+    if (!args.has("results-dir")) throw ConfigError("mt_vgc: --results-dir DIR is required");
+    MtVgcOptions o;
+    o.results_dir = args.get("results-dir");
+    o.split = args.get("split", "val");
+    o.data_root = args.get("data-root", "");
+    o.use_fallback = !args.has("no-fallback");
+    const ResultRecord r = mt_vgc_from_results(o);
+    append_result((std::filesystem::path(o.results_dir) / "results.jsonl").string(), r);
+    std::cout << "mt_vgc " << r.split << ": " << r.score << " (pairs " << r.n << ", images "
+              << r.extras["images"] << ", questions " << r.extras["questions"] << ", expressions "
+              << r.extras["expressions"] << ")" << std::endl;
+    return 0;
+  } catch (const Error& e) {
+    log::error(e.what());
+    return static_cast<int>(e.code());
+  }
+}
