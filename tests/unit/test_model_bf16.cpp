@@ -16,9 +16,10 @@
 namespace vlmt {
 namespace {
 
-// Relative loss difference allowed between a bf16-trunk run and the float32 run (measured at
-// most 1.2% over these 12 steps; bf16 keeps 8 significant bits, about 0.4% per rounding).
-constexpr double kLossTolerance = 0.03;
+// Relative loss difference allowed between a bf16-trunk run and the float32 run. Measured with
+// LibTorch 1.13 on x86-64: 0.002% at the first step, at most 2.7% over these 12 steps (the
+// trajectories drift apart as the loss falls from 45 to 5.6); bf16 keeps 8 significant bits.
+constexpr double kLossTolerance = 0.05;
 constexpr int kSteps = 12;
 
 struct TrainedRun {
