@@ -1,9 +1,15 @@
-// bench_step: training-step throughput of a model preset on one task, as a fraction of the
-// matrix-multiply peak measured in the same process.
+// bench_step: training-step throughput of a model preset on one task, and the model FLOP
+// utilisation (MFU): model FLOP/s as a fraction of the matrix-multiply peak measured in the same
+// process (bf16 GEMM on a GPU, float32 GEMM on the CPU).
 //
-//   bench_step [--preset base|tiny|FILE] [--task vqa] [--batch 32] [--text-len 23] [--regions 101]
-//              [--steps 5] [--threads N]
+//   bench_step [--preset base|tiny|FILE] [--task vqa] [--batch N] [--text-len 23] [--regions 101]
+//              [--steps 5] [--threads N] [--device cpu|cuda] [--bf16]
 //   mpirun -n 2 bench_step ...   also measures the all-reduce of this model's trunk gradients
+//                                (NCCL with --device cuda, MPI on the CPU)
+//
+// --batch defaults to the task's batch size of the paper (task_table.h). --device cuda uses the
+// GPU of this rank's local rank (dist/local_rank.h); the GPU is synchronised before the clock is
+// read. --bf16 runs the trunk under bf16 autocast (train.bf16).
 //
 // Model FLOPs per step are counted from the Linear layers (2·in·out per token through each layer:
 // text tokens for the text stream and the text side of co-attention, regions for the visual
@@ -28,18 +34,33 @@ namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Peak float32 GEMM rate of this process's thread pool (GFLOP/s).
-double matmul_peak_gflops() {
-  const int64_t n = 1024;
-  auto a = torch::randn({n, n}), b = torch::randn({n, n});
+// Waits for the device's queued work, so that the clock measures it.
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+struct MatmulPeak {
+  double gflops;
+  std::string what;
+};
+
+// Measured GEMM peak on `device`: bf16 8192^3 on a GPU (the tensor-core rate), float32 1024^3 on
+// the CPU (this process's thread pool).
+MatmulPeak matmul_peak(const torch::Device& device) {
+  const bool gpu = device.is_cuda();
+  const int64_t n = gpu ? 8192 : 1024;
+  const auto options = torch::TensorOptions().device(device).dtype(gpu ? torch::kBFloat16 : torch::kFloat32);
+  auto a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
   torch::mm(a, b);  // warm-up
+  synchronize(device);
   int reps = 0;
   const auto t0 = Clock::now();
   while (seconds_since(t0) < 1.0) {
-    torch::mm(a, b);
-    ++reps;
+    for (int i = 0; i < (gpu ? 10 : 1); ++i, ++reps) torch::mm(a, b);
+    synchronize(device);
   }
-  return 2.0 * n * n * n * reps / seconds_since(t0) / 1e9;
+  return {2.0 * n * n * n * reps / seconds_since(t0) / 1e9,
+          cat(gpu ? "bf16 " : "float32 ", n, "^3 GEMM on ", device.str(), ", same process")};
 }
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
@@ -79,14 +100,15 @@ double forward_flops(MultiTaskModelImpl& m, const TaskSpec& spec, int64_t rows, 
 }
 
 // Time of an all-reduce of `numel` floats over all ranks, and the bus bandwidth 2(n-1)/n·bytes/t.
-void report_allreduce(DistRuntime& runtime, int64_t numel) {
-  auto comm = make_communicator("auto", runtime, torch::kCPU);
-  auto buffer = torch::ones({numel});
+void report_allreduce(DistRuntime& runtime, int64_t numel, const torch::Device& device) {
+  auto comm = make_communicator("auto", runtime, device);
+  auto buffer = torch::ones({numel}, torch::TensorOptions().device(device));
   comm->all_reduce(buffer);  // warm-up
   const int reps = 3;
   comm->barrier();
   const auto t0 = Clock::now();
   for (int i = 0; i < reps; ++i) comm->all_reduce(buffer);
+  synchronize(device);
   const double t = seconds_since(t0) / reps;
   const int n = comm->size();
   const double bus = n > 1 ? 2.0 * (n - 1) / n * numel * 4.0 / t / 1e9 : 0.0;
@@ -103,21 +125,32 @@ int main(int argc, char** argv) {
     const CliArgs args = parse_cli(argc, argv, "bench_step", "[--preset P] [--task T] [--batch B] ...",
                                    {{"preset", true, "model preset (default tiny)"},
                                     {"task", true, "task key (default vqa)"},
-                                    {"batch", true, "items per step (default 32)"},
+                                    {"batch", true, "items per step (default: the task's batch size)"},
                                     {"text-len", true, "text length (default: the task's max_text)"},
                                     {"regions", true, "regions (default: the task's max_regions)"},
                                     {"steps", true, "timed steps (default 5)"},
-                                    {"threads", true, "intra-op threads (default: all cores)"}});
+                                    {"threads", true, "intra-op threads (default: all cores)"},
+                                    {"device", true, "cpu or cuda (default cpu)"},
+                                    {"bf16", false, "trunk under bf16 autocast (train.bf16)"}});
     if (args.has("threads")) torch::set_num_threads(std::stoi(args.get("threads")));
     const ModelConfig config = load_model_preset(args.get("preset", "tiny"));
     const TaskSpec& spec = task_by_key(args.get("task", "vqa"));
-    const int64_t batch = std::stoll(args.get("batch", "32"));
+    const int64_t batch = std::stoll(args.get("batch", std::to_string(spec.batch_size)));
+    const std::string device_name = args.get("device", "cpu");
+    if (device_name != "cpu" && device_name != "cuda")
+      throw ConfigError(cat("bench_step: --device must be cpu or cuda, got ", device_name));
+    if (device_name == "cuda" && !torch::cuda::is_available())
+      throw ConfigError("bench_step: --device cuda, but this LibTorch sees no GPU (CPU-only build?)");
+    const torch::Device device = runtime.select_device(device_name == "cuda");
+    const bool bf16 = args.has("bf16");
     const int64_t L = std::stoll(args.get("text-len", std::to_string(spec.max_text)));
     const int64_t R = std::stoll(args.get("regions", std::to_string(spec.max_regions)));
     const int steps = std::stoi(args.get("steps", "5"));
     if (!runtime.is_root()) log::set_level(log::Level::kWarn);
 
     MultiTaskModel model(config);
+    model->to(device);
+    model->bf16_trunk = bf16;
     model->train();
     std::vector<std::pair<std::string, torch::Tensor>> named;
     for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
@@ -126,37 +159,39 @@ int main(int argc, char** argv) {
     options.head_lr = 1e-5;
     AdamW optimizer(named, options);
     auto objective = make_objective(spec.type);
-    Batch b = random_batch(config, spec.key, batch, L, R);
+    Batch b = random_batch(config, spec.key, batch, L, R).to(device);
     auto step = [&] {
       optimizer.zero_grad();
       objective->compute(*model, b).loss.backward();
       optimizer.step(1.0);
     };
     step();  // warm-up
+    synchronize(device);
     const auto t0 = Clock::now();
     for (int i = 0; i < steps; ++i) step();
+    synchronize(device);
     const double per_step = seconds_since(t0) / steps;
     const int64_t L_eff = L + (config.task_token == TaskTokenMode::kNone ? 0 : 1);
     const double flops = 3.0 * forward_flops(*model, spec, b.rows(), L_eff, R);
     const double achieved = flops / per_step / 1e9;
-    const double peak = matmul_peak_gflops();
+    const MatmulPeak peak = matmul_peak(device);
     if (runtime.is_root()) {
-      std::printf("bench_step: preset %s, task %s, %lld items (%lld rows), L=%lld, R=%lld, %d threads\n",
-                  args.get("preset", "tiny").c_str(), spec.key.c_str(), static_cast<long long>(batch),
+      std::printf("bench_step: preset %s, task %s, %lld items (%lld rows), L=%lld, R=%lld, %s, %s, "
+                  "%d threads\n", args.get("preset", "tiny").c_str(), spec.key.c_str(), static_cast<long long>(batch),
                   static_cast<long long>(b.rows()), static_cast<long long>(L_eff), static_cast<long long>(R),
-                  torch::get_num_threads());
+                  device.str().c_str(), bf16 ? "bf16 autocast trunk" : "float32", torch::get_num_threads());
       std::printf("  parameters           %lld\n", static_cast<long long>(model->parameter_count()));
       std::printf("  step (fwd+bwd+AdamW) %.4f s\n", per_step);
       std::printf("  samples/s            %.1f\n", batch / per_step);
       std::printf("  model GFLOP/step     %.2f\n", flops / 1e9);
       std::printf("  achieved GFLOP/s     %.1f\n", achieved);
-      std::printf("  matmul peak GFLOP/s  %.1f (float32 1024^3 GEMM, same process)\n", peak);
-      std::printf("  efficiency           %.1f%% of peak\n", 100.0 * achieved / peak);
+      std::printf("  matmul peak GFLOP/s  %.1f (%s)\n", peak.gflops, peak.what.c_str());
+      std::printf("  MFU                  %.1f%% of the measured peak\n", 100.0 * achieved / peak.gflops);
     }
     int64_t trunk = 0;
     for (const auto& [name, p] : model->unique_named_parameters())
       if (name.rfind("bert.", 0) == 0) trunk += p.numel();
-    report_allreduce(runtime, trunk);
+    report_allreduce(runtime, trunk, device);
     return 0;
   } catch (const Error& e) {
     log::error(e.what());

@@ -52,6 +52,9 @@ struct Batch {
   int64_t rows() const { return size * rows_per_item; }
   // Moves every defined tensor to `device` (non_blocking where the source is pinned).
   Batch to(const torch::Device& device, bool non_blocking = false) const;
+  // Every defined tensor copied to page-locked host memory, so that a later
+  // to(cuda, /*non_blocking=*/true) is an asynchronous copy. Needs a CUDA-enabled LibTorch.
+  Batch pin_memory() const;
 };
 
 }  // namespace vlmt

@@ -6,9 +6,9 @@
 namespace vlmt {
 
 TaskLoader::TaskLoader(std::shared_ptr<const TaskDataset> dataset, DistributedSampler sampler,
-                       uint64_t seed, int prefetch_batches)
+                       uint64_t seed, int prefetch_batches, bool pin_memory)
     : dataset_(std::move(dataset)), sampler_(std::move(sampler)), seed_(seed),
-      prefetch_(std::max(0, prefetch_batches)) {
+      prefetch_(std::max(0, prefetch_batches)), pin_memory_(pin_memory) {
   if (!dataset_) throw DataError("TaskLoader needs a dataset");
   if (sampler_.dataset_size() != dataset_->size())
     throw DataError(cat("sampler over ", sampler_.dataset_size(), " items but dataset ",
@@ -22,7 +22,8 @@ TaskLoader::~TaskLoader() { stop_worker(); }
 
 Batch TaskLoader::build(int64_t epoch, int64_t position) const {
   std::mt19937_64 rng(batch_seed(seed_, epoch, position, sampler_.rank()));
-  return dataset_->get_batch(sampler_.batch_indices(epoch, position), rng);
+  Batch batch = dataset_->get_batch(sampler_.batch_indices(epoch, position), rng);
+  return pin_memory_ ? batch.pin_memory() : batch;
 }
 
 void TaskLoader::start_worker() {

@@ -18,9 +18,11 @@ namespace vlmt {
 
 class TaskLoader {
  public:
-  // prefetch_batches = 0 builds every batch synchronously inside next().
+  // prefetch_batches = 0 builds every batch synchronously inside next(). pin_memory: batches are
+  // returned in page-locked memory (pinned by the worker thread when prefetching), for
+  // asynchronous host-to-GPU copies.
   TaskLoader(std::shared_ptr<const TaskDataset> dataset, DistributedSampler sampler, uint64_t seed,
-             int prefetch_batches);
+             int prefetch_batches, bool pin_memory = false);
   ~TaskLoader();  // stops and joins the worker
   TaskLoader(const TaskLoader&) = delete;
   TaskLoader& operator=(const TaskLoader&) = delete;
@@ -53,6 +55,7 @@ class TaskLoader {
   DistributedSampler sampler_;
   uint64_t seed_;
   int prefetch_;
+  bool pin_memory_;
   int64_t epoch_ = 0, position_ = 0, handed_out_ = 0;
 
   std::thread worker_;

@@ -7,20 +7,12 @@
 #include <thread>
 
 #include "core/error.h"
+#include "dist/local_rank.h"
 #include "dist/mpi_check.h"
 #include "core/log.h"
 
 namespace vlmt {
 namespace {
-
-// An integer environment variable, or -1 when unset or not a number.
-int env_int(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return -1;
-  char* end = nullptr;
-  const long parsed = std::strtol(value, &end, 10);
-  return *end == '\0' ? static_cast<int>(parsed) : -1;
-}
 
 double abort_grace_seconds() {
   const char* value = std::getenv("VLMT_ABORT_GRACE_S");
@@ -59,34 +51,29 @@ DistRuntime::~DistRuntime() {
 }
 
 void DistRuntime::find_local_rank() {
-  // Ranks sharing memory are on one node: the same answer under mpirun, srun and singleton.
+  // Ranks sharing memory are on one node: the fallback when no launcher names the local rank,
+  // and the node's rank count.
   MPI_Comm node = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
             "MPI_Comm_split_type");
-  MPI_Comm_rank(node, &local_rank_);
+  int shared_rank = 0;
+  MPI_Comm_rank(node, &shared_rank);
   MPI_Comm_size(node, &local_size_);
   MPI_Comm_free(&node);
-
-  // Cross-check with the launcher. SLURM_LOCALID is only trusted when SLURM_PROCID is this rank
-  // (srun launched us), because an mpirun inside an allocation inherits the batch step's values.
-  int launcher_local = env_int("OMPI_COMM_WORLD_LOCAL_RANK");
-  const char* source = "OMPI_COMM_WORLD_LOCAL_RANK";
-  if (launcher_local < 0 && env_int("SLURM_PROCID") == rank_) {
-    launcher_local = env_int("SLURM_LOCALID");
-    source = "SLURM_LOCALID";
-  }
-  if (launcher_local >= 0 && launcher_local != local_rank_) {
-    log::warn(cat("local rank from MPI_COMM_TYPE_SHARED is ", local_rank_, " but ", source, "=",
-                  launcher_local, "; using the MPI value"));
+  const LocalRank local = resolve_local_rank(process_env(), rank_, shared_rank);
+  local_rank_ = local.value;
+  if (local.value != shared_rank || local.value >= local_size_) {
+    log::warn(cat("local rank ", local.value, " from ", local.source, " differs from ", shared_rank,
+                  " of ", local_size_, " in MPI_COMM_TYPE_SHARED; using ", local.source));
   }
 }
 
 torch::Device DistRuntime::select_device(bool want_cuda) const {
-  if (want_cuda && torch::cuda::is_available()) {
-    const int count = static_cast<int>(torch::cuda::device_count());
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank_ % count));
-  }
-  return torch::Device(torch::kCPU);
+  if (!want_cuda || !torch::cuda::is_available()) return torch::Device(torch::kCPU);
+  const int count = static_cast<int>(torch::cuda::device_count());
+  const int index = cuda_device_for_local_rank(local_rank_, local_size_, count,
+                                               process_env()("CUDA_VISIBLE_DEVICES"));
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 void DistRuntime::abort(int code) const {

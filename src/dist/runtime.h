@@ -22,7 +22,8 @@ class DistRuntime {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
-  int local_rank() const { return local_rank_; }  // rank among the processes on this node
+  // Rank among the processes on this node, as the launcher numbered them (dist/local_rank.h).
+  int local_rank() const { return local_rank_; }
   int local_size() const { return local_size_; }
   bool is_root() const { return rank_ == 0; }
   MPI_Comm world() const { return MPI_COMM_WORLD; }
@@ -35,7 +36,8 @@ class DistRuntime {
   int64_t data_seed(int64_t seed) const { return seed + rank_; }
   static void seed_model_init(int64_t seed) { torch::manual_seed(model_seed(seed)); }
 
-  // cuda:<local_rank mod device count> when `want_cuda` and CUDA is available, else CPU.
+  // cuda:<local rank> (dist/local_rank.h: cuda_device_for_local_rank) when `want_cuda` and CUDA
+  // is available, else CPU. More ranks on the node than visible GPUs is an Error.
   torch::Device select_device(bool want_cuda) const;
 
   // Kills every rank of the job with `code` (MPI_Abort); never returns.

@@ -1,5 +1,7 @@
 #include "model/bert_layers.h"
 
+#include "model/autocast.h"
+
 #include <cmath>
 
 namespace vlmt {
@@ -36,7 +38,7 @@ ResidualOutputImpl::ResidualOutputImpl(int64_t in, int64_t out, double dropout_p
 }
 
 torch::Tensor ResidualOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
-  return LayerNorm(torch::dropout(dense(x), dropout, is_training()) + residual);
+  return layer_norm_fp32(LayerNorm, torch::dropout(dense(x), dropout, is_training()) + residual);
 }
 
 IntermediateImpl::IntermediateImpl(int64_t in, int64_t out) {

@@ -1,5 +1,7 @@
 #include "model/co_attention.h"
 
+#include "model/autocast.h"
+
 namespace vlmt {
 
 BiAttentionImpl::BiAttentionImpl(const CoAttentionDims& d) : heads(d.bi_heads), dropout(d.attention_dropout) {
@@ -36,8 +38,8 @@ std::pair<torch::Tensor, torch::Tensor> BiOutputImpl::forward(const torch::Tenso
                                                               const torch::Tensor& image,
                                                               const torch::Tensor& text_context,
                                                               const torch::Tensor& text) {
-  auto v = LayerNorm1(torch::dropout(dense1(image_context), v_dropout, is_training()) + image);
-  auto t = LayerNorm2(torch::dropout(dense2(text_context), t_dropout, is_training()) + text);
+  auto v = layer_norm_fp32(LayerNorm1, torch::dropout(dense1(image_context), v_dropout, is_training()) + image);
+  auto t = layer_norm_fp32(LayerNorm2, torch::dropout(dense2(text_context), t_dropout, is_training()) + text);
   return {v, t};
 }
 

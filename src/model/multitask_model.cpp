@@ -2,6 +2,8 @@
 
 #include <unordered_set>
 
+#include "model/autocast.h"
+
 namespace vlmt {
 
 MultiTaskModelImpl::MultiTaskModelImpl(const ModelConfig& c) : config(c), dropout(c.hidden_dropout) {
@@ -34,7 +36,15 @@ ModelOutput MultiTaskModelImpl::forward_inputs(const torch::Tensor& input_ids, c
                                                const torch::Tensor& spatials, const torch::Tensor& image_mask,
                                                const torch::Tensor& task_rows) {
   ModelOutput out;
-  out.trunk = bert(input_ids, segment_ids, text_mask, features, spatials, image_mask, task_rows);
+  {
+    AutocastScope autocast(features.device(), bf16_trunk);
+    out.trunk = bert(input_ids, segment_ids, text_mask, features, spatials, image_mask, task_rows);
+  }
+  if (bf16_trunk) {
+    for (torch::Tensor* t : {&out.trunk.text, &out.trunk.image, &out.trunk.pooled_text,
+                             &out.trunk.pooled_image, &out.trunk.text_mask})
+      *t = to_float32(*t);
+  }
   out.fused = torch::dropout(out.trunk.pooled_text * out.trunk.pooled_image, dropout, is_training());
   return out;
 }

@@ -58,6 +58,9 @@ struct MultiTaskModelImpl : torch::nn::Module {
   int64_t parameter_count() const;
 
   ModelConfig config;
+  // train.bf16: the trunk runs under bf16 autocast (model/autocast.h); its outputs are cast back
+  // to float32, so heads and losses are computed in float32. Parameters are float32 either way.
+  bool bf16_trunk = false;
   ViLBert bert{nullptr};
   PretrainingHeads cls{nullptr};
   SimpleClassifier vil_prediction{nullptr}, vil_prediction_gqa{nullptr}, vil_binary_prediction{nullptr};

@@ -42,10 +42,12 @@ Trainer::Trainer(StageContext& ctx) : ctx_(ctx), cfg_(ctx.config), comm_(*ctx.co
   torch::manual_seed(cfg_.train.seed);
   model_ = MultiTaskModel(cfg_.model);
   model_->to(ctx_.device);
+  model_->bf16_trunk = cfg_.train.bf16;  // float32 master weights and AdamW state either way
   torch::manual_seed(cfg_.train.seed * 7919 + 17 + comm_.rank());
   log::info0(cat("model: preset ", cfg_.model.preset, ", ", model_->parameter_count(), " parameters, layers ",
                  describe_schedule(model_->bert->encoder->schedule), ", task token ",
-                 task_token_mode_name(cfg_.model.task_token)));
+                 task_token_mode_name(cfg_.model.task_token), ", trunk precision ",
+                 cfg_.train.bf16 ? "bf16 autocast" : "float32"));
   if (comm_.rank() == 0) metrics_ = std::make_unique<JsonlWriter>((fs::path(ctx_.run_dir) / "metrics.jsonl").string());
   build_streams();
   build_optimisation();
@@ -74,7 +76,8 @@ void Trainer::build_streams() {
                           global_batch));
     for (const auto& store : {train->context().features, train->context().gt_features})
       if (store) fingerprints_[s.key + (store == train->context().features ? "" : "_gt")] = store->fingerprint();
-    s.loader = std::make_unique<TaskLoader>(train, sampler, seed, cfg_.data.prefetch_batches);
+    s.loader = std::make_unique<TaskLoader>(train, sampler, seed, cfg_.data.prefetch_batches,
+                                            /*pin_memory=*/ctx_.device.is_cuda());
     log::info0(cat("stream ", s.key, ": ", train->size(), " train items, ", s.val->size(), " val items, batch ",
                    global_batch, " (", s.rank_batch, " per rank), ", s.loader->batches_per_epoch(),
                    " batches per epoch, loss scale ", s.loss_scale));
@@ -230,7 +233,8 @@ void Trainer::save_checkpoint() {
 
 Trainer::StepStats Trainer::train_step(Stream& s) {
   model_->train();
-  Batch batch = s.loader->next().to(ctx_.device);
+  // Pinned batches on CUDA: the copy is asynchronous and ordered on the current stream.
+  Batch batch = s.loader->next().to(ctx_.device, /*non_blocking=*/ctx_.device.is_cuda());
   optimizer_->zero_grad();
   if (sync_) sync_->begin_step(s.sync_params);
   torch::Tensor loss;
