@@ -114,6 +114,15 @@ std::vector<std::string> child_names(hid_t group, const std::string& context) {
   return collector.names;
 }
 
+Handle make_half_type() {
+  hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+  H5Tset_fields(t, 15, 10, 5, 0, 10);
+  H5Tset_precision(t, 16);
+  H5Tset_size(t, 2);
+  H5Tset_ebias(t, 15);
+  return Handle(t, H5Tclose);
+}
+
 void write_string_attr(hid_t obj, const std::string& name, const std::string& value) {
   QuietErrors quiet;
   Handle type = check(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");

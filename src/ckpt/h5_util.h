@@ -56,6 +56,10 @@ Handle open_group(hid_t parent, const std::string& name, const std::string& cont
 bool has_link(hid_t parent, const std::string& name);
 std::vector<std::string> child_names(hid_t group, const std::string& context);  // creation order
 
+// IEEE 754 binary16 (HDF5 1.10 has no predefined half type), laid out as h5py/numpy's float16 so
+// that they read it back as such. Used by checkpoints and by the region feature files.
+Handle make_half_type();
+
 void write_string_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_int64_attr(hid_t obj, const std::string& name, const std::vector<int64_t>& values);
 void write_uint32_attr(hid_t obj, const std::string& name, uint32_t value);

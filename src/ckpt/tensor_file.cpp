@@ -13,15 +13,6 @@
 namespace vlmt::ckpt {
 namespace {
 
-// IEEE 754 binary16, built the way h5py builds it so that h5py reads it as numpy float16.
-h5::Handle make_half_type() {
-  hid_t t = H5Tcopy(H5T_IEEE_F32LE);
-  H5Tset_fields(t, 15, 10, 5, 0, 10);
-  H5Tset_size(t, 2);
-  H5Tset_ebias(t, 15);
-  return h5::Handle(t, H5Tclose);
-}
-
 struct DtypeInfo {
   torch::ScalarType type;
   const char* name;
@@ -48,7 +39,7 @@ h5::Handle hdf5_type(torch::ScalarType type) {
   auto copy = [](hid_t t) { return h5::Handle(H5Tcopy(t), H5Tclose); };
   switch (type) {
     case torch::kFloat32: return copy(H5T_IEEE_F32LE);
-    case torch::kFloat16: return make_half_type();
+    case torch::kFloat16: return h5::make_half_type();
     case torch::kBFloat16: return copy(H5T_STD_U16LE);
     case torch::kFloat64: return copy(H5T_IEEE_F64LE);
     case torch::kInt64: return copy(H5T_STD_I64LE);

@@ -4,24 +4,12 @@
 
 #include <cstdio>
 
+#include "ckpt/h5_util.h"
 #include "core/error.h"
 #include "core/log.h"
 
 namespace vlmt {
 namespace {
-
-// IEEE 754 half precision built from the single-precision type, the layout h5py and numpy use,
-// so both read it back as float16 (HDF5 1.10 has no predefined half type).
-H5::FloatType half_type() {
-  hid_t t = H5Tcopy(H5T_IEEE_F32LE);
-  H5Tset_fields(t, 15, 10, 5, 0, 10);
-  H5Tset_precision(t, 16);
-  H5Tset_size(t, 2);
-  H5Tset_ebias(t, 15);
-  H5::FloatType type(t);
-  H5Tclose(t);
-  return type;
-}
 
 // Creation properties without object timestamps, so identical input gives identical bytes.
 H5::DSetCreatPropList chunked(hsize_t rows, hsize_t cols) {
@@ -61,7 +49,7 @@ FeatureFileWriter::FeatureFileWriter(std::string path, FeatureFileOptions option
     };
     const hsize_t d = static_cast<hsize_t>(options_.feature_dim);
     impl_->features =
-        make("features", options_.float16 ? H5::DataType(half_type())
+        make("features", options_.float16 ? H5::DataType(ckpt::h5::make_half_type().get())
                                           : H5::DataType(H5::PredType::IEEE_F32LE), d);
     impl_->boxes = make("boxes", H5::PredType::IEEE_F32LE, 4);
     if (options_.num_classes > 0)

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "ckpt/blob.h"
 #include "ckpt/checkpoint.h"
@@ -26,9 +29,17 @@ int64_t divide_batch(int64_t global, int world, const std::string& key) {
   return global / world;
 }
 
-// Every rank's CPU generator state, gathered on all ranks (so rank 0 can store them all).
-torch::Tensor gather_rng_states(Communicator& comm) {
-  auto state = at::detail::getDefaultCPUGenerator().get_state();
+// The generators whose streams a resumed run must continue: the CPU one (data order, CPU dropout)
+// and, on a GPU, the device's (its dropout masks), each under a name that says which.
+std::vector<std::pair<std::string, at::Generator>> random_generators(torch::Device device) {
+  std::vector<std::pair<std::string, at::Generator>> out{{"cpu", at::detail::getDefaultCPUGenerator()}};
+  if (device.is_cuda()) out.emplace_back("cuda", at::globalContext().defaultGenerator(device));
+  return out;
+}
+
+// One generator's state on every rank, gathered on all ranks (so rank 0 can store them all).
+torch::Tensor gather_rng_states(Communicator& comm, at::Generator generator) {
+  auto state = generator.get_state();
   auto all = torch::zeros({comm.size(), state.numel()}, torch::kInt64);
   all[comm.rank()].copy_(state.to(torch::kInt64));
   comm.all_reduce(all);
@@ -192,11 +203,12 @@ bool Trainer::resume() {
     if (it == saved.streams.end()) throw CheckpointError(cat(*latest, ": no state for stream ", s.key));
     s.loader->restore(it->second.epoch, it->second.position);
   }
-  const std::string rng_key = "cpu_rank" + std::to_string(comm_.rank());
-  if (auto it = data.rng.find(rng_key); it != data.rng.end())
-  {
-    auto generator = at::detail::getDefaultCPUGenerator();
-    generator.set_state(it->second.to(torch::kUInt8).contiguous());
+  for (auto& [name, generator] : random_generators(ctx_.device)) {
+    const std::string key = name + "_rank" + std::to_string(comm_.rank());
+    if (auto it = data.rng.find(key); it != data.rng.end())
+      generator.set_state(it->second.to(torch::kUInt8).contiguous());
+    else
+      log::warn(cat(*latest, ": no ", key, " random state; this rank's ", name, " stream restarts"));
   }
   if (saved.total_iterations != state_.total_iterations)
     log::info0(cat("note: the checkpoint planned ", saved.total_iterations, " iterations, the config now ",
@@ -208,7 +220,11 @@ bool Trainer::resume() {
 }
 
 void Trainer::save_checkpoint() {
-  auto rng = gather_rng_states(comm_);  // collective: every rank takes part
+  std::map<std::string, torch::Tensor> rng;  // collectives: every rank takes part
+  for (auto& [name, generator] : random_generators(ctx_.device)) {
+    auto states = gather_rng_states(comm_, generator);
+    for (int r = 0; r < comm_.size(); ++r) rng[name + "_rank" + std::to_string(r)] = states[r].clone();
+  }
   for (auto& s : streams_) {
     auto& st = state_.streams[s.key];
     st.epoch = s.loader->epoch();
@@ -224,7 +240,7 @@ void Trainer::save_checkpoint() {
     data.params = ckpt::module_tensors(*model_);
     data.optim = optimizer_->state_tensors();
     data.trainer_state = ckpt::to_blob(state_);
-    for (int r = 0; r < comm_.size(); ++r) data.rng["cpu_rank" + std::to_string(r)] = rng[r].clone();
+    for (auto& [key, state] : rng) data.rng[key] = state;
     const auto path = ckpt::write_checkpoint(ctx_.run_dir, "latest", data);
     log::info0(cat("checkpoint ", path, " at iteration ", state_.iteration));
   }
