@@ -31,7 +31,7 @@ $(for t in vqa gqa vgqa retrieval_coco retrieval_flickr30k refcoco '"refcoco+"' 
 [train]
 seed = 3
 iterations = 12
-lr_multiplier = 25.0
+lr_multiplier = 5.0
 log_every = 4
 checkpoint_every = 1000
 val_max_batches = 1
