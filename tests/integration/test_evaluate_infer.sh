@@ -8,13 +8,10 @@
 #  4. infer for vqa, refcoco, retrieval_coco, nlvr2 and --embed prints the JSON users ask for;
 #  5. mt_vgc reads the predictions and appends its record.
 set -euo pipefail
-BIN=${VLMT_BIN:?}; SRC=${VLMT_SOURCE_DIR:?}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+source "$(dirname "$0")/lib/checks.bash"
+export OMP_NUM_THREADS=1
 PY=/usr/bin/python3
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { echo "PASS: $1"; pass=$((pass+1)); }
-bad() { echo "FAIL: $1"; fail=$((fail+1)); }
 MPI="mpirun --oversubscribe --bind-to none"
 
 "$BIN/synth_world" --out "$T/data" --scale 0.001 --seed 7 >/dev/null
@@ -179,5 +176,4 @@ assert "refcoco" in r and "refcoco+" in r
 PY
 then ok "mt_vgc record ($(cat "$T/mt_vgc.log"))"; else cat "$T/mt_vgc.log"; bad "mt_vgc record"; fi
 
-echo "evaluate_infer: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish evaluate_infer

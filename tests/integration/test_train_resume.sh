@@ -6,12 +6,9 @@
 #  3. a config with a misspelt key exits 2 on every rank with the key named;
 #  4. a corrupt latest checkpoint is reported clearly (exit 4) and the _prev one is used.
 set -euo pipefail
-BIN=${VLMT_BIN:?}; SRC=${VLMT_SOURCE_DIR:?}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+source "$(dirname "$0")/lib/checks.bash"
+export OMP_NUM_THREADS=1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { echo "PASS: $1"; pass=$((pass+1)); }
-bad() { echo "FAIL: $1"; fail=$((fail+1)); }
 MPI="mpirun -n 2 --oversubscribe --bind-to none"
 
 "$BIN/synth_world" --out "$T/data" --scale 0.001 --seed 3 >/dev/null
@@ -91,5 +88,4 @@ PY
 set +e; $MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$T/resumed" --set train.iterations=26 > "$T/corrupt.log" 2>&1; rc=$?; set -e
 grep -qi "latest_prev" "$T/corrupt.log" && ok "corrupt latest → warned and used latest_prev" || { tail -20 "$T/corrupt.log"; bad "corrupt checkpoint not handled (rc $rc)"; }
 
-echo "train_resume: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish train_resume

@@ -7,17 +7,8 @@
 #   - PASS/FAIL bookkeeping and small helpers for jobs, the tiny synthetic world and losses.
 # Usage:  source "$(dirname "$0")/lib/slurm_test.bash"; slurm_test_init chain 19000
 set -uo pipefail
-SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
-BIN=${VLMT_BIN:-$SRC/build/bin}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-passed=0 failed=0 cluster_started=""
-
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-finish() {
-  echo "slurm: $passed passed, $failed failed ($SECONDS s)"
-  [ "$failed" -eq 0 ]; exit $?
-}
+source "$(dirname "${BASH_SOURCE[0]}")/checks.bash"
+cluster_started=""
 
 # slurm_test_init NAME PORT_BASE: work dir, cluster state dir and ports (PORT_BASE + 2·(pid mod
 # 1000), away from the default cluster's 6817/6818), first job id, cleanup trap.
