@@ -1,6 +1,7 @@
 // report: one self-contained HTML page (inline SVG plots, no network) for one or more runs.
 //   report RUN_DIR... [--out report.html]
-// Each RUN_DIR holds metrics.jsonl (required) and results.jsonl (optional).
+// Each RUN_DIR holds metrics.jsonl (required) and results.jsonl (optional; else
+// eval_val/results.jsonl, where evaluate writes by default).
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"

@@ -137,7 +137,8 @@ std::string render_report(const std::vector<std::string>& run_dirs, ReportCounts
     if (!fs::exists(metrics)) throw DataError(cat("report: ", metrics.string(), " does not exist"));
     const std::string name = fs::path(dir).lexically_normal().filename().string();
     runs.push_back(read_metrics_log(metrics.string(), name.empty() ? dir : name));
-    const fs::path res = fs::path(dir) / "results.jsonl";
+    fs::path res = fs::path(dir) / "results.jsonl";
+    if (!fs::exists(res)) res = fs::path(dir) / "eval_val" / "results.jsonl";  // evaluate's default
     if (fs::exists(res)) {
       results.push_back(read_results_file(res.string()));
       if (!results.back().info && runs.back().info) results.back().info = runs.back().info;

@@ -4,7 +4,7 @@
 // line per run), the DSG go/stop timeline of each run (thick = go, thin = stop), dataset size vs
 // active updates per task of each run (log-x scatter), and Tables 2, 6 and 11 of the runs'
 // results.jsonl files. Each run directory holds metrics.jsonl (required) and results.jsonl
-// (optional).
+// (optional; else the one `evaluate` writes by default, eval_val/results.jsonl).
 #include <string>
 #include <vector>
 

@@ -97,6 +97,17 @@ TEST_F(EvalReport, WellFormedPageWithExpectedPlots) {
   EXPECT_EQ(count(html, "stroke-width=\"7\""), 2u);  // two go intervals of refcoco
 }
 
+// A run evaluated with evaluate's defaults keeps its results in eval_val/: the report finds them.
+TEST_F(EvalReport, ReadsEvaluateDefaultResultsDirectory) {
+  fs::create_directories(root_ / "st_vqa" / "eval_val");
+  std::ofstream(root_ / "st_vqa" / "eval_val" / "results.jsonl")
+      << R"({"run":"st_vqa","task":"vqa","split":"val","metric":"vqa_accuracy","score":41.25,"n":8})" << "\n";
+  ReportCounts c;
+  const std::string html = render_report({(root_ / "st_vqa").string()}, &c);
+  EXPECT_EQ(c.tables, 2);
+  EXPECT_NE(html.find("<td>41.25</td>"), std::string::npos);
+}
+
 TEST_F(EvalReport, ToolWritesReportAndRejectsMissingRun) {
   const std::string out = (root_ / "tool.html").string();
   const std::string bin = std::string(VLMT_BIN_DIR) + "/report ";
