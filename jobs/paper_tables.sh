@@ -62,8 +62,8 @@ train() {
 }
 
 # evaluate_run NAME: all tasks of ROOT/NAME/latest.h5 on val into ROOT/NAME/eval_val (written
-# under another name first, so an interrupted evaluation is never taken for a finished one);
-# ROOT/NAME/results.jsonl links to it for the report.
+# under another name first, so an interrupted evaluation is never taken for a finished one).
+# build/bin/report reads it from there (evaluate's default place).
 evaluate_run() {
   local name=$1 dir=$ROOT/$1
   local out=$dir/eval_val
@@ -75,7 +75,6 @@ evaluate_run() {
     --data-root "$DATA_ROOT" --out "$out.partial" "${limit[@]}" || exit $?
   [ -n "${DRY_RUN:-}" ] && return 0
   mv "$out.partial" "$out"
-  ln -sfn eval_val/results.jsonl "$dir/results.jsonl"
 }
 
 # The runs: name, setting label per table (written to the runs files), how to train.

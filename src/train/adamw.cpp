@@ -32,7 +32,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 AdamWOptions adamw_options(const TrainConfig& train, double base_lr) {
   AdamWOptions o;
   o.base_lr = base_lr;
-  o.head_lr = train.head_lr;
+  o.head_lr = train.head_lr * train.lr_multiplier;
   o.weight_decay = train.weight_decay;
   o.beta1 = train.adam_beta1;
   o.beta2 = train.adam_beta2;

@@ -39,8 +39,9 @@ struct AdamWOptions {
   std::string head_substring = "vil_";
 };
 
-// Optimiser options of a run: betas, eps, decay, clipping, head LR from train.*, and the given
-// base LR (see base_learning_rate).
+// Optimiser options of a run: betas, eps, decay, clipping and the head LR (train.head_lr ×
+// train.lr_multiplier) from train.*, and the given base LR (see base_learning_rate; the caller
+// applies the multiplier to it, as the loss scales derive from the unscaled one).
 AdamWOptions adamw_options(const TrainConfig& train, double base_lr);
 
 // Base LR of a multi-task run = the smallest LR among the active tasks; throws ConfigError when

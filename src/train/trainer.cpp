@@ -150,11 +150,10 @@ void Trainer::build_optimisation() {
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& p : model_->named_parameters(true)) named.emplace_back(p.key(), p.value());
   base_lr_ *= cfg_.train.lr_multiplier;
-  AdamWOptions options = adamw_options(cfg_.train, base_lr_);
-  options.head_lr = cfg_.train.head_lr * cfg_.train.lr_multiplier;
+  const AdamWOptions options = adamw_options(cfg_.train, base_lr_);
   optimizer_ = std::make_unique<AdamW>(named, options);
   log::info0(cat("optimisation: ", total, " iterations, schedule ", schedule_->name(), ", base LR ", base_lr_,
-                 ", head LR ", cfg_.train.head_lr * cfg_.train.lr_multiplier, ", warm-up ", cfg_.train.warmup_proportion * 100, "%"));
+                 ", head LR ", options.head_lr, ", warm-up ", cfg_.train.warmup_proportion * 100, "%"));
 }
 
 void Trainer::write_metric(const nlohmann::json& record) {
@@ -240,7 +239,7 @@ void Trainer::save_checkpoint() {
     data.params = ckpt::module_tensors(*model_);
     data.optim = optimizer_->state_tensors();
     data.trainer_state = ckpt::to_blob(state_);
-    for (auto& [key, state] : rng) data.rng[key] = state;
+    data.rng = std::move(rng);
     const auto path = ckpt::write_checkpoint(ctx_.run_dir, "latest", data);
     log::info0(cat("checkpoint ", path, " at iteration ", state_.iteration));
   }
