@@ -23,8 +23,8 @@
 #include "dist/communicator.h"
 #include "dist/runtime.h"
 #include "model/multitask_model.h"
-#include "model/random_batch.h"
-#include "tasks/objective.h"
+#include "tasks/random_batch.h"
+#include "tasks/task_kind.h"
 #include "train/adamw.h"
 
 using namespace vlmt;
@@ -87,8 +87,8 @@ double forward_flops(MultiTaskModelImpl& m, const TaskSpec& spec, int64_t rows, 
       flops += per_token * rows * R;
     } else if (starts_with(name, "bert.t_pooler") || starts_with(name, "bert.v_pooler")) {
       flops += per_token * rows;
-    } else if (starts_with(name, spec.head + ".") || name == spec.head) {
-      flops += per_token * (spec.type == TaskType::kVLogit || spec.type == TaskType::kVLogitMC ? rows * R : rows);
+    } else if (starts_with(name, spec.head_prefix())) {
+      flops += per_token * (spec.kind().head_per_region() ? rows * R : rows);
     }
   }
   const auto& c = m.config;
@@ -158,11 +158,11 @@ int main(int argc, char** argv) {
     options.base_lr = 1e-5;
     options.head_lr = 1e-5;
     AdamW optimizer(named, options);
-    auto objective = make_objective(spec.type);
+    const TaskKind& kind = spec.kind();
     Batch b = random_batch(config, spec.key, batch, L, R).to(device);
     auto step = [&] {
       optimizer.zero_grad();
-      objective->compute(*model, b).loss.backward();
+      kind.compute(*model, b).loss.backward();
       optimizer.step(1.0);
     };
     step();  // warm-up

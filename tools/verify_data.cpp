@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "data/annotations.h"
 #include "data/feature_store.h"
-#include "tasks/task_table.h"
+#include "tasks/task_kind.h"
 #include "text/wordpiece.h"
 
 namespace fs = std::filesystem;
@@ -57,47 +57,29 @@ class Stores {
   std::map<std::string, std::pair<std::unique_ptr<FeatureStore>, std::string>> stores_;
 };
 
-// Parses a file with its task's schema reader (throws DataError naming file:line:field).
-void check_schema(const TaskSpec* spec, const std::string& file) {
-  if (!spec) return (void)read_caption_jsonl(file);
-  switch (spec->type) {
-    case TaskType::kVLClassifier:
-    case TaskType::kVLClassifierGQA: read_vqa_jsonl(file); break;
-    case TaskType::kVLLogit: read_retrieval_jsonl(file); break;
-    case TaskType::kVLogit: read_referring_jsonl(file); break;
-    case TaskType::kVLogitMC: read_pointing_jsonl(file); break;
-    case TaskType::kVLBinaryClassifier: read_nlvr2_jsonl(file); break;
-    case TaskType::kVLTriClassifier: read_snli_ve_jsonl(file); break;
-  }
-}
-
-// spec == nullptr: pretraining.
-Report check_task(const std::string& root, const TaskSpec* spec, Stores& stores) {
+Report check_task(const std::string& root, const TaskSpec& spec, Stores& stores) {
   Report report;
-  const std::string key = spec ? spec->key : "pretrain";
-  const fs::path dir = fs::path(root) / "annotations" / key;
+  const TaskKind& kind = spec.kind();
+  const fs::path dir = fs::path(root) / "annotations" / spec.key;
   std::vector<std::string> files;
   if (fs::is_directory(dir))
     for (const auto& entry : fs::directory_iterator(dir))
       if (entry.path().extension() == ".jsonl") files.push_back(entry.path().string());
   std::sort(files.begin(), files.end());
   if (files.empty()) report.add(cat("no annotation files ", dir.string(), "/*.jsonl"));
-  if (spec && spec->group == TaskGroup::kVocabVQA) {
-    try {
-      read_answer_vocab((dir / "answers.json").string());
-    } catch (const Error& e) {
-      report.add(e.what());
-    }
+  try {
+    kind.check_side_files(root, spec);
+  } catch (const Error& e) {
+    report.add(e.what());
   }
-  const std::string source = spec ? spec->image_source : "cc";
-  std::vector<FeatureStore*> needed{stores.get(source, report)};
-  if (spec && spec->type == TaskType::kVLogitMC) needed.push_back(stores.get(source + "_gt", report));
-  if (!spec && needed[0] && !needed[0]->has_cls_prob())
+  std::vector<FeatureStore*> needed{stores.get(spec.image_source, report)};
+  if (kind.reads_gt_features()) needed.push_back(stores.get(spec.image_source + "_gt", report));
+  if (kind.reads_class_distributions() && needed[0] && !needed[0]->has_cls_prob())
     report.add(cat(needed[0]->path(), " lacks /cls_prob, needed for pretraining"));
   for (const std::string& file : files) {
     std::vector<std::string> ids;
     try {
-      check_schema(spec, file);
+      kind.check_annotations(file);
       ids = read_referenced_image_ids(file);
     } catch (const Error& e) {
       report.add(e.what());
@@ -154,12 +136,12 @@ int main(int argc, char** argv) {
     // Tasks: the ones asked for, else every task (and pretraining) with an annotation folder.
     std::vector<const TaskSpec*> tasks;
     if (args.has("tasks")) {
-      for (const auto& key : split_commas(args.get("tasks")))
-        tasks.push_back(key == "pretrain" ? nullptr : &task_by_key(key));
+      for (const auto& key : split_commas(args.get("tasks"))) tasks.push_back(&task_by_key(key));
     } else {
       for (const auto& spec : all_tasks())
         if (fs::is_directory(fs::path(root) / "annotations" / spec.key)) tasks.push_back(&spec);
-      if (fs::is_directory(fs::path(root) / "annotations" / "pretrain")) tasks.push_back(nullptr);
+      if (fs::is_directory(fs::path(root) / "annotations" / pretraining_task().key))
+        tasks.push_back(&pretraining_task());
       if (tasks.empty()) {
         std::cout << "no task annotations under " << root << "/annotations\n";
         bad = true;
@@ -168,8 +150,8 @@ int main(int argc, char** argv) {
 
     Stores stores(root);
     for (const TaskSpec* spec : tasks) {
-      Report report = check_task(root, spec, stores);
-      const std::string key = spec ? spec->key : "pretrain";
+      Report report = check_task(root, *spec, stores);
+      const std::string& key = spec->key;
       if (report.problems.empty()) {
         std::cout << "task " << key << ": OK\n";
         continue;

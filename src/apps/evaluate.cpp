@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "dist/runtime.h"
-#include "eval/evaluator.h"
+#include "jobs/evaluator.h"
 #include "train/stage.h"
 
 namespace fs = std::filesystem;

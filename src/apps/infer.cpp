@@ -7,7 +7,7 @@
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "eval/inference.h"
+#include "jobs/inference.h"
 
 using namespace vlmt;
 

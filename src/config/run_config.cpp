@@ -1,5 +1,6 @@
 #include "config/run_config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -142,7 +143,51 @@ void read_task_hyper(TomlSection s, TaskHyper& h) {
   s.finish();
 }
 
+// [tasks.<key>] with `kind`: a dataset of an existing kind declared by the config, registered
+// in the task table (tasks/task_table.h) before anything looks tasks up. batch_size and lr have
+// no defaults; lengths, epochs and the val split default to the released values of most tasks.
+// The spec holds the values as given, so every rank and every later load of the resolved config
+// (checkpoints) registers the identical dataset.
+void declare_task(TomlSection& s, const std::string& key, TaskHyper& h) {
+  TaskSpec spec;
+  spec.key = key;
+  spec.kind_name = s.get("kind", std::string());
+  spec.name = s.get("name", key);
+  spec.id = s.get("id", 0);
+  const int group = s.get("group", 0);
+  s.require(group >= 1 && group <= 4, "group", "must be 1..4 (G1 vocab QA, G2 retrieval, G3 referring, G4 verification)");
+  spec.group = static_cast<TaskGroup>(std::clamp(group, 1, 4));
+  spec.image_source = s.get("image_source", std::string());
+  s.require(!spec.image_source.empty(), "image_source", "must name the feature file features/<image_source>.h5");
+  spec.column = s.get("display", key);
+  spec.dataset_name = spec.column;
+  spec.submission = s.get("submission", std::string());
+  spec.shared_answers = s.get("shared_answers", std::string());
+  spec.exact_answer_match = s.get("exact_answer_match", false);
+  h = TaskHyper{0, 0.0, 20, 101, 20, "val"};
+  spec.batch_size = h.batch_size = s.get("batch_size", h.batch_size);
+  spec.lr = h.lr = s.get("lr", h.lr);
+  spec.max_text = h.max_text = s.get("max_text", h.max_text);
+  spec.max_regions = h.max_regions = s.get("max_regions", h.max_regions);
+  spec.epochs = h.epochs = s.get("epochs", h.epochs);
+  spec.val_split = h.val_split = s.get("val_split", h.val_split);
+  try {
+    register_task(spec, cat(s.file(), " [", s.path(), "]"));
+  } catch (const ConfigError& e) {
+    s.require(false, "kind", e.what());
+  }
+}
+
 void read_tasks(TomlSection s, TaskConfig& t, ConfigIssues& issues) {
+  for (const auto& key : s.keys()) {
+    if (key == "active") continue;
+    TomlSection c = s.child(key);
+    if (!c.has("kind")) continue;
+    TaskHyper h;
+    declare_task(c, key, h);
+    read_task_hyper(std::move(c), h);
+    t.hyper[key] = h;
+  }
   t.active = s.get("active", t.active);
   for (const auto& key : t.active) {
     try {
@@ -152,6 +197,7 @@ void read_tasks(TomlSection s, TaskConfig& t, ConfigIssues& issues) {
     }
   }
   for (const auto& spec : all_tasks()) {
+    if (!spec.builtin) continue;
     TaskHyper h{spec.batch_size, spec.lr, spec.max_text, spec.max_regions, spec.epochs, spec.val_split};
     read_task_hyper(s.child(spec.key), h);
     t.hyper[spec.key] = h;

@@ -5,7 +5,7 @@
 // retrieval training (the positive and 3 hard negatives, SPEC.md), 2 for NLVR2 (the two images of
 // one statement are consecutive rows) and 1 otherwise.
 //
-// Targets by task type (tasks/task_table.h):
+// Targets by task kind (tasks/task_kind.h):
 //   VL-classifier(-GQA)   target [size, A] float  soft answer scores (VQA: min(1, #humans/3))
 //   VL-logit              target [size] int64     index of the positive among the 4 options
 //   V-logit               target [size, R] float  IoU of each region with the ground truth, 0 below 0.5
@@ -13,7 +13,7 @@
 //                         int64 = region index (within R) of each candidate box
 //   VL-binary-classifier  target [size, 2] float  one-hot (false, true)
 //   VL-tri-classifier     target [size, 3] float  one-hot (entailment, neutral, contradiction)
-// Pretraining batches (task == "") use lm_labels, region_targets, region_masked and is_aligned.
+// Pretraining batches (task "pretrain") use lm_labels, region_targets, region_masked and is_aligned.
 #include <torch/torch.h>
 
 #include <string>
@@ -22,7 +22,7 @@
 namespace vlmt {
 
 struct Batch {
-  std::string task;        // task key ("vqa", ...); "" for pretraining
+  std::string task;        // task key ("vqa", ..., "pretrain": tasks/task_table.h)
   int task_id = 0;         // official task id = task-token row; 0 for pretraining
   int64_t size = 0;        // items in the batch
   int rows_per_item = 1;

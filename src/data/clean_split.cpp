@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,14 +15,12 @@ namespace vlmt {
 namespace fs = std::filesystem;
 
 namespace {
-// The paper's table order and names (Table 1 / Table 7 rows [A]..[L]).
-const std::vector<std::pair<std::string, std::string>>& paper_rows() {
-  static const std::vector<std::pair<std::string, std::string>> rows = {
-      {"vqa", "VQA2.0"},           {"vgqa", "VG QA"},        {"gqa", "GQA"},
-      {"retrieval_coco", "COCO"},  {"retrieval_flickr30k", "Flickr30K"},
-      {"refcoco", "RefCOCO"},      {"refcoco+", "RefCOCO+"}, {"refcocog", "RefCOCOg"},
-      {"visual7w", "Visual 7W"},   {"guesswhat", "GuessWhat"}, {"snli_ve", "SNLI-VE"},
-      {"nlvr2", "NLVR2"}};
+// The paper's Table 1 / Table 7 rows [A]..[L], in its order.
+std::vector<const TaskSpec*> paper_rows() {
+  std::vector<const TaskSpec*> rows;
+  for (const auto& t : all_tasks())
+    if (t.table1_row >= 0) rows.push_back(&t);
+  std::sort(rows.begin(), rows.end(), [](const TaskSpec* a, const TaskSpec* b) { return a->table1_row < b->table1_row; });
   return rows;
 }
 
@@ -78,8 +77,10 @@ std::vector<std::string> read_annotation_image_ids(const std::string& path) {
 
 CleanSplitReport compute_clean_split(const std::string& root) {
   CleanSplitReport report;
-  for (std::size_t i = 0; i < paper_rows().size(); ++i) {
-    const auto& [key, name] = paper_rows()[i];
+  const auto rows = paper_rows();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string& key = rows[i]->key;
+    const std::string& name = rows[i]->dataset_name;
     CleanSplitDataset d;
     d.key = key;
     d.label = letter(i) + " " + name;

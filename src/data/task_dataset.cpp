@@ -1,4 +1,4 @@
-// TaskDataset helpers shared by every task, and the factories that resolve the data root.
+// TaskDataset helpers shared by every dataset, the data root and the common dataset context.
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -93,10 +93,9 @@ std::shared_ptr<const WordPiece> open_vocab(const std::string& path) {
   return vocab;
 }
 
-namespace {
-DatasetContext base_context(const std::string& root, const DataConfig& data, const ModelConfig& model,
-                            const std::string& annotation_dir, const std::string& split,
-                            const std::string& source, int max_text, int max_regions) {
+DatasetContext open_dataset_context(const std::string& root, const DataConfig& data, const ModelConfig& model,
+                                    const std::string& annotation_dir, const std::string& split,
+                                    const std::string& source, int max_text, int max_regions) {
   DatasetContext ctx;
   ctx.split = split;
   ctx.max_text = max_text;
@@ -120,65 +119,14 @@ DatasetContext base_context(const std::string& root, const DataConfig& data, con
   if (max_regions < 2) throw ConfigError(cat("max_regions must be at least 2, got ", max_regions));
   return ctx;
 }
-}  // namespace
 
-std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
-                                               const DataConfig& data, const TaskHyper& hyper,
-                                               const ModelConfig& model) {
-  const TaskSpec& spec = task_by_key(task_key);
-  const std::string root = resolve_data_root(data);
-  DatasetContext ctx = base_context(root, data, model, spec.key, split, spec.image_source,
-                                    hyper.max_text > 0 ? hyper.max_text : spec.max_text,
-                                    hyper.max_regions > 0 ? hyper.max_regions : spec.max_regions);
-  ctx.task_key = spec.key;
-  ctx.task_id = spec.id;
-  const std::string answers = (fs::path(root) / "annotations" / spec.key / "answers.json").string();
-  std::unique_ptr<TaskDataset> out;
-  switch (spec.type) {
-    case TaskType::kVLClassifier:
-      out = std::make_unique<VqaDataset>(std::move(ctx), answers, model.num_vqa_answers);
-      break;
-    case TaskType::kVLClassifierGQA:
-      out = std::make_unique<VqaDataset>(std::move(ctx), answers, model.num_gqa_answers);
-      break;
-    case TaskType::kVLLogit:
-      out = std::make_unique<RetrievalDataset>(std::move(ctx));
-      break;
-    case TaskType::kVLogit:
-      out = std::make_unique<ReferringDataset>(std::move(ctx));
-      break;
-    case TaskType::kVLogitMC:
-      ctx.gt_features = open_feature_store(
-          (fs::path(root) / "features" / (spec.image_source + "_gt.h5")).string(), data.feature_cache_images);
-      if (ctx.gt_features->feature_dim() != ctx.features->feature_dim())
-        throw DataError(cat("region-feature files ", ctx.features->path(), " and ", ctx.gt_features->path(),
-                            " disagree on feature_dim (", ctx.features->feature_dim(), " vs ",
-                            ctx.gt_features->feature_dim(), ")"));
-      out = std::make_unique<PointingDataset>(std::move(ctx));
-      break;
-    case TaskType::kVLBinaryClassifier:
-      out = std::make_unique<Nlvr2Dataset>(std::move(ctx));
-      break;
-    case TaskType::kVLTriClassifier:
-      out = std::make_unique<SnliVeDataset>(std::move(ctx));
-      break;
-  }
-  log::info0(cat("task ", spec.key, "/", split, ": ", out->size(), " items from ",
-                 out->context().annotation_path));
-  return out;
-}
-
-std::unique_ptr<TaskDataset> make_pretrain_dataset(const std::string& split, const DataConfig& data,
-                                                   const TrainConfig& train, const ModelConfig& model,
-                                                   int max_text, int max_regions) {
-  const std::string root = resolve_data_root(data);
-  DatasetContext ctx = base_context(root, data, model, "pretrain", split, "cc", max_text, max_regions);
-  if (ctx.features->cls_dim() != model.v_target_size)
-    throw DataError(cat("region-feature file ", ctx.features->path(), ": pretraining needs dataset /cls_prob with ",
-                        model.v_target_size, " classes (model.v_target_size), found ", ctx.features->cls_dim()));
-  auto out = std::make_unique<PretrainDataset>(std::move(ctx), train.mask_prob, train.region_mask_iou);
-  log::info0(cat("pretraining/", split, ": ", out->size(), " captions from ", out->context().annotation_path));
-  return out;
+void open_gt_features(DatasetContext& ctx, const std::string& root, const DataConfig& data, const std::string& source) {
+  ctx.gt_features = open_feature_store((fs::path(root) / "features" / (source + "_gt.h5")).string(),
+                                       data.feature_cache_images);
+  if (ctx.gt_features->feature_dim() != ctx.features->feature_dim())
+    throw DataError(cat("region-feature files ", ctx.features->path(), " and ", ctx.gt_features->path(),
+                        " disagree on feature_dim (", ctx.features->feature_dim(), " vs ",
+                        ctx.gt_features->feature_dim(), ")"));
 }
 
 }  // namespace vlmt

@@ -17,7 +17,7 @@ namespace vlmt {
 
 // Everything a dataset reads, resolved and opened once (stores and vocab are shared).
 struct DatasetContext {
-  std::string task_key;         // "" for pretraining
+  std::string task_key;         // TaskSpec::key ("pretrain" for pretraining)
   int task_id = 0;
   std::string split;
   std::string annotation_path;  // <root>/annotations/<task>/<split>.jsonl
@@ -81,18 +81,15 @@ std::string resolve_data_root(const DataConfig& data);
 // Vocabulary shared per path within the process.
 std::shared_ptr<const WordPiece> open_vocab(const std::string& path);
 
-// The dataset of one of the 12 tasks on one split. max_text / max_regions come from `hyper`
-// (the task's released defaults where 0). Throws ConfigError for an unknown task key and
-// DataError for missing/malformed files, answer vocabularies larger than the model's head,
-// feature dimensions other than model.v_feature_size, or images missing from the features.
-std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
-                                               const DataConfig& data, const TaskHyper& hyper,
-                                               const ModelConfig& model);
-
-// Pretraining on annotations/pretrain/<split>.jsonl over features/cc.h5 (needs /cls_prob with
-// model.v_target_size classes). Masking follows train.mask_prob and train.region_mask_iou.
-std::unique_ptr<TaskDataset> make_pretrain_dataset(const std::string& split, const DataConfig& data,
-                                                   const TrainConfig& train, const ModelConfig& model,
-                                                   int max_text = 36, int max_regions = 101);
+// The common context of a dataset: <root>/annotations/<annotation_dir>/<split>.jsonl, the
+// vocabulary and features/<source>.h5 opened and checked against the model (DataError naming
+// the file), and the clean split's removed images (train and val splits only). The datasets of
+// tasks are made by their kinds (tasks/task_data.h: make_task_dataset).
+DatasetContext open_dataset_context(const std::string& root, const DataConfig& data, const ModelConfig& model,
+                                    const std::string& annotation_dir, const std::string& split,
+                                    const std::string& source, int max_text, int max_regions);
+// Adds features/<source>_gt.h5 (ground-truth box features) to a context.
+void open_gt_features(DatasetContext& ctx, const std::string& root, const DataConfig& data,
+                      const std::string& source);
 
 }  // namespace vlmt

@@ -1,6 +1,6 @@
 #pragma once
-// The concrete datasets behind make_task_dataset / make_pretrain_dataset (internal header; the
-// rest of vlmt uses data/task_dataset.h). One class per annotation schema.
+// The concrete datasets, one class per annotation schema; the task kinds (src/tasks/kind_*.cpp)
+// make them. The rest of vlmt uses data/task_dataset.h.
 #include <unordered_set>
 
 #include "core/log.h"
@@ -21,7 +21,7 @@ std::vector<Record> TaskDataset::apply_clean_split(std::vector<Record> records, 
     for (const std::string& id : images_of(r)) drop = drop || removed.count(id) != 0;
     if (!drop) kept.push_back(std::move(r));
   }
-  log::info0(cat("clean split: ", ctx_.task_key.empty() ? "pretrain" : ctx_.task_key, "/", ctx_.split,
+  log::info0(cat("clean split: ", ctx_.task_key, "/", ctx_.split,
                  " drops ", before - kept.size(), " of ", before, " items"));
   return kept;
 }
@@ -108,7 +108,7 @@ class SnliVeDataset : public TaskDataset {  // VL-tri-classifier
   std::vector<SnliVeRecord> records_;
 };
 
-class PretrainDataset : public TaskDataset {  // task == ""
+class PretrainDataset : public TaskDataset {  // the pretraining kind
  public:
   PretrainDataset(DatasetContext ctx, double mask_prob, double region_mask_iou);
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }

@@ -30,10 +30,16 @@ class DistRuntime {
   // The thread level MPI granted (MPI_THREAD_FUNNELED or MPI_THREAD_MULTIPLE).
   int thread_level() const { return thread_level_; }
 
-  // Seeds: every rank builds the model from the same seed (identical initial weights); data
-  // order and augmentation use `seed + rank` so that ranks draw different samples.
+  // The seeds of a run from train.seed, one rule each; the trainer and the evaluate job call
+  // these (no second copies):
+  //   model_seed       every rank builds the model from the same seed (identical initial weights)
+  //   dropout_seed     each rank's own torch stream once the model is built (dropout masks)
+  //   validation_seed  the batch rng of validation and evaluation, the same at every validation
+  // Data order is derived from (seed, epoch, batch, rank) by the sampler and loader
+  // (data/sampler.h: batch_seed), so ranks draw different samples.
   static int64_t model_seed(int64_t seed) { return seed; }
-  int64_t data_seed(int64_t seed) const { return seed + rank_; }
+  static int64_t dropout_seed(int64_t seed, int rank) { return seed * 7919 + 17 + rank; }
+  static uint64_t validation_seed(int64_t seed, int rank) { return static_cast<uint64_t>(seed) * 31 + rank; }
   static void seed_model_init(int64_t seed) { torch::manual_seed(model_seed(seed)); }
 
   // cuda:<local rank> (dist/local_rank.h: cuda_device_for_local_rank) when `want_cuda` and CUDA

@@ -39,8 +39,10 @@ double Deadline::hours_left() const {
 
 bool Deadline::passed() const { return hours_left() <= 0; }
 
-bool agree_to_stop(Communicator& comm, const Deadline& deadline) {
-  const double local = (stop_requested() || deadline.passed()) ? 1.0 : 0.0;
+bool agree_to_stop(Communicator& comm, const Deadline& deadline) { return agree_to_stop(comm, deadline.passed()); }
+
+bool agree_to_stop(Communicator& comm, bool deadline_passed) {
+  const double local = (stop_requested() || deadline_passed) ? 1.0 : 0.0;
   return comm.all_reduce_scalar(local, ReduceOp::kMax) > 0.0;
 }
 

@@ -31,5 +31,7 @@ class Deadline {
 
 // Collective: true on every rank if any rank got a stop signal or passed its deadline.
 bool agree_to_stop(Communicator& comm, const Deadline& deadline = Deadline());
+// The same with the caller's own clock: `deadline_passed` is this rank's view.
+bool agree_to_stop(Communicator& comm, bool deadline_passed);
 
 }  // namespace vlmt

@@ -13,10 +13,9 @@ namespace vlmt {
 
 class HumanAnswerScorer {
  public:
-  // Reads `annotation_path` (read_vqa_jsonl). `exact_match` = GQA's rule.
+  // Reads `annotation_path` (read_vqa_jsonl). `exact_match` = GQA's rule (a task's official
+  // rule is TaskSpec::exact_answer_match).
   HumanAnswerScorer(const std::string& annotation_path, bool exact_match);
-  // The official scorer of a task key (vqa, vgqa: VQA metric; gqa: exact match).
-  static bool exact_match_for(const std::string& task_key) { return task_key == "gqa"; }
 
   // Score in [0, 1]; nullopt when the question has no human answers (test splits). Throws
   // DataError naming the file when `question_id` is not in it.

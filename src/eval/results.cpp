@@ -84,6 +84,11 @@ json to_json(const RunInfo& info) {
     for (const auto& [task, size] : info.task_sizes) tasks[task] = size;
     j["tasks"] = tasks;
   }
+  if (!info.stage.empty()) j["stage"] = info.stage;
+  if (info.world_size) j["world_size"] = *info.world_size;
+  if (!info.schedule.empty()) j["schedule"] = info.schedule;
+  if (info.total_iterations) j["total_iterations"] = *info.total_iterations;
+  if (info.start_iteration) j["iter"] = *info.start_iteration;
   return j;
 }
 
@@ -116,6 +121,11 @@ RunInfo run_info_from_json(const json& j, const std::string& where) {
       info.task_sizes.emplace_back(task, size.get<int64_t>());
     }
   }
+  info.stage = optional_field<std::string>(j, "stage", where).value_or("");
+  info.world_size = optional_field<int64_t>(j, "world_size", where);
+  info.schedule = optional_field<std::string>(j, "schedule", where).value_or("");
+  info.total_iterations = optional_field<int64_t>(j, "total_iterations", where);
+  info.start_iteration = optional_field<int64_t>(j, "iter", where);
   return info;
 }
 

@@ -2,7 +2,8 @@
 // results.jsonl (one JSON object per line, appended by `evaluate`) and the submission files of
 // the evaluation servers. Formats: docs/EVALUATION.md.
 //   result line:   {"run","task","split","metric","score","n", ...extras e.g. "r1","r5","r10"}
-//   run_info line: {"kind":"run_info","run","setting","params","models","dsg_gap","tasks":{...}}
+//   run_info line: {"kind":"run_info","run","setting","params","models","dsg_gap","tasks":{...},
+//                   "stage","world_size","schedule","total_iterations","iter"} (one writer: to_json)
 // Scores are percentages. Readers ignore unknown fields and unknown record kinds.
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,12 @@ struct RunInfo {
   std::optional<int64_t> models;  // number of models the row needs (1 for AT, 12 for ST)
   std::optional<int64_t> dsg_gap; // DSG iteration gap Δ (Table 11)
   std::vector<std::pair<std::string, int64_t>> task_sizes;  // "tasks": {key: train size}
+  // Written by the trainer at the start of a run (metrics.jsonl):
+  std::string stage;                       // pretrain | mt_train | finetune
+  std::optional<int64_t> world_size;       // ranks
+  std::string schedule;                    // task schedule policy
+  std::optional<int64_t> total_iterations;
+  std::optional<int64_t> start_iteration;  // "iter": where this (possibly resumed) run starts
 };
 
 struct ResultsFile {

@@ -99,16 +99,6 @@ std::vector<std::string> all_task_keys() {
   return keys;
 }
 
-// Column names as printed in the paper.
-const std::map<std::string, std::string>& short_names() {
-  static const std::map<std::string, std::string> names = {
-      {"vqa", "VQAv2"},          {"gqa", "GQA"},           {"vgqa", "VG QA"},
-      {"retrieval_coco", "COCO"}, {"retrieval_flickr30k", "Flickr30k"}, {"refcoco", "RefCOCO"},
-      {"refcoco+", "RefCOCO+"},  {"refcocog", "RefCOCOg"},  {"visual7w", "V7W"},
-      {"guesswhat", "GW"},       {"nlvr2", "NLVR2"},       {"snli_ve", "SNLI-VE"}};
-  return names;
-}
-
 std::string group_name(int g) { return cat("G", g); }
 
 }  // namespace
@@ -138,7 +128,7 @@ TextTable make_table2(const std::vector<ResultsFile>& files) {
   TextTable table;
   table.title = "Table 2: per-task scores (retrieval: image retrieval R@1)";
   table.header = {"Run"};
-  for (const auto& key : all_task_keys()) table.header.push_back(short_names().at(key));
+  for (const auto& key : all_task_keys()) table.header.push_back(task_by_key(key).column);
   for (int g = 1; g <= 4; ++g) table.header.push_back(group_name(g));
   table.header.push_back("# params (# models)");
   table.header.push_back("All Tasks Average");
@@ -223,7 +213,7 @@ void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files) {
       const std::string run = file.info ? file.info->run : (file.results.empty() ? "" : file.results.front().run);
       if (run != name) continue;
       found = true;
-      if (!file.info) file.info = RunInfo{run, "", std::nullopt, std::nullopt, std::nullopt, {}};
+      if (!file.info) file.info = RunInfo{run};
       for (const auto& [key_node, value] : *entry) {
         const std::string key(key_node.str());
         const std::string where = cat(path, ": runs.", name, ".", key);

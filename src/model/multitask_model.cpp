@@ -22,6 +22,7 @@ MultiTaskModelImpl::MultiTaskModelImpl(const ModelConfig& c) : config(c), dropou
 }
 
 int MultiTaskModelImpl::task_token_row(const TaskSpec& task) const {
+  if (task.group == TaskGroup::kPretraining) return -1;  // pretraining batches carry no task token
   switch (config.task_token) {
     case TaskTokenMode::kPerDataset: return task.id;
     // The paper's "token per head" ablation counts 4 tokens: one per task group (docs/MODEL.md).
@@ -51,10 +52,8 @@ ModelOutput MultiTaskModelImpl::forward_inputs(const torch::Tensor& input_ids, c
 
 ModelOutput MultiTaskModelImpl::forward(const Batch& b) {
   torch::Tensor rows;
-  if (!b.task.empty()) {
-    const int row = task_token_row(task_by_key(b.task));
-    if (row >= 0) rows = torch::full({b.input_ids.size(0)}, row, b.input_ids.options());
-  }
+  const int row = task_token_row(task_by_key(b.task));
+  if (row >= 0) rows = torch::full({b.input_ids.size(0)}, row, b.input_ids.options());
   return forward_inputs(b.input_ids, b.segment_ids, b.text_mask, b.features, b.spatials, b.image_mask, rows);
 }
 

@@ -33,7 +33,8 @@ struct MultiTaskModelImpl : torch::nn::Module {
   explicit MultiTaskModelImpl(const ModelConfig& config);
 
   // Trunk forward for a batch; the task token row is chosen from the batch's task and the
-  // task_token mode (none for pretraining batches).
+  // task_token mode (none for pretraining batches). Which head a task reads is its kind's
+  // business (tasks/task_kind.h); the accessors below are the heads as modules.
   ModelOutput forward(const Batch& batch);
   ModelOutput forward_inputs(const torch::Tensor& input_ids, const torch::Tensor& segment_ids,
                              const torch::Tensor& text_mask, const torch::Tensor& features,
@@ -50,8 +51,6 @@ struct MultiTaskModelImpl : torch::nn::Module {
 
   // Task-token row for a task under this model's mode; -1 = no token.
   int task_token_row(const TaskSpec& task) const;
-  // Parameters a task's update touches besides the trunk: its head's module prefix.
-  static std::string head_prefix(const TaskSpec& task) { return task.head + "."; }
 
   // Unique parameters (the tied embedding/decoder matrix once), and their element count.
   std::vector<std::pair<std::string, torch::Tensor>> unique_named_parameters() const;

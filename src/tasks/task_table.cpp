@@ -2,46 +2,103 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "tasks/task_kind.h"
 
 namespace vlmt {
 namespace {
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
+
+std::deque<TaskSpec> builtin_tasks() {
+  using G = TaskGroup;
+  // Values: SPEC.md "The 12 tasks" and the paper's Table 8 (hyper-parameters), Table 2 (column
+  // names), Table 1 (dataset names and row order).
+  // key, name, id, kind, group, metric, max_text, max_regions, batch, lr, epochs, val split,
+  // image source, column, dataset name, Table 1 row, submission, shared answers, exact match
+  return {
+      {"vqa", "VQA", 1, "VL-classifier", G::kVocabVQA, "vqa_accuracy", 23, 101, 128, 4e-5, 20, "minval", "coco",
+       "VQAv2", "VQA2.0", 0, "vqa", "", false},
+      {"gqa", "GQA", 15, "VL-classifier-GQA", G::kVocabVQA, "vqa_accuracy", 26, 101, 128, 4e-5, 20, "minval", "gqa",
+       "GQA", "GQA", 2, "gqa", "", true},
+      {"vgqa", "GenomeQA", 2, "VL-classifier", G::kVocabVQA, "vqa_accuracy", 26, 101, 128, 4e-5, 20, "val", "vg",
+       "VG QA", "VG QA", 1, "", "vqa", false},
+      {"retrieval_coco", "RetrievalCOCO", 7, "VL-logit", G::kRetrieval, "recall@1", 30, 101, 128, 2e-5, 20, "val",
+       "coco", "COCO", "COCO", 3, "", "", false},
+      {"retrieval_flickr30k", "RetrievalFlickr30k", 8, "VL-logit", G::kRetrieval, "recall@1", 30, 101, 128, 2e-5, 20,
+       "val", "flickr30k", "Flickr30k", "Flickr30K", 4, "", "", false},
+      {"refcoco", "refcoco", 9, "V-logit", G::kReferring, "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco",
+       "RefCOCO", "RefCOCO", 5, "", "", false},
+      {"refcoco+", "refcoco+", 10, "V-logit", G::kReferring, "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco",
+       "RefCOCO+", "RefCOCO+", 6, "", "", false},
+      {"refcocog", "refcocog", 11, "V-logit", G::kReferring, "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco",
+       "RefCOCOg", "RefCOCOg", 7, "", "", false},
+      {"visual7w", "Visual7w", 4, "V-logit-mc", G::kReferring, "accuracy", 20, 200, 256, 2e-5, 20, "val", "vg",
+       "V7W", "Visual 7W", 8, "", "", false},
+      {"guesswhat", "GuessWhatPointing", 17, "V-logit-mc", G::kReferring, "accuracy", 256, 306, 64, 2e-5, 20,
+       "valid", "coco", "GW", "GuessWhat", 9, "", "", false},
+      {"nlvr2", "NLVR2", 12, "VL-binary-classifier", G::kVerification, "accuracy", 40, 101, 64, 2e-5, 20, "dev",
+       "nlvr2", "NLVR2", "NLVR2", 11, "nlvr2", "", false},
+      {"snli_ve", "VisualEntailment", 13, "VL-tri-classifier", G::kVerification, "accuracy", 56, 101, 256, 2e-5,
+       20, "dev", "flickr30k", "SNLI-VE", "SNLI-VE", 10, "", "", false},
+  };
+}
+
+// The registry: built-ins first; configs append. Guarded because evaluation tools may load
+// configs from several threads.
+std::deque<TaskSpec>& registry() {
+  static std::deque<TaskSpec> tasks = builtin_tasks();
+  return tasks;
+}
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+bool same_spec(const TaskSpec& a, const TaskSpec& b) {
+  return a.key == b.key && a.name == b.name && a.id == b.id && a.kind_name == b.kind_name &&
+         a.group == b.group && a.metric == b.metric && a.max_text == b.max_text &&
+         a.max_regions == b.max_regions && a.batch_size == b.batch_size && a.lr == b.lr &&
+         a.epochs == b.epochs && a.val_split == b.val_split && a.image_source == b.image_source &&
+         a.column == b.column && a.dataset_name == b.dataset_name && a.submission == b.submission &&
+         a.shared_answers == b.shared_answers && a.exact_answer_match == b.exact_answer_match;
+}
+
+std::string valid_keys() {
+  std::string valid;
+  for (const auto& t : all_tasks()) valid += (valid.empty() ? "" : ", ") + t.key;
+  return valid + ", " + pretraining_task().key;
+}
+
 }  // namespace
 
-const std::vector<TaskSpec>& all_tasks() {
-  using T = TaskType;
-  using G = TaskGroup;
-  // Values: SPEC.md "The 12 tasks" and the paper's Table 8.
-  static const std::vector<TaskSpec> tasks = {
-      {"vqa", "VQA", 1, T::kVLClassifier, G::kVocabVQA, "vil_prediction", "vqa_accuracy", 23, 101, 128, 4e-5, 20, "minval", "coco"},
-      {"gqa", "GQA", 15, T::kVLClassifierGQA, G::kVocabVQA, "vil_prediction_gqa", "vqa_accuracy", 26, 101, 128, 4e-5, 20, "minval", "gqa"},
-      {"vgqa", "GenomeQA", 2, T::kVLClassifier, G::kVocabVQA, "vil_prediction", "vqa_accuracy", 26, 101, 128, 4e-5, 20, "val", "vg"},
-      {"retrieval_coco", "RetrievalCOCO", 7, T::kVLLogit, G::kRetrieval, "vil_logit", "recall@1", 30, 101, 128, 2e-5, 20, "val", "coco"},
-      {"retrieval_flickr30k", "RetrievalFlickr30k", 8, T::kVLLogit, G::kRetrieval, "vil_logit", "recall@1", 30, 101, 128, 2e-5, 20, "val", "flickr30k"},
-      {"refcoco", "refcoco", 9, T::kVLogit, G::kReferring, "vision_logit", "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco"},
-      {"refcoco+", "refcoco+", 10, T::kVLogit, G::kReferring, "vision_logit", "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco"},
-      {"refcocog", "refcocog", 11, T::kVLogit, G::kReferring, "vision_logit", "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco"},
-      {"visual7w", "Visual7w", 4, T::kVLogitMC, G::kReferring, "vision_logit", "accuracy", 20, 200, 256, 2e-5, 20, "val", "vg"},
-      {"guesswhat", "GuessWhatPointing", 17, T::kVLogitMC, G::kReferring, "vision_logit", "accuracy", 256, 306, 64, 2e-5, 20, "valid", "coco"},
-      {"nlvr2", "NLVR2", 12, T::kVLBinaryClassifier, G::kVerification, "vil_binary_prediction", "accuracy", 40, 101, 64, 2e-5, 20, "dev", "nlvr2"},
-      {"snli_ve", "VisualEntailment", 13, T::kVLTriClassifier, G::kVerification, "vil_tri_prediction", "accuracy", 56, 101, 256, 2e-5, 20, "dev", "flickr30k"},
-  };
-  return tasks;
+const TaskKind& TaskSpec::kind() const { return task_kind(kind_name); }
+
+std::string TaskSpec::head_prefix() const { return kind().head() + "."; }
+
+const std::deque<TaskSpec>& all_tasks() { return registry(); }
+
+const TaskSpec& pretraining_task() {
+  // Pretraining's lengths are train_concap.py's defaults (36 tokens, 101 regions); batch, LR and
+  // epochs come from train.* (the stage has one stream).
+  static const TaskSpec spec = {"pretrain", "ConceptualCaptions", 0, "pretraining", TaskGroup::kPretraining,
+                                "alignment_accuracy", 36, 101, 0, 0, 0, "val", "cc", "CC", "Conceptual Captions",
+                                -1, "", "", false};
+  return spec;
 }
 
 const TaskSpec& task_by_key(const std::string& key) {
   const std::string k = lower(key);
   for (const auto& t : all_tasks())
     if (t.key == k || lower(t.name) == k) return t;
-  std::string valid;
-  for (const auto& t : all_tasks()) valid += (valid.empty() ? "" : ", ") + t.key;
-  throw ConfigError(cat("unknown task \"", key, "\"; valid tasks: ", valid));
+  if (k == pretraining_task().key) return pretraining_task();
+  throw ConfigError(cat("unknown task \"", key, "\"; valid tasks: ", valid_keys()));
 }
 
 const TaskSpec& task_by_id(int id) {
@@ -50,17 +107,36 @@ const TaskSpec& task_by_id(int id) {
   throw ConfigError(cat("unknown task id ", id));
 }
 
-std::string task_type_name(TaskType type) {
-  switch (type) {
-    case TaskType::kVLClassifier: return "VL-classifier";
-    case TaskType::kVLClassifierGQA: return "VL-classifier-GQA";
-    case TaskType::kVLLogit: return "VL-logit";
-    case TaskType::kVLogit: return "V-logit";
-    case TaskType::kVLogitMC: return "V-logit-mc";
-    case TaskType::kVLBinaryClassifier: return "VL-binary-classifier";
-    case TaskType::kVLTriClassifier: return "VL-tri-classifier";
+const TaskSpec& register_task(TaskSpec spec, const std::string& origin) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  spec.builtin = false;
+  const TaskKind& kind = task_kind(spec.kind_name);  // throws for an unknown kind
+  if (spec.metric.empty()) spec.metric = kind.default_metric();
+  if (spec.key.empty() || spec.key != lower(spec.key) || spec.key == pretraining_task().key ||
+      spec.key.find_first_of(" ,=\"'") != std::string::npos)
+    throw ConfigError(cat(origin, ": task key \"", spec.key, "\" must be lower case without spaces, commas or "
+                          "quotes, and not \"", pretraining_task().key, "\""));
+  for (const auto& t : registry()) {
+    if (t.key == spec.key) {
+      if (!t.builtin && same_spec(t, spec)) return t;
+      throw ConfigError(cat(origin, ": task \"", spec.key, "\" is already defined",
+                            t.builtin ? " (a built-in dataset: override its hyper-parameters without `kind`)" : ""));
+    }
+    if (lower(t.name) == lower(spec.name))
+      throw ConfigError(cat(origin, ": task \"", spec.key, "\": name \"", spec.name, "\" is taken by ", t.key));
+    if (t.id == spec.id)
+      throw ConfigError(cat(origin, ": task \"", spec.key, "\": id ", spec.id, " is taken by ", t.key,
+                            " (each dataset has its own task-token row)"));
   }
-  return "?";
+  if (spec.id < 1 || spec.id >= kTaskTokenRows)
+    throw ConfigError(cat(origin, ": task \"", spec.key, "\": id ", spec.id, " outside the task-token table 1..",
+                          kTaskTokenRows - 1));
+  if (!kind.is_dataset_kind())
+    throw ConfigError(cat(origin, ": task \"", spec.key, "\": kind \"", spec.kind_name, "\" is not a dataset kind"));
+  registry().push_back(std::move(spec));
+  log::info0(cat("task ", registry().back().key, ": declared in ", origin, " (kind ", kind.name(), ", task id ",
+                 registry().back().id, ")"));
+  return registry().back();
 }
 
 int group_index(TaskGroup g) { return static_cast<int>(g); }

@@ -1,51 +1,67 @@
 #pragma once
-// The 12 datasets of 12-in-1 and the structural facts about them that do not change between
-// runs: the official task id (= row of the task-token table), the task type (which fixes the
-// head, the loss and the batch metric), the head module name and the task group G1..G4.
-// Hyper-parameters (batch size, LR, lengths) live in configs/tasks.toml; the defaults here are
-// the released values (Table 8, SPEC.md) so that the library works without that file.
+// The datasets vlmt trains on and the facts about them that do not change between runs: the
+// official task id (= row of the task-token table), the task kind (which fixes the dataset
+// schema, head, loss, metric, evaluation and inference: tasks/task_kind.h), the task group
+// G1..G4, the paper's display names, the evaluation server's submission format and the
+// released hyper-parameters (Table 8, SPEC.md; configs/tasks.toml overrides them).
+//
+// The 12 datasets of 12-in-1 are built in (all_tasks(), the paper's Table 2 order). A run's
+// config may declare more datasets of an existing kind (`[tasks.<key>] kind = ...`,
+// config/run_config.cpp): they are registered here and are then found like the built-in ones.
+// Pretraining on the captions corpus is one more task (pretraining_task()), of the pretraining
+// kind, that is not among the datasets.
+#include <deque>
 #include <string>
 #include <vector>
 
 namespace vlmt {
 
-enum class TaskType {
-  kVLClassifier,      // VQA, VG QA: vil_prediction
-  kVLClassifierGQA,   // GQA: vil_prediction_gqa
-  kVLLogit,           // retrieval: vil_logit, 4-way multiple choice in training
-  kVLogit,            // RefCOCO/+/g: vision_logit over all regions
-  kVLogitMC,          // Visual7W, GuessWhat: vision_logit over candidate boxes
-  kVLBinaryClassifier,// NLVR2: vil_binary_prediction over two fused vectors
-  kVLTriClassifier,   // SNLI-VE: vil_tri_prediction
-};
+class TaskKind;
 
-enum class TaskGroup { kVocabVQA = 1, kRetrieval = 2, kReferring = 3, kVerification = 4 };
+enum class TaskGroup { kPretraining = 0, kVocabVQA = 1, kRetrieval = 2, kReferring = 3, kVerification = 4 };
 
 struct TaskSpec {
-  std::string key;         // config / command-line name, e.g. "vqa", "refcoco+", "nlvr2"
-  std::string name;        // official name, e.g. "VQA", "RetrievalCOCO"
-  int id;                  // official task id = task-token row
-  TaskType type;
-  TaskGroup group;
-  std::string head;        // module name of the head in the state_dict
-  std::string metric;      // what the validation score means
+  std::string key;           // config / command-line name, e.g. "vqa", "refcoco+", "nlvr2"
+  std::string name;          // official (released) name, e.g. "VQA", "RetrievalCOCO"
+  int id = 0;                // official task id = task-token row (0: pretraining, no token)
+  std::string kind_name;     // registered kind, e.g. "VL-classifier" (tasks/task_kind.h)
+  TaskGroup group = TaskGroup::kVocabVQA;
+  std::string metric;        // what the validation score means
   // Released defaults (overridable in configs/tasks.toml):
-  int max_text;
-  int max_regions;
-  int batch_size;
-  double lr;
-  int epochs;
+  int max_text = 0;
+  int max_regions = 0;
+  int batch_size = 0;
+  double lr = 0;
+  int epochs = 0;
   std::string val_split;
   std::string image_source;  // which region-feature file its images come from
+  // How the paper and the evaluation servers name and read it:
+  std::string column;        // Table 2 column, e.g. "VQAv2", "V7W"
+  std::string dataset_name;  // Tables 1 and 7 row, e.g. "VQA2.0", "Visual 7W"
+  int table1_row = -1;       // position among Table 1's rows [A]..[L] (-1: not in Table 1)
+  std::string submission;    // submission format of its test server ("" = predictions only)
+  std::string shared_answers;// task whose answers.json it uses when it has none of its own
+  bool exact_answer_match = false;  // official scoring: exact string match (GQA), else VQA metric
+  bool builtin = true;       // one of the 12 (false: declared in a config)
+
+  const TaskKind& kind() const;  // throws ConfigError for an unregistered kind name
+  std::string head_prefix() const;  // the head's parameter prefix, e.g. "vil_prediction."
 };
 
-// All 12, in the paper's Table 2 order.
-const std::vector<TaskSpec>& all_tasks();
-// Lookup by key (case-insensitive) or official name; throws ConfigError listing valid keys.
+// Every dataset: the 12 in the paper's Table 2 order, then those declared by configs (a deque:
+// registering one never moves the others, so references to specs stay valid).
+const std::deque<TaskSpec>& all_tasks();
+// The captions corpus with the pretraining objective.
+const TaskSpec& pretraining_task();
+// Lookup by key (case-insensitive) or official name, datasets and pretraining alike; throws
+// ConfigError listing the valid keys.
 const TaskSpec& task_by_key(const std::string& key);
 const TaskSpec& task_by_id(int id);
-std::string task_type_name(TaskType type);
-int group_index(TaskGroup g);  // 1..4
+// Adds a dataset declared in a config (an empty metric becomes its kind's). Registering an identical spec again is a no-op; a key,
+// name or task id already taken by a different spec, an unknown kind, or an id outside the
+// task-token table throws ConfigError naming `origin`.
+const TaskSpec& register_task(TaskSpec spec, const std::string& origin);
+int group_index(TaskGroup g);  // 0..4
 // Number of task-token rows in the released table.
 constexpr int kTaskTokenRows = 20;
 // Task keys of one group (for GT configs and the curriculum ablations).

@@ -43,11 +43,16 @@ AdamWOptions adamw_options(const TrainConfig& train, double base_lr) {
 
 double base_learning_rate(const TaskConfig& tasks) {
   if (tasks.active.empty()) throw ConfigError("no active task: cannot derive the base LR");
+  std::vector<double> lrs;
+  for (const auto& key : tasks.active) lrs.push_back(tasks.of(key).lr);
+  return base_learning_rate(lrs);
+}
+
+double base_learning_rate(const std::vector<double>& task_lrs) {
+  if (task_lrs.empty()) throw ConfigError("no active task: cannot derive the base LR");
   double base = 0.0;
-  for (const auto& key : tasks.active) {
-    const double lr = tasks.of(key).lr;
-    if (!(lr > 0.0)) throw ConfigError(cat("task ", key, " has learning rate ", lr,
-                                           "; it must be positive"));
+  for (const double lr : task_lrs) {
+    if (!(lr > 0.0)) throw ConfigError(cat("a task has learning rate ", lr, "; it must be positive"));
     base = base == 0.0 ? lr : std::min(base, lr);
   }
   return base;

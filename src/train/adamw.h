@@ -47,6 +47,8 @@ AdamWOptions adamw_options(const TrainConfig& train, double base_lr);
 // Base LR of a multi-task run = the smallest LR among the active tasks; throws ConfigError when
 // no task is active or an LR is not positive.
 double base_learning_rate(const TaskConfig& tasks);
+// The same rule over the LRs of a run's streams (what the trainer calls).
+double base_learning_rate(const std::vector<double>& task_lrs);
 // Multiplier of a task's loss so that its effective LR is its own: task_lr / base_lr.
 double loss_scale(double task_lr, double base_lr);
 

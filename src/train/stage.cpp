@@ -109,7 +109,7 @@ int run_stage(int argc, char** argv, const std::string& stage) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
     StageContext ctx = make_stage_context(runtime, argc, argv, stage);
     if (ctx.check_config) return 0;
-    Trainer trainer(ctx);
+    Trainer trainer(assemble_trainer_parts(ctx));
     return ctx.plan_only ? trainer.plan() : trainer.run();
   });
 }

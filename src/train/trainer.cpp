@@ -9,18 +9,19 @@
 #include <vector>
 
 #include "ckpt/blob.h"
-#include "ckpt/checkpoint.h"
 #include "ckpt/param_io.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "eval/results.h"
+#include "dist/runtime.h"
+#include "tasks/task_data.h"
+#include "tasks/task_kind.h"
 #include "train/progress.h"
 
 namespace fs = std::filesystem;
 
 namespace vlmt {
 namespace {
-
-constexpr const char* kPretrainStream = "pretrain";
 
 int64_t divide_batch(int64_t global, int world, const std::string& key) {
   if (global % world != 0)
@@ -48,22 +49,30 @@ torch::Tensor gather_rng_states(Communicator& comm, at::Generator generator) {
 
 }  // namespace
 
-Trainer::Trainer(StageContext& ctx) : ctx_(ctx), cfg_(ctx.config), comm_(*ctx.control_comm) {
+Trainer::Trainer(TrainerParts parts)
+    : parts_(std::move(parts)), cfg_(parts_.config), comm_(*parts_.control) {
+  if (parts_.streams.empty()) throw ConfigError("the trainer needs at least one stream");
   // Identical initial weights on every rank; dropout streams differ per rank afterwards.
-  torch::manual_seed(cfg_.train.seed);
+  DistRuntime::seed_model_init(cfg_.train.seed);
   model_ = MultiTaskModel(cfg_.model);
-  model_->to(ctx_.device);
+  model_->to(parts_.device);
   model_->bf16_trunk = cfg_.train.bf16;  // float32 master weights and AdamW state either way
-  torch::manual_seed(cfg_.train.seed * 7919 + 17 + comm_.rank());
+  torch::manual_seed(DistRuntime::dropout_seed(cfg_.train.seed, comm_.rank()));
   log::info0(cat("model: preset ", cfg_.model.preset, ", ", model_->parameter_count(), " parameters, layers ",
                  describe_schedule(model_->bert->encoder->schedule), ", task token ",
                  task_token_mode_name(cfg_.model.task_token), ", trunk precision ",
                  cfg_.train.bf16 ? "bf16 autocast" : "float32"));
-  if (comm_.rank() == 0) metrics_ = std::make_unique<JsonlWriter>((fs::path(ctx_.run_dir) / "metrics.jsonl").string());
   build_streams();
   build_optimisation();
-  if (comm_.size() > 1) sync_ = std::make_unique<GradientSynchronizer>(*ctx_.grad_comm, cfg_.dist.bucket_mb);
-  install_stop_handlers();
+  if (comm_.size() > 1)
+    sync_ = std::make_unique<GradientSynchronizer>(parts_.grad ? *parts_.grad : comm_, cfg_.dist.bucket_mb);
+  if (parts_.stop_signals) install_stop_handlers();
+}
+
+double Trainer::loss_scale_of(const std::string& task) const {
+  for (const auto& s : streams_)
+    if (s.key == task) return s.loss_scale;
+  throw ConfigError(cat("no stream ", task));
 }
 
 std::vector<NamedParameter> Trainer::trunk_and(const std::vector<std::string>& head_prefixes) const {
@@ -79,51 +88,31 @@ std::vector<NamedParameter> Trainer::trunk_and(const std::vector<std::string>& h
 void Trainer::build_streams() {
   const int world = comm_.size(), rank = comm_.rank();
   const uint64_t seed = static_cast<uint64_t>(cfg_.train.seed);
-  auto add = [&](Stream s, std::shared_ptr<const TaskDataset> train, int64_t global_batch) {
-    s.rank_batch = divide_batch(global_batch, world, s.key);
-    DistributedSampler sampler(train->size(), s.rank_batch, rank, world, seed);
+  // The base LR: train.lr, else the smallest LR of the streams (pretraining has one stream).
+  std::vector<double> lrs;
+  for (const auto& t : parts_.streams) lrs.push_back(t.lr);
+  base_lr_ = cfg_.train.lr > 0 ? cfg_.train.lr : base_learning_rate(lrs);
+  for (const TrainingStream& t : parts_.streams) {
+    Stream s;
+    s.key = t.spec->key;
+    s.spec = t.spec;
+    s.epochs = t.epochs;
+    s.loss_scale = loss_scale(t.lr, base_lr_);  // the released loss scaling: task LR / base LR
+    s.val = t.val;
+    s.sync_params = trunk_and({t.spec->head_prefix()});
+    s.rank_batch = divide_batch(t.global_batch, world, s.key);
+    DistributedSampler sampler(t.train->size(), s.rank_batch, rank, world, seed);
     if (sampler.batches_per_epoch() == 0)
-      throw DataError(cat(s.key, ": the train split has ", train->size(), " items, fewer than one global batch of ",
-                          global_batch));
-    for (const auto& store : {train->context().features, train->context().gt_features})
-      if (store) fingerprints_[s.key + (store == train->context().features ? "" : "_gt")] = store->fingerprint();
-    s.loader = std::make_unique<TaskLoader>(train, sampler, seed, cfg_.data.prefetch_batches,
-                                            /*pin_memory=*/ctx_.device.is_cuda());
-    log::info0(cat("stream ", s.key, ": ", train->size(), " train items, ", s.val->size(), " val items, batch ",
-                   global_batch, " (", s.rank_batch, " per rank), ", s.loader->batches_per_epoch(),
+      throw DataError(cat(s.key, ": the train split has ", t.train->size(), " items, fewer than one global batch of ",
+                          t.global_batch));
+    for (const auto& store : {t.train->context().features, t.train->context().gt_features})
+      if (store) fingerprints_[s.key + (store == t.train->context().features ? "" : "_gt")] = store->fingerprint();
+    s.loader = std::make_unique<TaskLoader>(t.train, sampler, seed, cfg_.data.prefetch_batches,
+                                            /*pin_memory=*/parts_.device.is_cuda());
+    log::info0(cat("stream ", s.key, ": ", t.train->size(), " train items, ", s.val->size(), " val items, batch ",
+                   t.global_batch, " (", s.rank_batch, " per rank), ", s.loader->batches_per_epoch(),
                    " batches per epoch, loss scale ", s.loss_scale));
     streams_.push_back(std::move(s));
-  };
-
-  if (cfg_.train.stage == "pretrain") {
-    base_lr_ = cfg_.train.lr > 0 ? cfg_.train.lr : 1e-4;
-    Stream s;
-    s.key = kPretrainStream;
-    s.epochs = cfg_.train.epochs;
-    s.val = make_pretrain_dataset("val", cfg_.data, cfg_.train, cfg_.model);
-    s.sync_params = trunk_and({"cls."});
-    std::shared_ptr<const TaskDataset> train = make_pretrain_dataset("train", cfg_.data, cfg_.train, cfg_.model);
-    add(std::move(s), train, cfg_.train.batch_size);
-    return;
-  }
-  base_lr_ = cfg_.train.lr;
-  if (base_lr_ <= 0) {
-    base_lr_ = std::numeric_limits<double>::max();
-    for (const auto& key : cfg_.tasks.active) base_lr_ = std::min(base_lr_, cfg_.tasks.of(task_by_key(key).key).lr);
-  }
-  for (const auto& key : cfg_.tasks.active) {
-    const TaskSpec& spec = task_by_key(key);
-    const TaskHyper& hyper = cfg_.tasks.of(spec.key);
-    Stream s;
-    s.key = spec.key;
-    s.spec = &spec;
-    s.epochs = hyper.epochs;
-    s.objective = make_objective(spec.type);
-    s.loss_scale = hyper.lr / base_lr_;  // the released loss scaling: task LR / base LR
-    s.val = make_task_dataset(spec.key, hyper.val_split, cfg_.data, hyper, cfg_.model);
-    s.sync_params = trunk_and({MultiTaskModelImpl::head_prefix(spec)});
-    std::shared_ptr<const TaskDataset> train = make_task_dataset(spec.key, "train", cfg_.data, hyper, cfg_.model);
-    add(std::move(s), train, hyper.batch_size);
   }
 }
 
@@ -131,7 +120,7 @@ void Trainer::build_optimisation() {
   std::vector<ScheduledTask> scheduled;
   int64_t derived = 0;
   for (const auto& s : streams_) {
-    scheduled.push_back({s.key, s.spec ? group_index(s.spec->group) : 0, s.loader->batches_per_epoch()});
+    scheduled.push_back({s.key, group_index(s.spec->group), s.loader->batches_per_epoch()});
     derived = std::max(derived, s.epochs * s.loader->batches_per_epoch());
   }
   const int64_t total = cfg_.train.iterations > 0 ? cfg_.train.iterations : derived;
@@ -141,10 +130,8 @@ void Trainer::build_optimisation() {
   state_.world_size = comm_.size();
   state_.total_iterations = total;
   lr_ = std::make_unique<WarmupLinearSchedule>(total, cfg_.train.warmup_proportion);
-  const std::string policy = cfg_.train.stage == "pretrain" ? "vanilla" : cfg_.train.schedule;
-  TrainConfig schedule_cfg = cfg_.train;
-  schedule_cfg.schedule = policy;
-  schedule_ = make_task_schedule(schedule_cfg, scheduled, total);
+  schedule_ = parts_.make_schedule ? parts_.make_schedule(scheduled, total)
+                                   : make_task_schedule(cfg_.train, scheduled, total);
   schedule_->set_communicator(&comm_);
   state_.schedule_name = schedule_->name();
   std::vector<std::pair<std::string, torch::Tensor>> named;
@@ -157,7 +144,7 @@ void Trainer::build_optimisation() {
 }
 
 void Trainer::write_metric(const nlohmann::json& record) {
-  if (metrics_) metrics_->write(record);
+  if (parts_.metrics && comm_.rank() == 0) parts_.metrics(record);
 }
 
 void Trainer::initialise_from(const std::string& path) {
@@ -177,9 +164,10 @@ void Trainer::initialise_from(const std::string& path) {
 }
 
 bool Trainer::resume() {
-  auto latest = ckpt::find_latest(ctx_.run_dir);
-  if (!latest) return false;
-  auto data = ckpt::read_checkpoint(*latest);
+  auto found = parts_.checkpoints ? parts_.checkpoints->latest() : std::nullopt;
+  if (!found) return false;
+  const ckpt::CheckpointData& data = found->data;
+  const std::string* latest = &found->where;
   auto saved = ckpt::from_blob<TrainerState>(data.trainer_state);
   if (saved.stage != cfg_.train.stage)
     throw CheckpointError(cat(*latest, ": checkpoint of stage ", saved.stage, ", not ", cfg_.train.stage,
@@ -202,7 +190,7 @@ bool Trainer::resume() {
     if (it == saved.streams.end()) throw CheckpointError(cat(*latest, ": no state for stream ", s.key));
     s.loader->restore(it->second.epoch, it->second.position);
   }
-  for (auto& [name, generator] : random_generators(ctx_.device)) {
+  for (auto& [name, generator] : random_generators(parts_.device)) {
     const std::string key = name + "_rank" + std::to_string(comm_.rank());
     if (auto it = data.rng.find(key); it != data.rng.end())
       generator.set_state(it->second.to(torch::kUInt8).contiguous());
@@ -220,7 +208,7 @@ bool Trainer::resume() {
 
 void Trainer::save_checkpoint() {
   std::map<std::string, torch::Tensor> rng;  // collectives: every rank takes part
-  for (auto& [name, generator] : random_generators(ctx_.device)) {
+  for (auto& [name, generator] : random_generators(parts_.device)) {
     auto states = gather_rng_states(comm_, generator);
     for (int r = 0; r < comm_.size(); ++r) rng[name + "_rank" + std::to_string(r)] = states[r].clone();
   }
@@ -240,7 +228,7 @@ void Trainer::save_checkpoint() {
     data.optim = optimizer_->state_tensors();
     data.trainer_state = ckpt::to_blob(state_);
     data.rng = std::move(rng);
-    const auto path = ckpt::write_checkpoint(ctx_.run_dir, "latest", data);
+    const auto path = parts_.checkpoints->write(data);
     log::info0(cat("checkpoint ", path, " at iteration ", state_.iteration));
   }
   comm_.barrier();
@@ -249,15 +237,10 @@ void Trainer::save_checkpoint() {
 Trainer::StepStats Trainer::train_step(Stream& s) {
   model_->train();
   // Pinned batches on CUDA: the copy is asynchronous and ordered on the current stream.
-  Batch batch = s.loader->next().to(ctx_.device, /*non_blocking=*/ctx_.device.is_cuda());
+  Batch batch = s.loader->next().to(parts_.device, /*non_blocking=*/parts_.device.is_cuda());
   optimizer_->zero_grad();
   if (sync_) sync_->begin_step(s.sync_params);
-  torch::Tensor loss;
-  if (s.spec) {
-    loss = s.objective->compute(*model_, batch).loss;
-  } else {
-    loss = pretrain_objective(*model_, batch).loss;
-  }
+  torch::Tensor loss = s.spec->kind().compute(*model_, batch).loss;
   (loss * s.loss_scale).backward();
   if (sync_) sync_->finish();
   optimizer_->step(lr_->factor());
@@ -277,23 +260,16 @@ double Trainer::validate(Stream& s) {
   const int64_t n = s.val->size(), world = comm_.size(), rank = comm_.rank();
   std::vector<int64_t> mine;
   for (int64_t i = rank; i < n; i += world) mine.push_back(i);
-  std::mt19937_64 rng(static_cast<uint64_t>(cfg_.train.seed) * 31 + rank);  // same batches every time
+  std::mt19937_64 rng(DistRuntime::validation_seed(cfg_.train.seed, rank));  // same batches every time
   double score_sum = 0, count = 0, loss_sum = 0, batches = 0;
   for (size_t start = 0; start < mine.size(); start += s.rank_batch) {
     if (cfg_.train.val_max_batches > 0 && batches >= cfg_.train.val_max_batches) break;
     std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
-    Batch b = s.val->get_batch(idx, rng).to(ctx_.device);
-    if (s.spec) {
-      auto r = s.objective->compute(*model_, b);
-      score_sum += r.score_sum;
-      count += r.count;
-      loss_sum += r.loss.item<double>();
-    } else {
-      auto r = pretrain_objective(*model_, b);
-      score_sum += r.alignment_correct;
-      count += r.count;
-      loss_sum += r.loss.item<double>();
-    }
+    Batch b = s.val->get_batch(idx, rng).to(parts_.device);
+    auto r = s.spec->kind().compute(*model_, b);
+    score_sum += r.score_sum;
+    count += r.count;
+    loss_sum += r.loss.item<double>();
     ++batches;
   }
   auto totals = comm_.all_reduce_vector({score_sum, count, loss_sum, batches});
@@ -330,15 +306,21 @@ void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
 
 int Trainer::run() {
   if (!resume() && !cfg_.train.init_from.empty()) initialise_from(cfg_.train.init_from);
-  nlohmann::json info = {{"kind", "run_info"}, {"run", fs::path(ctx_.run_dir).filename().string()},
-                         {"stage", cfg_.train.stage}, {"params", model_->parameter_count()},
-                         {"world_size", comm_.size()}, {"schedule", schedule_->name()},
-                         {"total_iterations", state_.total_iterations}, {"iter", state_.iteration}};
-  for (const auto& s : streams_) info["tasks"][s.key] = s.loader->dataset().size();
-  write_metric(info);
+  RunInfo info;
+  info.run = parts_.run_name;
+  info.stage = cfg_.train.stage;
+  info.params = model_->parameter_count();
+  info.world_size = comm_.size();
+  info.schedule = schedule_->name();
+  info.total_iterations = state_.total_iterations;
+  info.start_iteration = state_.iteration;
+  for (const auto& s : streams_) info.task_sizes.emplace_back(s.key, s.loader->dataset().size());
+  write_metric(to_json(info));
 
-  const Deadline deadline(cfg_.train.max_hours);
-  ThroughputMeter meter(state_.iteration, unix_time_s());
+  const double start_s = parts_.clock();
+  const double deadline_s = cfg_.train.max_hours > 0 ? start_s + cfg_.train.max_hours * 3600.0
+                                                      : std::numeric_limits<double>::infinity();
+  ThroughputMeter meter(state_.iteration, start_s);
   for (int64_t it = state_.iteration + 1; it <= state_.total_iterations; ++it) {
     int64_t rows = 0;
     for (size_t t = 0; t < streams_.size(); ++t)
@@ -359,11 +341,11 @@ int Trainer::run() {
     }
     lr_->advance();
     state_.iteration = it;
-    meter.update(it, rows * comm_.size(), unix_time_s());
+    meter.update(it, rows * comm_.size(), parts_.clock());
     if (it % cfg_.train.log_every == 0 || it == state_.total_iterations) report_progress(it, meter);
     if (it % cfg_.train.checkpoint_every == 0 && it != state_.total_iterations) save_checkpoint();
     const bool planned_stop = it == cfg_.train.stop_after_iteration;
-    if (it != state_.total_iterations && (agree_to_stop(comm_, deadline) || planned_stop)) {
+    if (it != state_.total_iterations && (agree_to_stop(comm_, parts_.clock() >= deadline_s) || planned_stop)) {
       log::info0(cat("stop requested (", planned_stop ? "train.stop_after_iteration" : "signal or --max-hours",
                      "): checkpointing at iteration ", it));
       save_checkpoint();
@@ -371,7 +353,7 @@ int Trainer::run() {
     }
   }
   save_checkpoint();
-  log::info0(cat(cfg_.train.stage, " finished: ", state_.total_iterations, " iterations; checkpoint in ", ctx_.run_dir));
+  log::info0(cat(cfg_.train.stage, " finished: ", state_.total_iterations, " iterations (run ", parts_.run_name, ")"));
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The training loop shared by the three stages (paper section 3.3, Algorithm 1).
+// The training loop shared by the three stages (paper section 3.3, Algorithm 1), assembled from
+// injected parts (TrainerParts) so that it runs the same on MPI ranks and in a unit test.
 //
 //   pretrain  one stream: the captions corpus with the pretraining objective
 //   mt_train  one stream per active task, round-robin under the configured schedule (DSG, ...)
@@ -9,16 +10,19 @@
 // gradient all-reduce overlapped (trunk + that stream's head only), AdamW step; then streams at
 // the end of their epoch are validated (distributed) and the schedule updated identically on all
 // ranks; the LR schedule advances; progress, checkpoints and the stop agreement follow.
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ckpt/checkpoint.h"
 #include "core/jsonl.h"
 #include "data/loader.h"
 #include "dist/grad_sync.h"
 #include "dist/stop_signal.h"
 #include "model/multitask_model.h"
-#include "tasks/objective.h"
 #include "train/adamw.h"
 #include "train/lr_schedule.h"
 #include "train/progress.h"
@@ -28,9 +32,56 @@
 
 namespace vlmt {
 
+// One task the trainer steps: its spec (the kind gives the objective) with its train and
+// validation datasets and the batch, epochs and LR it trains with.
+struct TrainingStream {
+  const TaskSpec* spec = nullptr;
+  std::shared_ptr<const TaskDataset> train, val;
+  int64_t global_batch = 0;  // summed over ranks
+  int64_t epochs = 0;
+  double lr = 0;             // the task's LR (the released loss scale is lr / base LR)
+};
+
+// Where checkpoints go and come from: HDF5 files in the run directory for the stages
+// (ckpt/checkpoint.h), memory in unit tests. write() is called on rank 0 only.
+struct StoredCheckpoint {
+  std::string where;  // file path, or a name (for messages)
+  ckpt::CheckpointData data;
+};
+class CheckpointStore {
+ public:
+  virtual ~CheckpointStore() = default;
+  virtual std::optional<StoredCheckpoint> latest() = 0;
+  // Returns where it went (for the log).
+  virtual std::string write(const ckpt::CheckpointData& data) = 0;
+};
+std::shared_ptr<CheckpointStore> run_dir_checkpoints(const std::string& run_dir);
+std::shared_ptr<CheckpointStore> memory_checkpoints();
+
+// Builds the schedule of a run from its tasks (default: train.schedule's registered policy).
+using ScheduleFactory = std::function<std::unique_ptr<TaskSchedule>(std::vector<ScheduledTask> tasks,
+                                                                    int64_t total_iterations)>;
+
+// Everything a Trainer is assembled from. The stage executables build these from the config,
+// the data root and MPI (assemble_trainer_parts, train/stage.cpp); a unit test builds them in
+// memory with a local communicator.
+struct TrainerParts {
+  RunConfig config;                 // model.* and train.* (the loop's settings)
+  std::string run_name;             // the run_info "run" field
+  torch::Device device = torch::kCPU;
+  Communicator* control = nullptr;  // validation sums, schedule decisions, the stop flag
+  Communicator* grad = nullptr;     // trunk gradients (NCCL on GPUs); used with several ranks
+  std::vector<TrainingStream> streams;
+  std::shared_ptr<CheckpointStore> checkpoints;  // shared: a test resumes a second trainer from it
+  std::function<void(const nlohmann::json&)> metrics;  // metrics.jsonl records (rank 0); may be empty
+  std::function<double()> clock = unix_time_s;         // wall seconds: throughput, ETA, --max-hours
+  ScheduleFactory make_schedule;    // empty = make_task_schedule(config.train, ...)
+  bool stop_signals = true;         // install the SIGTERM/SIGUSR1 handlers
+};
+
 class Trainer {
  public:
-  explicit Trainer(StageContext& ctx);
+  explicit Trainer(TrainerParts parts);
   // Trains to the end (returns 0) or until a stop signal / --max-hours (checkpoint, returns 75).
   int run();
   // --plan: parameter count, steps per task, memory and time estimates; returns 0.
@@ -39,12 +90,15 @@ class Trainer {
   // For tests.
   MultiTaskModel& model() { return model_; }
   const TrainerState& state() const { return state_; }
+  double base_lr() const { return base_lr_; }           // after train.lr_multiplier
+  double loss_scale_of(const std::string& task) const;  // the scale its loss is multiplied by
+  const AdamW& optimizer() const { return *optimizer_; }
+  const TaskSchedule& schedule() const { return *schedule_; }
 
  private:
   struct Stream {
-    std::string key;                 // task key, or "pretrain"
-    const TaskSpec* spec = nullptr;  // null for pretraining
-    std::unique_ptr<TaskObjective> objective;
+    std::string key;                 // task key ("pretrain" for pretraining)
+    const TaskSpec* spec = nullptr;  // its kind gives the objective
     std::unique_ptr<TaskLoader> loader;
     std::shared_ptr<const TaskDataset> val;
     int64_t rank_batch = 0;          // per-rank batch size
@@ -70,7 +124,7 @@ class Trainer {
   std::vector<NamedParameter> trunk_and(const std::vector<std::string>& head_prefixes) const;
   void write_metric(const nlohmann::json& record);
 
-  StageContext& ctx_;
+  TrainerParts parts_;
   const RunConfig& cfg_;
   Communicator& comm_;
   MultiTaskModel model_{nullptr};
@@ -79,10 +133,14 @@ class Trainer {
   std::unique_ptr<WarmupLinearSchedule> lr_;
   std::unique_ptr<TaskSchedule> schedule_;
   std::unique_ptr<GradientSynchronizer> sync_;
-  std::unique_ptr<JsonlWriter> metrics_;  // rank 0 only
   std::map<std::string, std::string> fingerprints_;
   double base_lr_ = 0;
   TrainerState state_;
 };
+
+// The parts of a stage run: its streams from the data root (pretraining: the captions corpus;
+// otherwise one per active task), the stage's communicators and device, checkpoints in the run
+// directory and metrics.jsonl there (rank 0).
+TrainerParts assemble_trainer_parts(StageContext& ctx);
 
 }  // namespace vlmt

@@ -99,8 +99,9 @@ TEST(Runtime, RanksAndLocalRanks) {
   // mpirun -n 2 on one host: both ranks on one node.
   EXPECT_EQ(rt.local_size(), rt.size());
   EXPECT_EQ(rt.local_rank(), rt.rank());
-  EXPECT_EQ(rt.data_seed(42), 42 + rt.rank());
-  EXPECT_EQ(DistRuntime::model_seed(42), 42);
+  EXPECT_EQ(DistRuntime::model_seed(42), 42);  // the same on every rank
+  EXPECT_EQ(DistRuntime::dropout_seed(42, rt.rank()), 42 * 7919 + 17 + rt.rank());  // one per rank
+  EXPECT_EQ(DistRuntime::validation_seed(42, rt.rank()), 42u * 31 + rt.rank());
   EXPECT_TRUE(rt.select_device(false).is_cpu());
   int code = 3 + rt.rank();  // each rank proposes a code; all agree on the largest
   ASSERT_TRUE(rt.agree_on_exit_code(code, 60.0));

@@ -1,9 +1,10 @@
 #pragma once
-// Model-test helpers: the tiny preset and random batches (model/random_batch.h).
+// Model-test helpers: the tiny preset and random batches (tasks/random_batch.h).
 #include <string>
 
 #include "config/run_config.h"
-#include "model/random_batch.h"
+#include "tasks/random_batch.h"
+#include "tasks/task_kind.h"
 
 namespace vlmt::testing {
 

@@ -3,7 +3,7 @@
 #include <numeric>
 
 #include "core/error.h"
-#include "data/task_dataset.h"
+#include "tasks/task_data.h"
 #include "test_data_root.h"
 
 using namespace vlmt;
@@ -36,7 +36,7 @@ TEST(PretrainDataset, ShapesAndAlignment) {
   std::iota(all.begin(), all.end(), 0);
   std::mt19937_64 rng(3);
   Batch b = ds->get_batch(all, rng);
-  EXPECT_EQ(b.task, "");
+  EXPECT_EQ(b.task, pretraining_task().key);  // pretraining is a task like the others
   EXPECT_EQ(b.task_id, 0);
   EXPECT_EQ(b.lm_labels.sizes(), (std::vector<int64_t>{24, 12}));
   EXPECT_EQ(b.region_targets.sizes(), (std::vector<int64_t>{24, 8, fixture::kClasses}));

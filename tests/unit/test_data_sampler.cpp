@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "data/loader.h"
+#include "tasks/task_data.h"
 #include "data/sampler.h"
 #include "test_data_root.h"
 

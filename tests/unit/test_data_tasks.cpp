@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "data/annotations.h"
-#include "data/task_dataset.h"
+#include "tasks/task_data.h"
 #include "test_data_root.h"
 
 using namespace vlmt;

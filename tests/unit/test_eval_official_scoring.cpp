@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "eval/human_answer_score.h"
+#include "tasks/task_table.h"
 #include "eval/mt_vgc_results.h"
 #include "test_synth_util.h"
 
@@ -21,7 +22,7 @@ TEST(EvalHumanAnswers, VqaTenAnswersLeaveOneOut) {
       {R"({"question_id":"1","image_id":"9","question":"q?","answers":["yes","yes","yes","no","no","Yes.","yes ","no","maybe","2"],"labels":[0],"scores":[1]})",
        R"({"question_id":"2","image_id":"9","question":"q?"})",
        R"({"question_id":"3","image_id":"9","question":"q?","labels":[0],"scores":[1]})"});
-  const HumanAnswerScorer s(path.string(), HumanAnswerScorer::exact_match_for("vqa"));
+  const HumanAnswerScorer s(path.string(), task_by_key("vqa").exact_answer_match);
   // Normalised humans: yes ×5, no ×3, maybe, 2.
   EXPECT_DOUBLE_EQ(*s.score("1", "yes"), 1.0);      // every subset of 9 has >= 4 yes
   EXPECT_NEAR(*s.score("1", "no"), 0.9, 1e-12);     // (3 · 2/3 + 7 · 1) / 10
@@ -38,10 +39,10 @@ TEST(EvalHumanAnswers, SingleAnswerVgqaNormalisedGqaExact) {
   const auto path = dir.path() / "val.jsonl";
   write_lines(path,
               {R"({"question_id":"a","image_id":"9","question":"q?","answers":["The table"]})"});
-  const HumanAnswerScorer vgqa(path.string(), HumanAnswerScorer::exact_match_for("vgqa"));
+  const HumanAnswerScorer vgqa(path.string(), task_by_key("vgqa").exact_answer_match);
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "table"), 1.0);  // articles dropped on both sides
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "chair"), 0.0);
-  const HumanAnswerScorer gqa(path.string(), HumanAnswerScorer::exact_match_for("gqa"));
+  const HumanAnswerScorer gqa(path.string(), task_by_key("gqa").exact_answer_match);
   EXPECT_DOUBLE_EQ(*gqa.score("a", "The table"), 1.0);
   EXPECT_DOUBLE_EQ(*gqa.score("a", "table"), 0.0);  // GQA: exact string match
 }

@@ -7,7 +7,8 @@
 
 #include "model/multitask_model.h"
 #include "model_fixtures.h"
-#include "tasks/objective.h"
+#include "tasks/pretraining.h"
+#include "tasks/task_kind.h"
 
 using namespace vlmt;
 using vlmt::testing::random_batch;
@@ -91,7 +92,7 @@ TEST_P(ModelTokenModes, EveryHeadHasTheRightShape) {
     EXPECT_EQ(out.trunk.text.sizes(), (std::vector<int64_t>{b.rows(), len + extra, c.hidden_size})) << spec.key;
     EXPECT_EQ(out.trunk.image.sizes(), (std::vector<int64_t>{b.rows(), regions, c.v_hidden_size}));
     EXPECT_EQ(out.fused.sizes(), (std::vector<int64_t>{b.rows(), c.bi_hidden_size}));
-    auto r = make_objective(spec.type)->compute(*model, b);
+    auto r = spec.kind().compute(*model, b);
     EXPECT_EQ(r.loss.dim(), 0) << spec.key;
     EXPECT_TRUE(std::isfinite(r.loss.item<double>())) << spec.key;
     EXPECT_EQ(r.prediction.size(0), n) << spec.key;
@@ -164,7 +165,7 @@ TEST(Model, UpdatesTouchOnlyTheTrunkAndTheActiveHead) {
   ModelConfig c = tiny_config();
   MultiTaskModel model(c);
   Batch b = random_batch(c, "visual7w", 2);
-  auto r = make_objective(task_by_key("visual7w").type)->compute(*model, b);
+  auto r = task_by_key("visual7w").kind().compute(*model, b);
   r.loss.backward();
   for (const auto& p : model->named_parameters()) {
     // The masked-word decoder IS the trunk's word-embedding matrix under a second name.
@@ -180,7 +181,7 @@ TEST(Model, PretrainingObjective) {
   torch::manual_seed(4);
   ModelConfig c = tiny_config();
   MultiTaskModel model(c);
-  Batch b = random_batch(c, "", 4);
+  Batch b = random_batch(c, "pretrain", 4);
   auto r = pretrain_objective(*model, b);
   EXPECT_TRUE(std::isfinite(r.loss.item<double>()));
   EXPECT_GT(r.lm_loss.item<double>(), 0);

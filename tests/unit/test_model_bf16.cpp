@@ -10,7 +10,8 @@
 #include "model/autocast.h"
 #include "model/multitask_model.h"
 #include "model_fixtures.h"
-#include "tasks/objective.h"
+#include "tasks/pretraining.h"
+#include "tasks/task_kind.h"
 #include "train/adamw.h"
 
 namespace vlmt {
@@ -44,10 +45,10 @@ TrainedRun train_tiny(bool bf16) {
   run.optimizer = std::make_unique<AdamW>(named, options);
   torch::manual_seed(12);
   const Batch batch = testing::random_batch(run.model->config, "vqa", 16);
-  auto objective = make_objective(task_by_key("vqa").type);
+  const TaskKind& objective = task_by_key("vqa").kind();
   for (int step = 0; step < kSteps; ++step) {
     run.optimizer->zero_grad();
-    torch::Tensor loss = objective->compute(*run.model, batch).loss;
+    torch::Tensor loss = objective.compute(*run.model, batch).loss;
     EXPECT_EQ(loss.scalar_type(), torch::kFloat32) << "losses are computed in float32";
     loss.backward();
     run.optimizer->step(1.0);

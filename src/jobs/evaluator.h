@@ -1,7 +1,9 @@
 #pragma once
 // The `evaluate` batch job: scores a trained model on a task's split, distributed over ranks
 // (each rank a shard; sums and score matrices all-reduced), and writes results.jsonl plus the
-// evaluation servers' submission files (docs/EVALUATION.md).
+// evaluation servers' submission files (docs/EVALUATION.md). How a task is scored is its kind's
+// evaluation policy (TaskKind::evaluate, tasks/evaluation_run.h); this job resolves the split
+// and records the result.
 #include <string>
 #include <vector>
 
@@ -26,17 +28,7 @@ class Evaluator {
   ResultRecord evaluate(const std::string& task_key, const EvaluationOptions& options);
 
  private:
-  ResultRecord evaluate_retrieval(const TaskSpec& spec, const std::string& split, const EvaluationOptions& o);
-  ResultRecord evaluate_by_objective(const TaskSpec& spec, const std::string& split, const EvaluationOptions& o);
-  // Rank 0: writes <out_dir>/predictions/<task>_<split>.jsonl (one object per item, split order;
-  // `index` fields are consumed) and returns its path.
-  std::string write_item_predictions(const TaskSpec& spec, const EvaluationOptions& o,
-                                     std::vector<nlohmann::json>& items) const;
   std::string split_file(const TaskSpec& spec, const std::string& split) const;
-  std::vector<std::string> answer_vocabulary(const TaskSpec& spec) const;
-  // Rank 0 gets every rank's lines (ranks write part files in out_dir, then merge).
-  std::vector<nlohmann::json> gather_items(const std::vector<nlohmann::json>& mine, const std::string& out_dir,
-                                           const std::string& tag);
 
   const RunConfig& config_;
   MultiTaskModel model_;

@@ -1,0 +1,169 @@
+#include "tasks/evaluation_run.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+
+#include "core/error.h"
+#include "core/jsonl.h"
+#include "core/log.h"
+#include "dist/runtime.h"
+#include "tasks/task_data.h"
+#include "tasks/task_kind.h"
+
+namespace fs = std::filesystem;
+
+namespace vlmt {
+
+EvaluationRun::EvaluationRun(const RunConfig& config, const TaskSpec& spec, MultiTaskModelImpl& model,
+                             Communicator& comm, torch::Device device, std::string split_file,
+                             std::string split_label, std::string out_dir, int64_t max_items)
+    : config(config), spec(spec), model(model), comm(comm), device(device), split_file(std::move(split_file)),
+      split_label(std::move(split_label)), out_dir(std::move(out_dir)), max_items(max_items) {}
+
+std::unique_ptr<TaskDataset> EvaluationRun::open_dataset() const {
+  return make_task_dataset(spec.key, split_file, config.data, config.tasks.of(spec.key), config.model);
+}
+
+int64_t EvaluationRun::items(const TaskDataset& dataset) const {
+  return max_items > 0 ? std::min<int64_t>(max_items, dataset.size()) : dataset.size();
+}
+
+int64_t EvaluationRun::rank_batch() const {
+  return std::max<int64_t>(1, config.tasks.of(spec.key).batch_size / comm.size());
+}
+
+std::vector<nlohmann::json> EvaluationRun::gather_items(const std::vector<nlohmann::json>& mine,
+                                                        const std::string& tag) const {
+  fs::create_directories(out_dir);
+  const auto part = [&](int r) { return fs::path(out_dir) / cat(".", tag, ".rank", r, ".jsonl"); };
+  {
+    std::ofstream out(part(comm.rank()));
+    for (const auto& j : mine) out << j.dump() << '\n';
+  }
+  comm.barrier();
+  std::vector<nlohmann::json> all;
+  if (comm.rank() == 0) {
+    for (int r = 0; r < comm.size(); ++r) {
+      for (const auto& j : read_jsonl(part(r).string())) all.push_back(j);
+      fs::remove(part(r));
+    }
+  }
+  comm.barrier();
+  return all;
+}
+
+std::string EvaluationRun::write_item_predictions(std::vector<nlohmann::json>& items) const {
+  // Ranks interleave items; the file lists them in split order.
+  std::sort(items.begin(), items.end(),
+            [](const nlohmann::json& a, const nlohmann::json& b) { return a["index"] < b["index"]; });
+  for (auto& j : items) j.erase("index");
+  const fs::path dir = fs::path(out_dir) / "predictions";
+  fs::create_directories(dir);
+  const std::string path = (dir / (spec.key + "_" + split_label + ".jsonl")).string();
+  write_predictions_jsonl(path, items);
+  return path;
+}
+
+namespace {
+
+using SubmissionWriter = std::function<void(const std::string& stem, const std::vector<nlohmann::json>& items)>;
+
+// The evaluation servers' formats (docs/EVALUATION.md), by the name TaskSpec::submission gives.
+const std::map<std::string, std::pair<std::string, SubmissionWriter>>& submission_formats() {
+  static const std::map<std::string, std::pair<std::string, SubmissionWriter>> formats = {
+      {"vqa", {".json", [](const std::string& path, const std::vector<nlohmann::json>& all) {
+         std::vector<std::pair<int64_t, std::string>> v;
+         for (const auto& j : all) {
+           const std::string id = j["id"];
+           const bool numeric = !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
+           v.emplace_back(numeric ? std::stoll(id) : static_cast<int64_t>(v.size()), j["answer"]);
+         }
+         write_vqa_submission(path, v);
+       }}},
+      {"gqa", {".json", [](const std::string& path, const std::vector<nlohmann::json>& all) {
+         std::vector<std::pair<std::string, std::string>> v;
+         for (const auto& j : all) v.emplace_back(j["id"], j["answer"]);
+         write_gqa_submission(path, v);
+       }}},
+      {"nlvr2", {".csv", [](const std::string& path, const std::vector<nlohmann::json>& all) {
+         std::vector<std::pair<std::string, bool>> v;
+         for (const auto& j : all) v.emplace_back(j["id"], j["prediction"].get<int64_t>() == 1);
+         write_nlvr2_predictions(path, v);
+       }}},
+  };
+  return formats;
+}
+
+// The image ids of item k of a batch: one per row of the item.
+void add_images(nlohmann::json& item, const Batch& b, int64_t k) {
+  if (b.rows_per_item == 1) {
+    item["image_id"] = b.image_ids.at(k);
+    return;
+  }
+  item["image_ids"] = std::vector<std::string>(b.image_ids.begin() + k * b.rows_per_item,
+                                               b.image_ids.begin() + (k + 1) * b.rows_per_item);
+}
+
+}  // namespace
+
+std::string EvaluationRun::write_submission(const std::vector<nlohmann::json>& items) const {
+  if (spec.submission.empty()) return "";
+  const auto it = submission_formats().find(spec.submission);
+  if (it == submission_formats().end())
+    throw ConfigError(cat("task ", spec.key, ": unknown submission format \"", spec.submission, "\""));
+  const fs::path dir = fs::path(out_dir) / "submissions";
+  fs::create_directories(dir);
+  const std::string path = (dir / (spec.key + "_" + split_label + it->second.first)).string();
+  it->second.second(path, items);
+  return path;
+}
+
+ResultRecord evaluate_items(EvaluationRun& run) {
+  const TaskKind& kind = run.spec.kind();
+  auto dataset = run.open_dataset();
+  const int64_t n = run.items(*dataset), batch = run.rank_batch();
+  std::vector<int64_t> mine;
+  for (int64_t i = run.comm.rank(); i < n; i += run.comm.size()) mine.push_back(i);
+  std::mt19937_64 rng(DistRuntime::validation_seed(run.config.train.seed, run.comm.rank()));
+  const auto judge = kind.make_judge(run, *dataset);
+  double score_sum = 0, count = 0;  // over the items with ground truth
+  std::vector<nlohmann::json> items;
+  for (size_t start = 0; start < mine.size(); start += batch) {
+    std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + batch));
+    Batch b = dataset->get_batch(idx, rng).to(run.device);
+    auto res = kind.compute(run.model, b);
+    for (int64_t k = 0; k < b.size; ++k) {
+      nlohmann::json item = {{"index", idx[k]}, {"id", b.item_ids[k]}};
+      add_images(item, b, k);
+      item["prediction"] = res.prediction[k].item<int64_t>();
+      if (const auto score = judge->judge(item, b, res, k)) {
+        score_sum += *score;
+        count += 1;
+        item["score"] = *score;
+        item["correct"] = judge->correct(*score);
+      }
+      items.push_back(std::move(item));
+    }
+  }
+  auto totals = run.comm.all_reduce_vector({score_sum, count});
+  ResultRecord r;
+  r.metric = run.spec.metric;
+  r.n = static_cast<int64_t>(totals[1]);
+  r.score = totals[1] > 0 ? 100.0 * totals[0] / totals[1] : 0.0;
+  // A split without labels (VQA/GQA test-dev) scores nothing: only the submission counts.
+  r.extras["has_ground_truth"] = totals[1] > 0;
+  r.extras["annotations"] = dataset->context().annotation_path;
+
+  auto all = run.gather_items(items, run.spec.key + "_" + run.split_label);
+  if (run.comm.rank() == 0) {
+    r.extras["predictions"] = run.write_item_predictions(all);
+    run.write_submission(all);
+  }
+  return r;
+}
+
+}  // namespace vlmt

@@ -1,0 +1,58 @@
+#pragma once
+// One task's evaluation on one split, as the `evaluate` job hands it to the task's kind
+// (TaskKind::evaluate): the model, the ranks, the split, where results go, and the shared steps
+// every kind's policy uses (item records gathered on rank 0, the per-item predictions file, the
+// evaluation server's submission file).
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "config/run_config.h"
+#include "dist/communicator.h"
+#include "eval/results.h"
+#include "model/multitask_model.h"
+#include "tasks/task_table.h"
+
+namespace vlmt {
+
+class TaskDataset;
+
+class EvaluationRun {
+ public:
+  EvaluationRun(const RunConfig& config, const TaskSpec& spec, MultiTaskModelImpl& model, Communicator& comm,
+                torch::Device device, std::string split_file, std::string split_label, std::string out_dir,
+                int64_t max_items);
+
+  const RunConfig& config;
+  const TaskSpec& spec;
+  MultiTaskModelImpl& model;
+  Communicator& comm;
+  torch::Device device;
+  const std::string split_file;   // the annotation file's split name (val mapped to the task's)
+  const std::string split_label;  // the split as asked for (records and file names)
+  const std::string out_dir;
+  const int64_t max_items;        // 0 = all
+
+  // The split's dataset (training hyper-parameters of the task; clean split as configured).
+  std::unique_ptr<TaskDataset> open_dataset() const;
+  // Items of the split this evaluation scores (max_items applied).
+  int64_t items(const TaskDataset& dataset) const;
+  // Per-rank batch size: the task's batch split over the ranks.
+  int64_t rank_batch() const;
+  // Rank 0 gets every rank's records (ranks write part files in out_dir, then merge).
+  std::vector<nlohmann::json> gather_items(const std::vector<nlohmann::json>& mine, const std::string& tag) const;
+  // Rank 0: writes <out_dir>/predictions/<task>_<split>.jsonl (one object per item, split order;
+  // `index` fields are consumed) and returns its path.
+  std::string write_item_predictions(std::vector<nlohmann::json>& items) const;
+  // Rank 0: the evaluation server's file for the task's submission format (none when the task
+  // has no server format); returns its path or "".
+  std::string write_submission(const std::vector<nlohmann::json>& items) const;
+};
+
+// The generic policy: every item through the kind's objective, judged by the kind's judge;
+// score = 100 × mean over items with ground truth.
+ResultRecord evaluate_items(EvaluationRun& run);
+
+}  // namespace vlmt

@@ -1,0 +1,97 @@
+// Pretraining as a task kind: the captions corpus (annotations/pretrain, features/cc.h5 with
+// the detector's class distributions) with the pretraining objective; its batch metric is the
+// alignment accuracy. It has no head of the 12 tasks and no evaluation job.
+#include "core/error.h"
+#include "data/task_datasets.h"
+#include "tasks/kinds.h"
+#include "tasks/pretraining.h"
+
+namespace vlmt {
+
+namespace F = torch::nn::functional;
+
+PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
+  auto out = m.forward(b);
+  PretrainResult r;
+  // Masked words: cross-entropy over masked positions only (labels -1 elsewhere, and everywhere
+  // on misaligned pairs, where the data layer sets no labels).
+  auto word_logits = m.cls->predictions(out.trunk.text);
+  auto lm = F::cross_entropy(word_logits.view({-1, word_logits.size(-1)}), b.lm_labels.view({-1}),
+                             F::CrossEntropyFuncOptions().ignore_index(-1));
+  const bool any_words = b.lm_labels.ge(0).any().item<bool>();
+  if (!any_words) lm = word_logits.sum() * 0.0;
+  // Masked regions: KL(detector distribution || predicted distribution) on masked regions.
+  auto region_logp = torch::log_softmax(m.cls->imagePredictions(out.trunk.image), -1);
+  auto masked = b.region_masked.to(region_logp.scalar_type());
+  auto target = b.region_targets.to(region_logp.scalar_type());
+  auto kl = (target * (torch::log(target.clamp_min(1e-12)) - region_logp)).sum(-1);  // [rows, R]
+  auto n_masked = masked.sum();
+  auto region = (kl * masked).sum() / n_masked.clamp_min(1.0);
+  // Alignment prediction on the fused vector.
+  auto align_logits = m.cls->bi_seq_relationship(out.fused);
+  auto align = F::cross_entropy(align_logits, b.is_aligned);
+  r.loss = lm + region + align;
+  r.lm_loss = lm.detach();
+  r.region_loss = region.detach();
+  r.alignment_loss = align.detach();
+  r.alignment_correct = align_logits.detach().argmax(1).eq(b.is_aligned).sum().item<double>();
+  r.count = b.rows();
+  return r;
+}
+
+namespace {
+
+class PretrainingKind : public TaskKind {
+ public:
+  std::string name() const override { return "pretraining"; }
+  std::string head() const override { return "cls"; }
+  bool is_dataset_kind() const override { return false; }
+
+  std::unique_ptr<TaskDataset> make_dataset(DatasetContext ctx, const TaskSpec&,
+                                            const DatasetSources& src) const override {
+    if (ctx.features->cls_dim() != src.model.v_target_size)
+      throw DataError(cat("region-feature file ", ctx.features->path(), ": pretraining needs dataset /cls_prob with ",
+                          src.model.v_target_size, " classes (model.v_target_size), found ",
+                          ctx.features->cls_dim()));
+    return std::make_unique<PretrainDataset>(std::move(ctx), src.train.mask_prob, src.train.region_mask_iou);
+  }
+  bool reads_class_distributions() const override { return true; }
+  void check_annotations(const std::string& path) const override { read_caption_jsonl(path); }
+
+  ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
+    auto p = pretrain_objective(m, b);
+    ObjectiveResult r;
+    r.loss = p.loss;
+    r.score_sum = p.alignment_correct;
+    r.count = p.count;
+    return r;
+  }
+
+  void fill_random_targets(Batch& b, const ModelConfig& c, int64_t regions, torch::ScalarType dtype) const override {
+    const int64_t rows = b.rows(), text_len = b.input_ids.size(1);
+    b.lm_labels = torch::full({rows, text_len}, -1, torch::kInt64);
+    b.lm_labels.select(1, 2).copy_(b.input_ids.select(1, 2));
+    b.region_targets = torch::softmax(torch::randn({rows, regions, c.v_target_size}, dtype), -1);
+    b.region_masked = torch::zeros({rows, regions}, torch::kInt64);
+    b.region_masked.select(1, 2).fill_(1);
+    b.is_aligned = torch::randint(0, 2, {rows}, torch::kInt64);
+  }
+
+  ResultRecord evaluate(EvaluationRun&) const override {
+    throw ConfigError("pretraining is a training stage, not an evaluation task: its validation metrics are in "
+                      "the run's metrics.jsonl");
+  }
+  nlohmann::json format_inference(MultiTaskModelImpl&, const ModelOutput&, const Batch&,
+                                  const InferenceContext&) const override {
+    throw ConfigError("infer answers questions of the 12 tasks; pretraining has no answer to give");
+  }
+};
+
+}  // namespace
+
+const TaskKind& pretraining_kind() {
+  static const PretrainingKind kind;
+  return kind;
+}
+
+}  // namespace vlmt

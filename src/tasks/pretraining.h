@@ -1,0 +1,19 @@
+#pragma once
+// The pretraining objective on the captions corpus (paper section 3.1, train_concap.py): masked
+// words, masked regions (KL to the detector's class distribution), image–caption alignment.
+#include <torch/torch.h>
+
+#include "data/batch.h"
+#include "model/multitask_model.h"
+
+namespace vlmt {
+
+struct PretrainResult {
+  torch::Tensor loss;
+  torch::Tensor lm_loss, region_loss, alignment_loss;  // detached parts
+  double alignment_correct = 0;
+  int64_t count = 0;
+};
+PretrainResult pretrain_objective(MultiTaskModelImpl& model, const Batch& batch);
+
+}  // namespace vlmt

@@ -1,0 +1,34 @@
+#include "tasks/task_data.h"
+
+#include "core/log.h"
+#include "tasks/task_kind.h"
+
+namespace vlmt {
+
+std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
+                                               const DataConfig& data, const TaskHyper& hyper,
+                                               const ModelConfig& model, const TrainConfig& train) {
+  const TaskSpec& spec = task_by_key(task_key);
+  const TaskKind& kind = spec.kind();
+  const std::string root = resolve_data_root(data);
+  DatasetContext ctx = open_dataset_context(root, data, model, spec.key, split, spec.image_source,
+                                            hyper.max_text > 0 ? hyper.max_text : spec.max_text,
+                                            hyper.max_regions > 0 ? hyper.max_regions : spec.max_regions);
+  ctx.task_key = spec.key;
+  ctx.task_id = spec.id;
+  if (kind.reads_gt_features()) open_gt_features(ctx, root, data, spec.image_source);
+  auto out = kind.make_dataset(std::move(ctx), spec, DatasetSources{root, data, model, train});
+  log::info0(cat("task ", spec.key, "/", split, ": ", out->size(), " items from ", out->context().annotation_path));
+  return out;
+}
+
+std::unique_ptr<TaskDataset> make_pretrain_dataset(const std::string& split, const DataConfig& data,
+                                                   const TrainConfig& train, const ModelConfig& model,
+                                                   int max_text, int max_regions) {
+  TaskHyper hyper;
+  hyper.max_text = max_text;
+  hyper.max_regions = max_regions;
+  return make_task_dataset(pretraining_task().key, split, data, hyper, model, train);
+}
+
+}  // namespace vlmt

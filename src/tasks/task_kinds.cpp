@@ -1,0 +1,42 @@
+// The kind registry and the behaviour kinds share unless they override it.
+#include "core/error.h"
+#include "core/log.h"
+#include "tasks/evaluation_run.h"
+#include "tasks/kind_util.h"
+#include "tasks/kinds.h"
+
+namespace vlmt {
+
+const std::vector<const TaskKind*>& all_task_kinds() {
+  // A new kind: its file, and one line here.
+  static const std::vector<const TaskKind*> kinds = {
+      &vqa_classifier_kind(),    &gqa_classifier_kind(),   &retrieval_kind(),
+      &region_grounding_kind(),  &region_choice_kind(),    &pair_verification_kind(),
+      &tri_verification_kind(),  &pretraining_kind(),
+  };
+  return kinds;
+}
+
+const TaskKind& task_kind(const std::string& name) {
+  std::string valid;
+  for (const TaskKind* kind : all_task_kinds()) {
+    if (kind->name() == name) return *kind;
+    valid += (valid.empty() ? "" : ", ") + kind->name();
+  }
+  throw ConfigError(cat("unknown task kind \"", name, "\"; valid kinds: ", valid));
+}
+
+ResultRecord TaskKind::evaluate(EvaluationRun& run) const { return evaluate_items(run); }
+
+std::unique_ptr<ItemJudge> TaskKind::make_judge(const EvaluationRun&, const TaskDataset&) const {
+  return std::make_unique<kind_util::ObjectiveJudge>(/*always=*/false);
+}
+
+std::vector<std::string> TaskKind::inference_images(const TaskSpec& spec, std::vector<std::string> requested,
+                                                    const std::vector<std::string>&) const {
+  if (requested.empty()) throw ConfigError(cat("infer --task ", spec.key, " needs --image-id"));
+  if (requested.size() != 1) throw ConfigError(cat("infer --task ", spec.key, " takes one image"));
+  return requested;
+}
+
+}  // namespace vlmt

@@ -1,0 +1,107 @@
+// The parts a Trainer is assembled from: checkpoint stores and the stage runs' assembly.
+#include <filesystem>
+
+#include "ckpt/checkpoint.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "tasks/task_data.h"
+#include "tasks/task_table.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace vlmt {
+namespace {
+
+// <run dir>/latest.h5, written atomically with the previous one kept (ckpt/checkpoint.h).
+class RunDirCheckpoints : public CheckpointStore {
+ public:
+  explicit RunDirCheckpoints(std::string dir) : dir_(std::move(dir)) {}
+  std::optional<StoredCheckpoint> latest() override {
+    auto path = ckpt::find_latest(dir_);
+    if (!path) return std::nullopt;
+    return StoredCheckpoint{*path, ckpt::read_checkpoint(*path)};
+  }
+  std::string write(const ckpt::CheckpointData& data) override { return ckpt::write_checkpoint(dir_, "latest", data); }
+
+ private:
+  std::string dir_;
+};
+
+// The last checkpoint written, kept in memory (tensors cloned: training goes on in place).
+class MemoryCheckpoints : public CheckpointStore {
+ public:
+  std::optional<StoredCheckpoint> latest() override {
+    if (!saved_) return std::nullopt;
+    return StoredCheckpoint{"memory", *saved_};
+  }
+  std::string write(const ckpt::CheckpointData& data) override {
+    ckpt::CheckpointData copy = data;
+    for (auto* tensors : {&copy.params, &copy.optim})
+      for (auto& [name, t] : *tensors) t = t.clone();
+    for (auto& [name, t] : copy.rng) t = t.clone();
+    saved_ = std::move(copy);
+    return "memory";
+  }
+
+ private:
+  std::optional<ckpt::CheckpointData> saved_;
+};
+
+}  // namespace
+
+std::shared_ptr<CheckpointStore> run_dir_checkpoints(const std::string& run_dir) {
+  return std::make_shared<RunDirCheckpoints>(run_dir);
+}
+
+std::shared_ptr<CheckpointStore> memory_checkpoints() { return std::make_shared<MemoryCheckpoints>(); }
+
+TrainerParts assemble_trainer_parts(StageContext& ctx) {
+  const RunConfig& cfg = ctx.config;
+  TrainerParts parts;
+  parts.config = cfg;
+  parts.run_name = fs::path(ctx.run_dir).filename().string();
+  parts.device = ctx.device;
+  parts.control = ctx.control_comm.get();
+  parts.grad = ctx.grad_comm.get();
+  parts.checkpoints = run_dir_checkpoints(ctx.run_dir);
+  if (ctx.runtime == nullptr || ctx.runtime->is_root()) {
+    auto writer = std::make_shared<JsonlWriter>((fs::path(ctx.run_dir) / "metrics.jsonl").string());
+    parts.metrics = [writer](const nlohmann::json& record) { writer->write(record); };
+  }
+  // Pretraining is one stream of the pretraining task (batch, epochs and LR from train.*, the
+  // LR 1e-4 by default as train_concap.py); the other stages have one stream per active task.
+  const bool pretraining = cfg.train.stage == "pretrain";
+  const std::vector<std::string> keys = pretraining ? std::vector<std::string>{pretraining_task().key}
+                                                    : cfg.tasks.active;
+  for (const auto& key : keys) {
+    const TaskSpec& spec = task_by_key(key);
+    TaskHyper hyper;
+    if (pretraining) {
+      hyper.batch_size = cfg.train.batch_size;
+      hyper.epochs = cfg.train.epochs;
+      hyper.lr = cfg.train.lr > 0 ? cfg.train.lr : 1e-4;
+      hyper.val_split = spec.val_split;
+    } else {
+      hyper = cfg.tasks.of(spec.key);
+    }
+    TrainingStream s;
+    s.spec = &spec;
+    s.val = make_task_dataset(spec.key, hyper.val_split, cfg.data, hyper, cfg.model, cfg.train);
+    s.train = make_task_dataset(spec.key, "train", cfg.data, hyper, cfg.model, cfg.train);
+    s.global_batch = hyper.batch_size;
+    s.epochs = hyper.epochs;
+    s.lr = hyper.lr;
+    parts.streams.push_back(std::move(s));
+  }
+  // One stream has nobody to share iterations with: pretraining runs every iteration.
+  if (pretraining)
+    parts.make_schedule = [cfg](std::vector<ScheduledTask> tasks, int64_t total) {
+      TrainConfig vanilla = cfg.train;
+      vanilla.schedule = "vanilla";
+      return make_task_schedule(vanilla, std::move(tasks), total);
+    };
+  return parts;
+}
+
+}  // namespace vlmt

@@ -1,0 +1,120 @@
+// The task-kind registry and the task table: every dataset's kind resolves, declared datasets
+// register once and are found like built-in ones, and no code outside src/tasks/ decides by task
+// kind or task name (the grep the task-kind issue asks for).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "tasks/random_batch.h"
+#include "tasks/task_kind.h"
+#include "model_fixtures.h"
+
+using namespace vlmt;
+namespace fs = std::filesystem;
+
+TEST(TaskKinds, EveryDatasetAndPretrainingHasARegisteredKind) {
+  std::set<std::string> names;
+  for (const TaskKind* kind : all_task_kinds()) EXPECT_TRUE(names.insert(kind->name()).second) << kind->name();
+  EXPECT_EQ(names.size(), 8u);  // seven released head types and pretraining
+  for (const auto& spec : all_tasks()) {
+    EXPECT_NO_THROW(spec.kind()) << spec.key;
+    EXPECT_TRUE(spec.kind().is_dataset_kind()) << spec.key;
+    EXPECT_FALSE(spec.column.empty()) << spec.key;
+  }
+  EXPECT_EQ(task_by_key("pretrain").kind().name(), "pretraining");
+  EXPECT_FALSE(pretraining_task().kind().is_dataset_kind());
+  EXPECT_THROW(task_kind("VL-nonsense"), ConfigError);
+}
+
+TEST(TaskKinds, HeadsAreTheReleasedModules) {
+  EXPECT_EQ(task_by_key("vqa").head_prefix(), "vil_prediction.");
+  EXPECT_EQ(task_by_key("gqa").head_prefix(), "vil_prediction_gqa.");
+  EXPECT_EQ(task_by_key("retrieval_flickr30k").head_prefix(), "vil_logit.");
+  EXPECT_EQ(task_by_key("refcocog").head_prefix(), "vision_logit.");
+  EXPECT_EQ(task_by_key("guesswhat").head_prefix(), "vision_logit.");
+  EXPECT_EQ(task_by_key("nlvr2").head_prefix(), "vil_binary_prediction.");
+  EXPECT_EQ(task_by_key("snli_ve").head_prefix(), "vil_tri_prediction.");
+}
+
+TEST(TaskTable, DeclaredDatasetIsFoundLikeABuiltinOne) {
+  TaskSpec spec;
+  spec.key = "myvqa";
+  spec.name = "MyVQA";
+  spec.id = 3;
+  spec.kind_name = "VL-classifier";
+  spec.image_source = "coco";
+  spec.batch_size = 8;
+  spec.lr = 1e-5;
+  const TaskSpec& added = register_task(spec, "test");
+  EXPECT_EQ(&task_by_key("MyVQA"), &added);
+  EXPECT_EQ(added.metric, "vqa_accuracy");  // the kind's
+  EXPECT_FALSE(added.builtin);
+  EXPECT_EQ(&register_task(spec, "again"), &added);  // identical: a no-op
+  EXPECT_EQ(all_tasks().size(), 13u);
+
+  TaskSpec other = spec;
+  other.lr = 2e-5;
+  EXPECT_THROW(register_task(other, "test"), ConfigError);  // same key, different spec
+  TaskSpec taken = spec;
+  taken.key = "othervqa";
+  taken.name = "Other";
+  taken.id = 1;  // VQA's row
+  EXPECT_THROW(register_task(taken, "test"), ConfigError);
+  taken.id = 20;  // outside the task-token table
+  EXPECT_THROW(register_task(taken, "test"), ConfigError);
+  taken.id = 5;
+  taken.kind_name = "pretraining";  // not a dataset kind
+  EXPECT_THROW(register_task(taken, "test"), ConfigError);
+  taken.kind_name = "VL-classifier";
+  taken.key = "pretrain";
+  EXPECT_THROW(register_task(taken, "test"), ConfigError);
+  EXPECT_EQ(all_tasks().size(), 13u);
+
+  // A declared dataset gets its kind's batches and objective like the built-in ones.
+  const ModelConfig c = vlmt::testing::tiny_config();
+  torch::manual_seed(0);
+  MultiTaskModel model(c);
+  Batch b = random_batch(c, "myvqa", 2);
+  EXPECT_EQ(b.task_id, 3);
+  EXPECT_TRUE(std::isfinite(added.kind().compute(*model, b).loss.item<double>()));
+}
+
+// Source files under `dir` (recursively) whose text matches `pattern`, as "file:line: text".
+std::vector<std::string> grep_sources(const fs::path& dir, const std::regex& pattern,
+                                      const std::set<std::string>& allowed_dirs) {
+  std::vector<std::string> hits;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const auto ext = entry.path().extension();
+    if (!entry.is_regular_file() || (ext != ".cpp" && ext != ".h")) continue;
+    const std::string rel = fs::relative(entry.path(), dir).string();
+    bool allowed = false;
+    for (const auto& a : allowed_dirs) allowed |= rel.rfind(a, 0) == 0;
+    if (allowed) continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n)
+      if (std::regex_search(line, pattern)) hits.push_back(rel + ":" + std::to_string(n) + ": " + line);
+  }
+  return hits;
+}
+
+TEST(TaskKinds, NoDecisionByTaskNameOrKindOutsideTheRegistry) {
+  std::string keys;
+  for (const auto& spec : all_tasks())
+    if (spec.builtin) keys += (keys.empty() ? "" : "|") + std::regex_replace(spec.key, std::regex("\\+"), "\\+");
+  for (const TaskKind* kind : all_task_kinds()) keys += "|" + kind->name();  // no regex metacharacters
+  // `x == "vqa"`, `"nlvr2" != x`, `kind_name == "V-logit"`, and the old task-type enum (a switch
+  // over strings does not compile, so comparisons are the only way to decide by name).
+  const std::regex compare("(==|!=)\\s*\"(" + keys + ")\"|\"(" + keys + ")\"\\s*(==|!=)|TaskType::");
+  const fs::path src = fs::path(VLMT_SOURCE_DIR) / "src";
+  // src/tasks/ is the registry. (Stage names such as "pretrain" are not task names.)
+  const auto hits = grep_sources(src, compare, {"tasks/"});
+  std::string listing;
+  for (const auto& h : hits) listing += h + "\n";
+  EXPECT_TRUE(hits.empty()) << "decisions by task name or kind outside src/tasks/:\n" << listing;
+}
