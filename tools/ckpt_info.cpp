@@ -3,10 +3,10 @@
 // Every tensor's checksum is verified; exit 0 when the file is intact, 4 (kCheckpoint) with a
 // message naming the file and tensor otherwise. Prints "name dtype shape" per tensor.
 #include "ckpt/checkpoint.h"
-#include "ckpt/h5_util.h"
 #include "ckpt/tensor_file.h"
 #include "core/cli.h"
 #include "core/error.h"
+#include "core/hdf5_util.h"
 #include "core/log.h"
 
 #include <iostream>
@@ -32,9 +32,9 @@ int main(int argc, char** argv) {
     const bool quiet = args.flags.count("quiet") > 0;
     std::string kind;
     {
-      ckpt::h5::Handle file = ckpt::h5::open_file_readonly(path);
-      kind = ckpt::h5::has_attr(file.get(), "kind")
-                 ? ckpt::h5::read_string_attr(file.get(), "kind", path)
+      h5::Handle file = h5::open_file_readonly(path);
+      kind = h5::has_attr(file.get(), "kind")
+                 ? h5::read_string_attr(file.get(), "kind", path)
                  : "parameters";
     }
     if (kind == "checkpoint") {

@@ -6,7 +6,7 @@
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "data/synth_world.h"
+#include "synth/synth_world.h"
 
 namespace {
 double parse_number(const std::string& option, const std::string& text) {

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "ckpt/h5_util.h"
 #include "core/error.h"
+#include "core/hdf5_util.h"
 #include "core/log.h"
 
 namespace vlmt::ckpt {

@@ -6,8 +6,8 @@
 #include <set>
 
 #include "ckpt/crc32.h"
-#include "ckpt/h5_util.h"
 #include "core/error.h"
+#include "core/hdf5_util.h"
 #include "core/log.h"
 
 namespace vlmt::ckpt {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "config/schedule_names.h"
 #include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -219,7 +220,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.adam_beta2 = s.get("adam_beta2", c.adam_beta2);
   c.adam_eps = s.get("adam_eps", c.adam_eps);
   c.grad_clip = s.get("grad_clip", c.grad_clip);
-  c.schedule = s.get_choice("schedule", c.schedule, {"dsg", "vanilla", "curriculum", "anti_curriculum"});
+  c.schedule = s.get_choice("schedule", c.schedule, schedule_names());
   c.curriculum_iterations = s.get("curriculum_iterations", c.curriculum_iterations);
   c.dsg_gap = s.get("dsg_gap", c.dsg_gap);
   c.dsg_improve = s.get("dsg_improve", c.dsg_improve);

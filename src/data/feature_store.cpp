@@ -4,8 +4,10 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "data/feature_file.h"
 
 namespace vlmt {
+namespace ff = feature_file;
 
 namespace {
 // The serial HDF5 library is not thread-safe: every call into it, for every file, goes
@@ -90,26 +92,26 @@ FeatureStore::FeatureStore(const std::string& path, int cache_images)
     return h5_->file.openDataSet(name);
   };
   try {
-    H5::DataSet ids_ds = open("/ids");
+    H5::DataSet ids_ds = open(ff::kIds);
     auto ids_dims = dims_of(ids_ds);
     if (ids_dims.size() != 1) throw bad("must be 1-d [I]");
     const size_t n = ids_dims[0];
     ids_ = read_strings(ids_ds, n);
 
-    H5::DataSet off_ds = open("/offsets");
+    H5::DataSet off_ds = open(ff::kOffsets);
     if (dims_of(off_ds) != std::vector<hsize_t>{n + 1}) throw bad(cat("must have shape [", n + 1, "]"));
     offsets_.resize(n + 1);
     off_ds.read(offsets_.data(), H5::PredType::NATIVE_INT64);
 
-    for (auto [name, dest] : {std::pair<const char*, std::vector<int32_t>*>{"/image_h", &heights_},
-                              {"/image_w", &widths_}}) {
+    for (auto [name, dest] : {std::pair<const char*, std::vector<int32_t>*>{ff::kImageH, &heights_},
+                              {ff::kImageW, &widths_}}) {
       H5::DataSet ds = open(name);
       if (dims_of(ds) != std::vector<hsize_t>{n}) throw bad(cat("must have shape [", n, "]"));
       dest->resize(n);
       ds.read(dest->data(), H5::PredType::NATIVE_INT32);
     }
 
-    h5_->features = open("/features");
+    h5_->features = open(ff::kFeatures);
     auto fdims = dims_of(h5_->features);
     if (fdims.size() != 2) throw bad("must be 2-d [total, D]");
     if (h5_->features.getTypeClass() != H5T_FLOAT) throw bad("must be float16 or float32");
@@ -119,26 +121,27 @@ FeatureStore::FeatureStore(const std::string& path, int cache_images)
     const int64_t total = static_cast<int64_t>(fdims[0]);
     feature_dim_ = static_cast<int64_t>(fdims[1]);
 
-    h5_->boxes = open("/boxes");
-    if (dims_of(h5_->boxes) != std::vector<hsize_t>{fdims[0], 4}) throw bad(cat("must have shape [", total, ", 4]"));
+    h5_->boxes = open(ff::kBoxes);
+    if (dims_of(h5_->boxes) != std::vector<hsize_t>{fdims[0], ff::kBoxValues})
+      throw bad(cat("must have shape [", total, ", ", ff::kBoxValues, "]"));
 
-    if (h5_->file.nameExists("/cls_prob")) {
-      h5_->cls_prob = open("/cls_prob");
+    if (h5_->file.nameExists(ff::kClsProb)) {
+      h5_->cls_prob = open(ff::kClsProb);
       auto cdims = dims_of(h5_->cls_prob);
       if (cdims.size() != 2 || cdims[0] != fdims[0]) throw bad(cat("must have shape [", total, ", C]"));
       cls_dim_ = static_cast<int64_t>(cdims[1]);
     }
 
-    current = "/offsets";
+    current = ff::kOffsets;
     if (offsets_.front() != 0 || offsets_.back() != total) throw bad(cat("must run from 0 to ", total));
     for (size_t i = 0; i < n; ++i)
       if (offsets_[i + 1] < offsets_[i]) throw bad(cat("decreases at image ", i));
 
-    int64_t dim_attr = read_int_attr(h5_->file, "feature_dim");
+    int64_t dim_attr = read_int_attr(h5_->file, ff::kFeatureDimAttr);
     if (dim_attr >= 0 && dim_attr != feature_dim_)
       throw DataError(cat("region-feature file ", path, ": attribute feature_dim = ", dim_attr,
                           " but /features has ", feature_dim_, " columns"));
-    fingerprint_ = read_string_attr(h5_->file, "fingerprint");
+    fingerprint_ = read_string_attr(h5_->file, ff::kFingerprintAttr);
   } catch (const H5::Exception& e) {
     throw bad(cat("is unreadable (", e.getDetailMsg(), ")"));
   } catch (const std::runtime_error& e) {
@@ -182,7 +185,7 @@ ImageRegions FeatureStore::read_image(int64_t i) const {
       } else {
         read_rows(h5_->features, feature_dim_, r.features, torch::kFloat, H5::PredType::NATIVE_FLOAT);
       }
-      read_rows(h5_->boxes, 4, r.boxes, torch::kFloat, H5::PredType::NATIVE_FLOAT);
+      read_rows(h5_->boxes, ff::kBoxValues, r.boxes, torch::kFloat, H5::PredType::NATIVE_FLOAT);
       if (cls_dim_ > 0) read_rows(h5_->cls_prob, cls_dim_, r.cls_prob, torch::kFloat, H5::PredType::NATIVE_FLOAT);
     } catch (const H5::Exception& e) {
       throw DataError(cat("region-feature file ", path_, ": cannot read image ", ids_[i], " (",

@@ -4,11 +4,13 @@
 
 #include <cstdio>
 
-#include "ckpt/h5_util.h"
 #include "core/error.h"
+#include "core/hdf5_util.h"
 #include "core/log.h"
+#include "data/feature_file.h"
 
 namespace vlmt {
+namespace ff = feature_file;
 namespace {
 
 // Creation properties without object timestamps, so identical input gives identical bytes.
@@ -49,11 +51,11 @@ FeatureFileWriter::FeatureFileWriter(std::string path, FeatureFileOptions option
     };
     const hsize_t d = static_cast<hsize_t>(options_.feature_dim);
     impl_->features =
-        make("features", options_.float16 ? H5::DataType(ckpt::h5::make_half_type().get())
-                                          : H5::DataType(H5::PredType::IEEE_F32LE), d);
-    impl_->boxes = make("boxes", H5::PredType::IEEE_F32LE, 4);
+        make(ff::kFeatures, options_.float16 ? H5::DataType(h5::make_half_type().get())
+                                             : H5::DataType(ff::float32_type()), d);
+    impl_->boxes = make(ff::kBoxes, ff::float32_type(), ff::kBoxValues);
     if (options_.num_classes > 0)
-      impl_->cls_prob = make("cls_prob", H5::PredType::IEEE_F32LE,
+      impl_->cls_prob = make(ff::kClsProb, ff::float32_type(),
                              static_cast<hsize_t>(options_.num_classes));
   } catch (const H5::Exception& e) {
     impl_.reset();
@@ -86,8 +88,8 @@ void FeatureFileWriter::add_image(const std::string& id, int image_h, int image_
                                   const std::vector<float>& cls_prob) {
   if (!impl_) throw DataError(cat(path_, ": add_image after close"));
   const std::size_t d = static_cast<std::size_t>(options_.feature_dim);
-  const std::size_t n = boxes.size() / 4;
-  if (boxes.size() % 4 != 0 || features.size() != n * d)
+  const std::size_t n = boxes.size() / ff::kBoxValues;
+  if (boxes.size() % ff::kBoxValues != 0 || features.size() != n * d)
     throw DataError(cat(path_, ": image ", id, ": ", boxes.size(), " box values and ",
                         features.size(), " feature values do not describe n regions of dim ", d));
   const std::size_t c = static_cast<std::size_t>(options_.num_classes);
@@ -101,7 +103,7 @@ void FeatureFileWriter::add_image(const std::string& id, int image_h, int image_
   try {
     if (n > 0) {
       append_rows(impl_->features, first, n, d, features.data());
-      append_rows(impl_->boxes, first, n, 4, boxes.data());
+      append_rows(impl_->boxes, first, n, ff::kBoxValues, boxes.data());
       if (c > 0) append_rows(impl_->cls_prob, first, n, c, cls_prob.data());
     }
   } catch (const H5::Exception& e) {
@@ -141,9 +143,9 @@ void FeatureFileWriter::close() {
   if (!impl_) throw DataError(cat(path_, ": closed twice"));
   try {
     H5::H5File& f = impl_->file;
-    write_1d(f, "offsets", H5::PredType::STD_I64LE, H5::PredType::NATIVE_INT64, offsets_);
-    write_1d(f, "image_h", H5::PredType::STD_I32LE, H5::PredType::NATIVE_INT32, image_h_);
-    write_1d(f, "image_w", H5::PredType::STD_I32LE, H5::PredType::NATIVE_INT32, image_w_);
+    write_1d(f, ff::kOffsets, ff::offsets_type(), H5::PredType::NATIVE_INT64, offsets_);
+    write_1d(f, ff::kImageH, ff::image_size_type(), H5::PredType::NATIVE_INT32, image_h_);
+    write_1d(f, ff::kImageW, ff::image_size_type(), H5::PredType::NATIVE_INT32, image_w_);
     // Variable-length strings: the C API takes an array of char pointers.
     std::vector<const char*> id_ptrs;
     for (const auto& id : ids_) id_ptrs.push_back(id.c_str());
@@ -151,13 +153,13 @@ void FeatureFileWriter::close() {
     hsize_t dims[1] = {ids_.size()};
     H5::DSetCreatPropList plist;
     H5Pset_obj_track_times(plist.getId(), false);
-    auto ids = f.createDataSet("ids", str_type, H5::DataSpace(1, dims), plist);
+    auto ids = f.createDataSet(ff::kIds, str_type, H5::DataSpace(1, dims), plist);
     if (!ids_.empty()) ids.write(id_ptrs.data(), str_type);
-    write_attr(f, "feature_dim", options_.feature_dim);
-    write_attr(f, "detector", options_.detector);
-    write_attr(f, "settings_hash", options_.settings_hash);
-    write_attr(f, "fingerprint", feature_fingerprint(options_));
-    write_attr(f, "format_version", 1);
+    write_attr(f, ff::kFeatureDimAttr, options_.feature_dim);
+    write_attr(f, ff::kDetectorAttr, options_.detector);
+    write_attr(f, ff::kSettingsHashAttr, options_.settings_hash);
+    write_attr(f, ff::kFingerprintAttr, feature_fingerprint(options_));
+    write_attr(f, ff::kFormatVersionAttr, ff::kFormatVersion);
     impl_->features.close();
     impl_->boxes.close();
     if (options_.num_classes > 0) impl_->cls_prob.close();

@@ -1,28 +1,23 @@
 #pragma once
-// Which task trains at which multi-task iteration, and when each task is validated.
+// Which tasks train at each multi-task iteration and with what weight, and when each task is
+// validated.
 //
 // Iterations are numbered 1..total (Algorithm 1: `for i = 1 to MaxIter`). Within iteration i the
 // trainer visits the active tasks in their configured order; task t takes one step when
-// should_train(t, i). Task t is validated after iteration i when i mod n_t = 0, where n_t is the
-// task's own number of training batches per epoch: that is, once every time enough iterations
-// have passed for the task to see its whole training set (its "own epoch"), whether or not it
-// was stopped meanwhile (as in Algorithm 1 and the released code). One multi-task epoch is
-// max_t n_t iterations.
+// weight(t, i) > 0, its loss multiplied by that weight. Task t is validated after iteration i
+// when i mod n_t = 0, where n_t is the task's own number of training batches per epoch: that is,
+// once every time enough iterations have passed for the task to see its whole training set (its
+// "own epoch"), whether or not it was stopped meanwhile (as in Algorithm 1 and the released
+// code). One multi-task epoch is max_t n_t iterations.
 //
-// Policies (train.schedule):
-//   dsg              round robin + Dynamic Stop-and-Go per task (train/dsg.h)
-//   vanilla          round robin: every task every iteration
-//   curriculum       iterations 1..P: only G4 (verification) tasks; afterwards all tasks
-//   anti_curriculum  iterations 1..P: only G1 (vocab-based VQA) tasks; afterwards all tasks
-// P = train.curriculum_iterations, or 10% of the total when 0. (Paper section 5 / Table 6; the
-// G3 phase mentioned in section 3.3 is not what Table 6 reports, see docs/TRAINING.md.)
+// The policies (train.schedule) are listed, with a line each, in train/schedule_registry.cpp;
+// docs/TRAINING.md says how to add one.
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "train/dsg.h"
+#include "train/schedule_sink.h"
 
 namespace vlmt {
 
@@ -37,6 +32,8 @@ struct ScheduledTask {
 
 // The largest n_t; throws ConfigError for an empty list or a task with n_t < 1.
 int64_t iterations_per_epoch(const std::vector<ScheduledTask>& tasks);
+// The task keys as "a, b, c", for messages.
+std::string joined_keys(const std::vector<ScheduledTask>& tasks);
 
 class TaskSchedule {
  public:
@@ -44,11 +41,13 @@ class TaskSchedule {
   virtual ~TaskSchedule() = default;
 
   virtual std::string name() const = 0;
-  // Whether task index `task` takes a step in (1-based) iteration `iteration`.
-  virtual bool should_train(size_t task, int64_t iteration) const = 0;
-  // Called on every rank after the task's validation with the global (all-reduced) score.
-  // DSG updates its monitor and returns the event; other policies ignore it.
-  virtual std::optional<DsgEvent> on_validation(size_t task, int64_t iteration, double score);
+  // The weight of task index `task`'s loss in (1-based) iteration `iteration`; 0 = the task
+  // does not step. The trainer multiplies the loss only by a weight other than 1.
+  virtual double weight(size_t task, int64_t iteration) const = 0;
+  // Called on every rank after the task's validation with the global (all-reduced) score, in the
+  // same order on every rank. A policy that reacts to scores (DSG) updates its state and reports
+  // through `sink`; the default does nothing.
+  virtual void on_validation(size_t task, int64_t iteration, double score, ScheduleSink& sink);
   // Short per-task label for progress lines: "go", "stop", "wait".
   virtual std::string state_label(size_t task, int64_t iteration) const;
 
@@ -76,46 +75,8 @@ class TaskSchedule {
   Communicator* comm_ = nullptr;
 };
 
-class VanillaSchedule : public TaskSchedule {
- public:
-  using TaskSchedule::TaskSchedule;
-  std::string name() const override { return "vanilla"; }
-  bool should_train(size_t task, int64_t iteration) const override;
-};
-
-class DsgSchedule : public TaskSchedule {
- public:
-  DsgSchedule(std::vector<ScheduledTask> tasks, DsgOptions options);
-  std::string name() const override { return "dsg"; }
-  bool should_train(size_t task, int64_t iteration) const override;
-  std::optional<DsgEvent> on_validation(size_t task, int64_t iteration, double score) override;
-  std::string state_label(size_t task, int64_t iteration) const override;
-  std::string save_state() const override;
-  void load_state(const std::string& blob) override;
-  const DsgMonitor& monitor(size_t task) const;
-
- private:
-  std::vector<DsgMonitor> monitors_;
-};
-
-// Trains only the tasks of `first_group` during iterations 1..phase_iterations, then all tasks.
-class CurriculumSchedule : public TaskSchedule {
- public:
-  // Throws ConfigError when no task belongs to first_group or phase_iterations < 0.
-  CurriculumSchedule(std::vector<ScheduledTask> tasks, std::string name, int first_group,
-                     int64_t phase_iterations);
-  std::string name() const override { return name_; }
-  bool should_train(size_t task, int64_t iteration) const override;
-  std::string state_label(size_t task, int64_t iteration) const override;
-  int64_t phase_iterations() const { return phase_iterations_; }
-
- private:
-  std::string name_;
-  int first_group_;
-  int64_t phase_iterations_;
-};
-
-// Builds the policy named by train.schedule; throws ConfigError for an unknown name.
+// Builds the policy named by config.schedule through the registry (train/schedule_registry.h);
+// throws ConfigError for an unknown name.
 std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,
                                                  std::vector<ScheduledTask> tasks,
                                                  int64_t total_iterations);

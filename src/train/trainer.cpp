@@ -234,14 +234,15 @@ void Trainer::save_checkpoint() {
   comm_.barrier();
 }
 
-Trainer::StepStats Trainer::train_step(Stream& s) {
+Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
   model_->train();
   // Pinned batches on CUDA: the copy is asynchronous and ordered on the current stream.
   Batch batch = s.loader->next().to(parts_.device, /*non_blocking=*/parts_.device.is_cuda());
   optimizer_->zero_grad();
   if (sync_) sync_->begin_step(s.sync_params);
   torch::Tensor loss = s.spec->kind().compute(*model_, batch).loss;
-  (loss * s.loss_scale).backward();
+  // A schedule weight of 1 leaves the graph (and so every bit of the run) as it was.
+  ((weight == 1.0 ? loss : loss * weight) * s.loss_scale).backward();
   if (sync_) sync_->finish();
   optimizer_->step(lr_->factor());
   const double value = loss.item<double>();
@@ -317,6 +318,13 @@ int Trainer::run() {
   for (const auto& s : streams_) info.task_sizes.emplace_back(s.key, s.loader->dataset().size());
   write_metric(to_json(info));
 
+  // The schedule reports its decisions into metrics.jsonl and rank 0's log.
+  struct MetricsAndLogSink : ScheduleSink {
+    explicit MetricsAndLogSink(Trainer& t) : trainer(t) {}
+    void record(const nlohmann::json& r) override { trainer.write_metric(r); }
+    void log(const std::string& line) override { vlmt::log::info0(line); }
+    Trainer& trainer;
+  } schedule_sink(*this);
   const double start_s = parts_.clock();
   const double deadline_s = cfg_.train.max_hours > 0 ? start_s + cfg_.train.max_hours * 3600.0
                                                       : std::numeric_limits<double>::infinity();
@@ -324,20 +332,14 @@ int Trainer::run() {
   for (int64_t it = state_.iteration + 1; it <= state_.total_iterations; ++it) {
     int64_t rows = 0;
     for (size_t t = 0; t < streams_.size(); ++t)
-      if (schedule_->should_train(t, it)) rows += train_step(streams_[t]).rows;
+      if (const double weight = schedule_->weight(t, it); weight > 0) rows += train_step(streams_[t], weight).rows;
     for (size_t t = 0; t < streams_.size(); ++t) {
       if (!schedule_->should_validate(t, it)) continue;
       auto& s = streams_[t];
       const double score = validate(s);
       state_.streams[s.key].last_score = score;
       write_metric(val_record(it, s.key, schedule_->task_epoch(t, it), score));
-      const std::string before = schedule_->state_label(t, it + 1);
-      if (auto event = schedule_->on_validation(t, it, score)) {
-        write_metric(dsg_record(s.key, *event));
-        const std::string after = schedule_->state_label(t, it + 1);
-        if (after != before)
-          log::info0(cat("DSG ", s.key, ": ", before, " → ", after, " after iteration ", it, " (val score ", score, ")"));
-      }
+      schedule_->on_validation(t, it, score, schedule_sink);
     }
     lr_->advance();
     state_.iteration = it;

@@ -117,7 +117,7 @@ class Trainer {
   void build_optimisation();
   bool resume();
   void initialise_from(const std::string& path);
-  StepStats train_step(Stream& s);
+  StepStats train_step(Stream& s, double weight = 1.0);  // weight: the schedule's, scales the loss
   double validate(Stream& s);
   void report_progress(int64_t iteration, ThroughputMeter& meter);
   void save_checkpoint();

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "data/clean_split.h"
-#include "data/synth_text.h"
-#include "data/synth_world.h"
+#include "synth/synth_text.h"
+#include "synth/synth_world.h"
 #include "tasks/task_table.h"
 #include "test_synth_util.h"
 

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "dist/communicator.h"
 #include "train/dsg_agreement.h"
-#include "train/task_schedule.h"
+#include "train/dsg_schedule.h"
 
 namespace vlmt {
 namespace {
@@ -158,7 +158,8 @@ TEST(TrainDsgAgreement, ScheduleChecksAgreementWhenGivenACommunicator) {
   const auto errors = run_ranks(2, [&](Communicator& comm) {
     DsgSchedule schedule({{"vqa", 1, 2}, {"nlvr2", 4, 1}}, DsgOptions{});
     schedule.set_communicator(&comm);
-    for (double score : {0.5, 0.5, 0.5}) schedule.on_validation(1, 1, score);
+    NullScheduleSink sink;
+    for (double score : {0.5, 0.5, 0.5}) schedule.on_validation(1, 1, score, sink);
     modes[comm.rank()] = schedule.state_label(1, 1);
   });
   EXPECT_EQ(errors, (std::vector<std::string>{"", ""}));
@@ -167,7 +168,8 @@ TEST(TrainDsgAgreement, ScheduleChecksAgreementWhenGivenACommunicator) {
   const auto mismatch = run_ranks(2, [&](Communicator& comm) {
     DsgSchedule schedule({{"vqa", 1, 2}}, DsgOptions{});
     schedule.set_communicator(&comm);
-    schedule.on_validation(0, 2, comm.rank() == 0 ? 0.5 : 0.6);
+    NullScheduleSink sink;
+    schedule.on_validation(0, 2, comm.rank() == 0 ? 0.5 : 0.6, sink);
   });
   EXPECT_NE(mismatch[0], "");
   EXPECT_NE(mismatch[1].find("rank 1 computed"), std::string::npos) << mismatch[1];

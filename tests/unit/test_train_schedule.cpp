@@ -5,7 +5,11 @@
 
 #include "config/run_config.h"
 #include "core/error.h"
-#include "train/task_schedule.h"
+#include "train/curriculum_schedule.h"
+#include "train/dsg_schedule.h"
+#include "train/progress.h"
+#include "train/schedule_registry.h"
+#include "train/vanilla_schedule.h"
 
 namespace vlmt {
 namespace {
@@ -18,9 +22,17 @@ std::vector<ScheduledTask> three_tasks() {
 // One character per iteration 1..n: 'T' when the task trains.
 std::string timeline(const TaskSchedule& s, size_t task, int64_t n) {
   std::string out;
-  for (int64_t i = 1; i <= n; ++i) out += s.should_train(task, i) ? 'T' : '.';
+  for (int64_t i = 1; i <= n; ++i) out += s.weight(task, i) > 0 ? 'T' : '.';
   return out;
 }
+
+// Keeps what a schedule reports.
+struct RecordingSink : ScheduleSink {
+  std::vector<nlohmann::json> records;
+  std::vector<std::string> lines;
+  void record(const nlohmann::json& r) override { records.push_back(r); }
+  void log(const std::string& line) override { lines.push_back(line); }
+};
 
 TEST(TrainSchedule, EpochsAndValidationTimes) {
   VanillaSchedule s(three_tasks());
@@ -42,7 +54,10 @@ TEST(TrainSchedule, EpochsAndValidationTimes) {
 TEST(TrainSchedule, VanillaTrainsEveryTaskEveryIteration) {
   VanillaSchedule s(three_tasks());
   for (size_t t = 0; t < 3; ++t) EXPECT_EQ(timeline(s, t, 8), "TTTTTTTT");
-  EXPECT_FALSE(s.on_validation(0, 4, 0.5).has_value());
+  RecordingSink sink;
+  s.on_validation(0, 4, 0.5, sink);
+  EXPECT_TRUE(sink.records.empty());
+  EXPECT_TRUE(sink.lines.empty());
 }
 
 TEST(TrainSchedule, CurriculumStartsWithVerificationAntiCurriculumWithVocabVqa) {
@@ -69,8 +84,8 @@ TEST(TrainSchedule, CurriculumPhaseDefaultsToTenPercent) {
   cfg.schedule = "curriculum";
   auto s = make_task_schedule(cfg, three_tasks(), 50);
   EXPECT_EQ(dynamic_cast<CurriculumSchedule&>(*s).phase_iterations(), 5);
-  EXPECT_FALSE(s->should_train(0, 5));
-  EXPECT_TRUE(s->should_train(0, 6));
+  EXPECT_FALSE(s->weight(0, 5) > 0);
+  EXPECT_TRUE(s->weight(0, 6) > 0);
 }
 
 TEST(TrainSchedule, CurriculumNeedsATaskOfItsFirstGroup) {
@@ -93,15 +108,18 @@ TEST(TrainSchedule, DsgTimelineFollowsAlgorithmOne) {
   std::map<size_t, size_t> seen;
   std::vector<std::string> trained(3);
   std::vector<std::string> switches;
+  RecordingSink sink;
   for (int64_t i = 1; i <= 24; ++i) {
     for (size_t t = 0; t < 3; ++t) {
-      trained[t] += s->should_train(t, i) ? 'T' : '.';
+      trained[t] += s->weight(t, i) > 0 ? 'T' : '.';
       if (s->should_validate(t, i)) {
-        auto event = s->on_validation(t, i, scores.at(t).at(seen[t]++));
-        ASSERT_TRUE(event.has_value());
-        if (event->switched)
+        const size_t before = sink.records.size();
+        s->on_validation(t, i, scores.at(t).at(seen[t]++), sink);
+        ASSERT_EQ(sink.records.size(), before + 1);  // one dsg record per validation
+        const nlohmann::json& event = sink.records.back();
+        if (event["switched"].get<bool>())
           switches.push_back(s->tasks()[t].key + "@" + std::to_string(i) + ":" +
-                             dsg_mode_name(event->mode));
+                             event["state"].get<std::string>());
       }
     }
   }
@@ -124,7 +142,8 @@ TEST(TrainSchedule, DsgTimelineFollowsAlgorithmOne) {
 TEST(TrainSchedule, DsgStateRoundTripAndMismatchChecks) {
   TrainConfig cfg;
   auto s = make_task_schedule(cfg, three_tasks(), 100);
-  for (double v : {0.3, 0.3, 0.3}) s->on_validation(1, 2, v);
+  NullScheduleSink sink;
+  for (double v : {0.3, 0.3, 0.3}) s->on_validation(1, 2, v, sink);
   const std::string blob = s->save_state();
 
   auto resumed = make_task_schedule(cfg, three_tasks(), 100);
@@ -142,6 +161,65 @@ TEST(TrainSchedule, DsgStateRoundTripAndMismatchChecks) {
   EXPECT_THROW(vanilla->load_state(blob), CheckpointError);
   EXPECT_NO_THROW(vanilla->load_state(vanilla->save_state()));
   EXPECT_THROW(resumed->load_state("garbage"), CheckpointError);
+}
+
+TEST(TrainSchedule, RegistryListsEveryPolicyOnceAndEachBuilds) {
+  std::vector<std::string> names;
+  for (const auto& entry : schedule_registry()) {
+    names.push_back(entry.name);
+    EXPECT_FALSE(entry.description.empty()) << entry.name;
+    TrainConfig cfg;
+    cfg.schedule = entry.name;
+    // Every test task list has a G1 and a G4 task, so each curriculum has its first group.
+    auto s = make_task_schedule(cfg, three_tasks(), 100);
+    EXPECT_EQ(s->name(), entry.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"dsg", "vanilla", "curriculum", "anti_curriculum"}));
+  try {
+    find_schedule("round_robin");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("train.schedule"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("round_robin"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("dsg, vanilla, curriculum, anti_curriculum"), std::string::npos) << msg;
+  }
+}
+
+TEST(TrainSchedule, OnlyDsgWritesDsgRecords) {
+  for (const auto& entry : schedule_registry()) {
+    if (entry.name == "dsg") continue;
+    TrainConfig cfg;
+    cfg.schedule = entry.name;
+    cfg.curriculum_iterations = 3;
+    auto s = make_task_schedule(cfg, three_tasks(), 100);
+    RecordingSink sink;
+    for (int64_t i = 1; i <= 12; ++i)
+      for (size_t t = 0; t < 3; ++t)
+        if (s->should_validate(t, i)) s->on_validation(t, i, 0.5, sink);
+    for (const auto& r : sink.records) EXPECT_NE(r["kind"], "dsg") << entry.name << ": " << r;
+  }
+}
+
+// The record and log line DSG reports are the ones the trainer wrote before schedules reported
+// for themselves: dsg_record of the monitor's event, and a line only when the mode changes.
+TEST(TrainSchedule, DsgReportsItsRecordAndSwitchLine) {
+  DsgSchedule s(three_tasks(), DsgOptions{});
+  DsgMonitor reference("b", DsgOptions{});
+  RecordingSink sink;
+  const std::vector<double> scores = {0.5, 0.5, 0.5};
+  for (size_t k = 0; k < scores.size(); ++k) {
+    const int64_t iteration = 2 * static_cast<int64_t>(k + 1);
+    s.on_validation(1, iteration, scores[k], sink);
+    const DsgEvent& event = reference.observe(iteration, scores[k]);
+    ASSERT_EQ(sink.records.size(), k + 1);
+    nlohmann::json written = sink.records.back(), expected = dsg_record("b", event);
+    written.erase("time");  // the moment of writing
+    expected.erase("time");
+    EXPECT_EQ(written.dump(), expected.dump());
+  }
+  // 0.5 three times: bad at 4 and 6 → stop after iteration 6.
+  EXPECT_EQ(sink.lines, (std::vector<std::string>{"DSG b: go → stop after iteration 6 (val score 0.5)"}));
 }
 
 }  // namespace

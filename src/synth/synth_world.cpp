@@ -1,16 +1,17 @@
-#include "data/synth_world.h"
+#include "synth/synth_world.h"
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "data/feature_writer.h"
-#include "data/synth_tasks.h"
-#include "data/synth_text.h"
+#include "synth/synth_tasks.h"
+#include "synth/synth_text.h"
 #include "tasks/task_table.h"
 
 namespace vlmt {
@@ -20,20 +21,26 @@ using nlohmann::ordered_json;
 const std::vector<SynthTaskPlan>& synth_task_plans() {
   // Training sizes: paper Table 8 (thousands). Annotations per image follow the real datasets
   // roughly (VQA ~5 questions per image, VG QA ~12, GuessWhat ~2 dialogs, SNLI-VE ~17, ...).
+  using Q = SynthQuestions;
+  using R = SynthReferring;
+  const auto& vqa_answers = synth_vqa_answers();
   static const std::vector<SynthTaskPlan> plans = {
-      {"vqa", "coco", 542, 5, true},
-      {"vgqa", "vg", 1294, 12, true},
-      {"gqa", "gqa", 963, 12, true},
-      {"retrieval_coco", "coco", 488, 5, false},
-      {"retrieval_flickr30k", "flickr30k", 140, 5, true},
-      {"refcoco", "coco", 96, 5, false},
-      {"refcoco+", "coco", 96, 5, false},
-      {"refcocog", "coco", 66, 3, false},
-      {"visual7w", "vg", 94, 5, false},
-      {"guesswhat", "coco", 100, 2, false},
-      {"nlvr2", "nlvr2", 86, 1, true},
-      {"snli_ve", "flickr30k", 512, 17, false},
-      {"pretrain", "cc", 3100, 1, true},
+      {"vqa", "coco", 542, 5, true, synth_question_items(Q::kAttributes, 10, 0.15, vqa_answers)},
+      {"vgqa", "vg", 1294, 12, true,
+       synth_question_items(Q::kAttributesVgPhrasing, 1, 0.05, vqa_answers)},
+      {"gqa", "gqa", 963, 12, true,
+       synth_question_items(Q::kRelations, 1, 0.03, synth_gqa_answers())},
+      {"retrieval_coco", "coco", 488, 5, false, synth_retrieval_items()},
+      {"retrieval_flickr30k", "flickr30k", 140, 5, true, synth_retrieval_items()},
+      {"refcoco", "coco", 96, 5, false, synth_referring_items(R::kShortWithLocation)},
+      // RefCOCO and RefCOCO+ were collected on the same images with the same split.
+      {"refcoco+", "coco", 96, 5, false, synth_referring_items(R::kAppearanceOnly), "refcoco"},
+      {"refcocog", "coco", 66, 3, false, synth_referring_items(R::kLongWithNeighbour)},
+      {"visual7w", "vg", 94, 5, false, synth_pointing_items()},
+      {"guesswhat", "coco", 100, 2, false, synth_dialog_items()},
+      {"nlvr2", "nlvr2", 86, 1, true, synth_pair_statement_items()},
+      {"snli_ve", "flickr30k", 512, 17, false, synth_entailment_items()},
+      {"pretrain", "cc", 3100, 1, true, synth_captions_corpus()},
   };
   return plans;
 }
@@ -41,7 +48,7 @@ const std::vector<SynthTaskPlan>& synth_task_plans() {
 SynthSplitSizes synth_split_sizes(const SynthTaskPlan& plan, double scale) {
   const int train = std::max(32, static_cast<int>(std::lround(plan.paper_train_k * 1000 * scale)));
   const int held_out = std::max(16, train / 10);
-  return {train, held_out, plan.key == "pretrain" ? 0 : held_out};
+  return {train, held_out, plan.items.captions_corpus ? 0 : held_out};
 }
 
 namespace {
@@ -113,8 +120,7 @@ std::map<std::string, std::vector<std::string>> split_images(const SynthTaskPlan
   const auto s = synth_split_sizes(plan, scale);
   int n_train = images_for(s.train, plan.per_image), n_val = images_for(s.val, plan.per_image);
   int n_test = s.test ? images_for(s.test, plan.per_image) : 0;
-  // RefCOCO and RefCOCO+ were collected on the same images with the same split.
-  const std::string split_key = plan.key == "refcoco+" ? "refcoco" : plan.key;
+  const std::string split_key = plan.split_like.empty() ? plan.key : plan.split_like;
   std::vector<std::string> order = pool.base;
   SynthRng rng(derive_seed(seed, "split/" + split_key));
   rng.shuffle(order);
@@ -163,17 +169,18 @@ std::vector<ordered_json> make_split_items(const SynthTaskPlan& plan, const std:
   const int n = static_cast<int>(images.size());
   std::vector<ordered_json> items;
   for (int i = 0; i < count; ++i) {
-    SynthItemContext ctx{plan.key, cat(plan.key, "-", split, "-", i), {}, &rng};
-    std::optional<ordered_json> item;
+    SynthItemContext ctx{cat(plan.key, "-", split, "-", i), {}, &rng};
+    SynthItem item;
+    const int per_item = plan.items.scenes_per_item;
     for (int attempt = 0; attempt < 8 * n && !item; ++attempt) {
-      const int k = (plan.key == "nlvr2" ? 2 * i : i) + attempt / 8;
-      ctx.scenes = {pool[k % n]};
-      if (plan.key == "nlvr2") ctx.scenes.push_back(pool[(k + 1) % n]);
-      item = make_synth_item(ctx);
+      const int k = per_item * i + attempt / 8;
+      ctx.scenes.clear();
+      for (int j = 0; j < per_item; ++j) ctx.scenes.push_back(pool[(k + j) % n]);
+      item = plan.items.make(ctx);
     }
     if (!item)
       throw Error(ExitCode::kFailure, cat("synthetic ", plan.key, "/", split, ": no image can host item ", i));
-    if (plan.key.rfind("retrieval_", 0) == 0)
+    if (plan.items.hard_negatives)
       (*item)["hard_negatives"] = synth_hard_negatives(*ctx.scenes[0], pool);
     for (const auto& text : synth_item_texts(*item)) check_in_vocabulary(text);
     items.push_back(std::move(*item));
@@ -231,7 +238,7 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
   for (const auto& plan : synth_task_plans()) {
     const auto sizes = synth_split_sizes(plan, o.scale);
     const auto images = split_images(plan, pools.at(plan.source), o.scale, o.seed);
-    const std::string val_name = plan.key == "pretrain" ? "val" : task_by_key(plan.key).val_split;
+    const std::string val_name = plan.items.captions_corpus ? "val" : task_by_key(plan.key).val_split;
     const std::vector<std::pair<std::string, std::pair<std::string, int>>> splits = {
         {"train", {"train", sizes.train}}, {"val", {val_name, sizes.val}}, {"test", {"test", sizes.test}}};
     for (const auto& [split, file_and_count] : splits) {
@@ -244,19 +251,20 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
       summary.items[plan.key][file] = count;
       world_tasks[plan.key][file] = {{"items", count}, {"images", images.at(split).size()}};
     }
+    if (plan.items.answers)
+      write_text_file(root / "annotations" / plan.key / "answers.json",
+                      ordered_json{{"answers", *plan.items.answers}}.dump() + "\n");
   }
-  const std::string vqa_answers = ordered_json{{"answers", synth_vqa_answers()}}.dump() + "\n";
-  write_text_file(root / "annotations/vqa/answers.json", vqa_answers);
-  write_text_file(root / "annotations/vgqa/answers.json", vqa_answers);
-  write_text_file(root / "annotations/gqa/answers.json",
-                  ordered_json{{"answers", synth_gqa_answers()}}.dump() + "\n");
 
   // Features: every image of every pool, ground truth for the pools pointing tasks use.
+  std::set<std::string> ground_truth_sources;
+  for (const auto& plan : synth_task_plans())
+    if (plan.items.ground_truth_regions) ground_truth_sources.insert(plan.source);
   fs::create_directories(root / "features");
   for (const auto& [source, pool] : pools) {
     const auto ids = pool.all();
     write_features(root / "features", source, ids, o, summary.settings_hash, scenes, space, false);
-    if (source == "coco" || source == "vg")
+    if (ground_truth_sources.count(source))
       write_features(root / "features", source, ids, o, summary.settings_hash, scenes, space, true);
     summary.images[source] = static_cast<int>(ids.size());
   }

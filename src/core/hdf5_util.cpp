@@ -1,11 +1,11 @@
-#include "ckpt/h5_util.h"
+#include "core/hdf5_util.h"
 
 #include <sys/stat.h>
 
 #include "core/error.h"
 #include "core/log.h"
 
-namespace vlmt::ckpt::h5 {
+namespace vlmt::h5 {
 
 Handle& Handle::operator=(Handle&& other) noexcept {
   if (this != &other) {
@@ -221,4 +221,4 @@ uint32_t read_uint32_attr(hid_t obj, const std::string& name, const std::string&
   return value;
 }
 
-}  // namespace vlmt::ckpt::h5
+}  // namespace vlmt::h5

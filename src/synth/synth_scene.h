@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "data/synth_rng.h"
+#include "synth/synth_rng.h"
 
 namespace vlmt {
 

@@ -1,13 +1,14 @@
 #pragma once
-// Thin RAII and attribute helpers over the HDF5 C API, shared by the checkpoint files. Every
-// failure becomes a CheckpointError that names the file and object, never an HDF5 stack dump.
+// Thin RAII and attribute helpers over the HDF5 C API, shared by the checkpoint files (ckpt/)
+// and the region-feature files (data/feature_writer.cpp: the float16 type). Every failure
+// becomes a CheckpointError that names the file and object, never an HDF5 stack dump.
 #include <hdf5.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace vlmt::ckpt::h5 {
+namespace vlmt::h5 {
 
 // Owns one HDF5 identifier and closes it with the matching H5?close.
 class Handle {
@@ -70,4 +71,4 @@ std::vector<int64_t> read_int64_attr(hid_t obj, const std::string& name,
 uint32_t read_uint32_attr(hid_t obj, const std::string& name, const std::string& context);
 bool has_attr(hid_t obj, const std::string& name);
 
-}  // namespace vlmt::ckpt::h5
+}  // namespace vlmt::h5

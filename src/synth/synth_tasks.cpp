@@ -1,4 +1,4 @@
-#include "data/synth_tasks.h"
+#include "synth/synth_tasks.h"
 
 #include <algorithm>
 #include <map>
@@ -6,12 +6,12 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "data/synth_text.h"
+#include "synth/synth_text.h"
 
 namespace vlmt {
 
 using nlohmann::ordered_json;
-using Item = std::optional<ordered_json>;
+using Item = SynthItem;
 
 const SynthScene& SynthSceneCache::get(const std::string& image_id) {
   auto it = scenes_.find(image_id);
@@ -199,12 +199,12 @@ std::string caption(const SynthScene& s, SynthRng& rng) {
 
 ordered_json box_json(const Box& b) { return ordered_json::array({b[0], b[1], b[2], b[3]}); }
 
-Item referring_item(const SynthItemContext& c) {
+Item referring_item(const SynthItemContext& c, SynthReferring style) {
   const SynthScene& s = *c.scenes[0];
   SynthRng& rng = *c.rng;
   const int i = random_object(s, rng);
   std::string expression;
-  if (c.task == "refcoco") {  // short, with location words
+  if (style == SynthReferring::kShortWithLocation) {
     expression = describe(s, i, kColour | kShape | kSize | kLocation);
     const bool has_location = expression.find("left") != std::string::npos ||
                               expression.find("right") != std::string::npos ||
@@ -213,9 +213,9 @@ Item referring_item(const SynthItemContext& c) {
       const int loc = location_bucket(s, s.objects[i]);
       expression += loc == 1 ? " in the middle" : " on the " + synth_locations()[loc];
     }
-  } else if (c.task == "refcoco+") {  // appearance only, no location words
+  } else if (style == SynthReferring::kAppearanceOnly) {
     expression = describe(s, i, kAllAttrs);
-  } else {  // refcocog: long, every attribute plus a neighbour
+  } else {  // kLongWithNeighbour
     const std::string full = phrase(s, s.objects[i], kAllAttrs);
     int j = neighbour(s, i, rng.chance(0.5) ? -1 : 1);
     if (j < 0) j = neighbour(s, i, -1) < 0 ? neighbour(s, i, 1) : neighbour(s, i, -1);
@@ -408,29 +408,72 @@ const std::vector<std::string>& synth_gqa_answers() {
   return v;
 }
 
-Item make_synth_item(const SynthItemContext& c) {
-  const SynthScene& s = *c.scenes.at(0);
-  SynthRng& rng = *c.rng;
-  if (c.task == "vqa" || c.task == "vgqa") {
-    const auto qa = attribute_question(s, rng, c.task == "vgqa");
+SynthItemKind synth_question_items(SynthQuestions questions, int annotators, double noise,
+                                   const std::vector<std::string>& answers) {
+  SynthItemKind kind;
+  kind.answers = &answers;
+  kind.make = [questions, annotators, noise, &answers](const SynthItemContext& c) -> Item {
+    const SynthScene& s = *c.scenes.at(0);
+    const auto qa = questions == SynthQuestions::kRelations
+                        ? relational_question(s, *c.rng)
+                        : attribute_question(s, *c.rng, questions == SynthQuestions::kAttributesVgPhrasing);
     if (!qa) return std::nullopt;
-    return c.task == "vqa" ? vqa_item(c, *qa, 10, 0.15, synth_vqa_answers())
-                           : vqa_item(c, *qa, 1, 0.05, synth_vqa_answers());
-  }
-  if (c.task == "gqa") {
-    const auto qa = relational_question(s, rng);
-    if (!qa) return std::nullopt;
-    return vqa_item(c, *qa, 1, 0.03, synth_gqa_answers());
-  }
-  if (c.task == "retrieval_coco" || c.task == "retrieval_flickr30k")
-    return ordered_json{{"caption_id", c.item_id}, {"image_id", s.id}, {"caption", caption(s, rng)}};
-  if (c.task == "pretrain") return ordered_json{{"image_id", s.id}, {"caption", caption(s, rng)}};
-  if (c.task == "refcoco" || c.task == "refcoco+" || c.task == "refcocog") return referring_item(c);
-  if (c.task == "visual7w") return pointing_item(c);
-  if (c.task == "guesswhat") return dialog_item(c);
-  if (c.task == "nlvr2") return nlvr2_item(c);
-  if (c.task == "snli_ve") return snli_ve_item(c);
-  throw Error(ExitCode::kFailure, cat("synthetic world has no dataset \"", c.task, "\""));
+    return vqa_item(c, *qa, annotators, noise, answers);
+  };
+  return kind;
+}
+
+SynthItemKind synth_retrieval_items() {
+  SynthItemKind kind;
+  kind.hard_negatives = true;
+  kind.make = [](const SynthItemContext& c) -> Item {
+    const SynthScene& s = *c.scenes.at(0);
+    return ordered_json{{"caption_id", c.item_id}, {"image_id", s.id}, {"caption", caption(s, *c.rng)}};
+  };
+  return kind;
+}
+
+SynthItemKind synth_captions_corpus() {
+  SynthItemKind kind;
+  kind.captions_corpus = true;
+  kind.make = [](const SynthItemContext& c) -> Item {
+    const SynthScene& s = *c.scenes.at(0);
+    return ordered_json{{"image_id", s.id}, {"caption", caption(s, *c.rng)}};
+  };
+  return kind;
+}
+
+namespace {
+
+// The kinds whose items point at regions: their image sources also get ground-truth features.
+SynthItemKind pointing_kind(std::function<SynthItem(const SynthItemContext&)> make) {
+  SynthItemKind kind;
+  kind.ground_truth_regions = true;
+  kind.make = std::move(make);
+  return kind;
+}
+
+}  // namespace
+
+SynthItemKind synth_referring_items(SynthReferring style) {
+  return pointing_kind([style](const SynthItemContext& c) { return referring_item(c, style); });
+}
+
+SynthItemKind synth_pointing_items() { return pointing_kind(pointing_item); }
+
+SynthItemKind synth_dialog_items() { return pointing_kind(dialog_item); }
+
+SynthItemKind synth_pair_statement_items() {
+  SynthItemKind kind;
+  kind.scenes_per_item = 2;
+  kind.make = nlvr2_item;
+  return kind;
+}
+
+SynthItemKind synth_entailment_items() {
+  SynthItemKind kind;
+  kind.make = snli_ve_item;
+  return kind;
 }
 
 std::vector<std::string> synth_hard_negatives(const SynthScene& image,

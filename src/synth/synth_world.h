@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "synth/synth_tasks.h"
+
 namespace vlmt {
 
 struct SynthWorldOptions {
@@ -21,14 +23,18 @@ struct SynthWorldOptions {
 };
 
 // How one dataset is drawn: its image pool, Table 8 training size (thousands), annotations per
-// image, and whether it owns the pool (its train+val images are the pool, its test images are
-// extra images no other dataset uses — like VQA's test2015 on COCO).
+// image, whether it owns the pool (its train+val images are the pool, its test images are
+// extra images no other dataset uses — like VQA's test2015 on COCO), and its kind of items.
+// The table of plans (synth_task_plans) is the one place that names datasets: whatever differs
+// between them is a field here or in its SynthItemKind.
 struct SynthTaskPlan {
   std::string key;          // task key, or "pretrain" for the captions corpus
   std::string source;       // image pool = feature file
   double paper_train_k;
   int per_image;
   bool owns_pool;
+  SynthItemKind items;
+  std::string split_like = "";  // draws its split images as this dataset does ("": as itself)
 };
 const std::vector<SynthTaskPlan>& synth_task_plans();
 

@@ -1,11 +1,11 @@
-#include "data/synth_scene.h"
+#include "synth/synth_scene.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
 #include "core/log.h"
-#include "data/synth_rng.h"
+#include "synth/synth_rng.h"
 
 namespace vlmt {
 

@@ -1,4 +1,4 @@
-#include "data/synth_text.h"
+#include "synth/synth_text.h"
 
 #include <cctype>
 #include <set>

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "data/synth_scene.h"
+#include "synth/synth_scene.h"
 
 namespace vlmt {
 

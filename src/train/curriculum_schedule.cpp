@@ -1,0 +1,56 @@
+#include "train/curriculum_schedule.h"
+
+#include <algorithm>
+
+#include "config/run_config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "train/schedule_registry.h"
+
+namespace vlmt {
+
+CurriculumSchedule::CurriculumSchedule(std::vector<ScheduledTask> tasks, std::string name,
+                                       int first_group, int64_t phase_iterations)
+    : TaskSchedule(std::move(tasks)), name_(std::move(name)), first_group_(first_group),
+      phase_iterations_(phase_iterations) {
+  if (phase_iterations_ < 0)
+    throw ConfigError(cat("train.curriculum_iterations must be >= 0, got ", phase_iterations_));
+  const bool any = std::any_of(tasks_.begin(), tasks_.end(),
+                               [&](const ScheduledTask& t) { return t.group == first_group_; });
+  if (!any)
+    throw ConfigError(cat("schedule ", name_, " starts with group G", first_group_,
+                          " but none of the active tasks [", joined_keys(tasks_),
+                          "] is in it"));
+}
+
+double CurriculumSchedule::weight(size_t task, int64_t iteration) const {
+  check_task(task);
+  return iteration > phase_iterations_ || tasks_[task].group == first_group_ ? 1.0 : 0.0;
+}
+
+namespace {
+
+std::unique_ptr<TaskSchedule> make_curriculum(const std::string& name, int first_group,
+                                              const TrainConfig& config,
+                                              std::vector<ScheduledTask> tasks,
+                                              int64_t total_iterations) {
+  int64_t phase = config.curriculum_iterations;
+  if (phase == 0) phase = std::max<int64_t>(1, total_iterations / 10);
+  return std::make_unique<CurriculumSchedule>(std::move(tasks), name, first_group, phase);
+}
+
+}  // namespace
+
+std::unique_ptr<TaskSchedule> make_curriculum_schedule(const TrainConfig& config,
+                                                       std::vector<ScheduledTask> tasks,
+                                                       int64_t total_iterations) {
+  return make_curriculum("curriculum", 4, config, std::move(tasks), total_iterations);
+}
+
+std::unique_ptr<TaskSchedule> make_anti_curriculum_schedule(const TrainConfig& config,
+                                                            std::vector<ScheduledTask> tasks,
+                                                            int64_t total_iterations) {
+  return make_curriculum("anti_curriculum", 1, config, std::move(tasks), total_iterations);
+}
+
+}  // namespace vlmt

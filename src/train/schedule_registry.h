@@ -1,0 +1,43 @@
+#pragma once
+// Every task schedule policy, by the name train.schedule gives it: the one list of names (config
+// validation reads it through config/schedule_names.h, make_task_schedule builds from it).
+//
+// Adding a policy: one file train/<name>_schedule.cpp with a TaskSchedule subclass and its
+// factory, plus the factory's declaration below and its row in schedule_registry.cpp.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "train/task_schedule.h"
+
+namespace vlmt {
+
+// Builds the policy for the active tasks of a run of `total_iterations` iterations; throws
+// ConfigError when the settings or tasks do not suit it.
+using ScheduleFactory = std::unique_ptr<TaskSchedule> (*)(const TrainConfig& config,
+                                                          std::vector<ScheduledTask> tasks,
+                                                          int64_t total_iterations);
+
+struct ScheduleEntry {
+  std::string name;         // the value of train.schedule
+  std::string description;  // one line, for docs and error messages
+  ScheduleFactory make;
+};
+
+// In the order shown to users; the first is the default.
+const std::vector<ScheduleEntry>& schedule_registry();
+// The entry named `name`; throws ConfigError naming train.schedule and the valid names.
+const ScheduleEntry& find_schedule(const std::string& name);
+
+// The factories, one per policy file.
+std::unique_ptr<TaskSchedule> make_dsg_schedule(const TrainConfig&, std::vector<ScheduledTask>,
+                                                int64_t);
+std::unique_ptr<TaskSchedule> make_vanilla_schedule(const TrainConfig&,
+                                                    std::vector<ScheduledTask>, int64_t);
+std::unique_ptr<TaskSchedule> make_curriculum_schedule(const TrainConfig&,
+                                                       std::vector<ScheduledTask>, int64_t);
+std::unique_ptr<TaskSchedule> make_anti_curriculum_schedule(const TrainConfig&,
+                                                            std::vector<ScheduledTask>, int64_t);
+
+}  // namespace vlmt

@@ -1,0 +1,42 @@
+#include "train/schedule_state.h"
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace vlmt {
+namespace {
+
+std::vector<std::string> keys_of(const std::vector<ScheduledTask>& tasks) {
+  std::vector<std::string> keys;
+  for (const auto& t : tasks) keys.push_back(t.key);
+  return keys;
+}
+
+}  // namespace
+
+void write_schedule_header(boost::archive::text_oarchive& out, const std::string& policy,
+                           const std::vector<ScheduledTask>& tasks) {
+  const std::vector<std::string> keys = keys_of(tasks);
+  out << policy << keys;
+}
+
+void check_schedule_header(boost::archive::text_iarchive& in, const std::string& policy,
+                           const std::vector<ScheduledTask>& tasks) {
+  std::string saved_name;
+  std::vector<std::string> saved_keys;
+  in >> saved_name >> saved_keys;
+  if (saved_name != policy)
+    throw CheckpointError(cat("checkpoint has task schedule \"", saved_name,
+                              "\" but this run uses \"", policy, "\""));
+  if (saved_keys != keys_of(tasks)) {
+    std::string saved;
+    for (const auto& key : saved_keys) saved += (saved.empty() ? "" : ", ") + key;
+    throw CheckpointError(cat("checkpoint schedule is for tasks [", saved, "] but this run has [",
+                              joined_keys(tasks), "]"));
+  }
+}
+
+}  // namespace vlmt
