@@ -1,5 +1,7 @@
-// clean_split: removes every dataset's test images from every dataset's train/val (paper 2.2),
-// writes the removed ids and prints the paper's Table 1 and Table 7 for the data root.
+// clean_split: lists every dataset's test images for removal from the other datasets' training
+// data (paper 2.2; ids qualified by collection, VG images mapped to COCO through VG's
+// image_data.json), writes the removed ids per image source and prints the paper's Table 1 and
+// Table 7 for the data root.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,8 +23,10 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 int main(int argc, char** argv) {
   try {
     auto args = vlmt::parse_cli(
-        argc, argv, "clean_split", "--root DIR [--out FILE]",
+        argc, argv, "clean_split", "--root DIR [--out FILE] [--vg-image-data FILE]",
         {{"root", true, "data root holding annotations/"},
+         {"vg-image-data", true, "Visual Genome image_data.json: its coco_id finds COCO test images inside the "
+                                 "VG-based tasks (default DIR/splits/vg_image_data.json when present)"},
          {"out", true, "output JSON (default DIR/splits/clean_split.json); tables go next to it "
                        "as .md"}});
     if (!args.has("root")) throw vlmt::ConfigError("clean_split: --root is required");
@@ -33,12 +37,22 @@ int main(int argc, char** argv) {
         args.get("out", (std::filesystem::path(root) / "splits" / "clean_split.json").string());
     std::filesystem::path md_path = json_path;
     md_path.replace_extension(".md");
-    const auto report = vlmt::compute_clean_split(root);
+    const std::string vg_default = (std::filesystem::path(root) / "splits" / "vg_image_data.json").string();
+    const std::string vg_path = args.get("vg-image-data", std::filesystem::exists(vg_default) ? vg_default : "");
+    vlmt::VgCocoIds vg_coco;
+    if (!vg_path.empty()) {
+      vg_coco = vlmt::read_vg_coco_ids(vg_path);
+      vlmt::log::info(vlmt::cat(vg_path, ": ", vg_coco.size(), " Visual Genome images are COCO images"));
+    } else {
+      vlmt::log::warn("no Visual Genome image_data.json (--vg-image-data): COCO test images inside VG-based tasks "
+                      "cannot be found");
+    }
+    const auto report = vlmt::compute_clean_split(root, vg_coco);
     const std::string tables = vlmt::clean_split_markdown(report);
     write_file(json_path, vlmt::clean_split_json(report));
     write_file(md_path, tables);
     std::cout << tables;
-    vlmt::log::info(vlmt::cat("removed ", report.removed.size(), " test images from train/val; wrote ",
+    vlmt::log::info(vlmt::cat(report.removed.size(), " test images to remove from training data; wrote ",
                               json_path.string(), " and ", md_path.string()));
     return 0;
   } catch (const vlmt::Error& e) {

@@ -64,7 +64,8 @@ Report check_task(const std::string& root, const TaskSpec& spec, Stores& stores)
   std::vector<std::string> files;
   if (fs::is_directory(dir))
     for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.path().extension() == ".jsonl") files.push_back(entry.path().string());
+      if (entry.path().extension() == ".jsonl" && !kind.is_side_file(entry.path().filename().string()))
+        files.push_back(entry.path().string());
   std::sort(files.begin(), files.end());
   if (files.empty()) report.add(cat("no annotation files ", dir.string(), "/*.jsonl"));
   try {
@@ -73,7 +74,7 @@ Report check_task(const std::string& root, const TaskSpec& spec, Stores& stores)
     report.add(e.what());
   }
   std::vector<FeatureStore*> needed{stores.get(spec.image_source, report)};
-  if (kind.reads_gt_features()) needed.push_back(stores.get(spec.image_source + "_gt", report));
+  if (kind.reads_gt_features("train", TrainConfig{})) needed.push_back(stores.get(spec.image_source + "_gt", report));
   if (kind.reads_class_distributions() && needed[0] && !needed[0]->has_cls_prob())
     report.add(cat(needed[0]->path(), " lacks /cls_prob, needed for pretraining"));
   for (const std::string& file : files) {

@@ -47,6 +47,14 @@ std::string find_configs_dir(const std::string& near) {
 #endif
 }
 
+void apply_stage_defaults(TrainConfig& c) {
+  if (c.stage == "pretrain") {  // train_concap.py's AdamW (issue 12, row 8)
+    c.adam_beta2 = 0.98;
+    c.adam_eps = 1e-8;
+    c.adam_bias_correction = true;
+  }
+}
+
 namespace {
 
 void read_model(TomlSection s, ModelConfig& m) {
@@ -123,6 +131,7 @@ void read_data(TomlSection s, DataConfig& d) {
   d.feature_cache_images = s.get("feature_cache_images", d.feature_cache_images);
   d.prefetch_batches = s.get("prefetch_batches", d.prefetch_batches);
   d.clean_split = s.get("clean_split", d.clean_split);
+  d.clean_val_split = s.get("clean_val_split", d.clean_val_split);
   d.allow_fingerprint_mismatch = s.get("allow_fingerprint_mismatch", d.allow_fingerprint_mismatch);
   s.require(d.feature_cache_images > 0, "feature_cache_images", "must be positive");
   s.require(d.prefetch_batches >= 0, "prefetch_batches", "must be >= 0");
@@ -159,6 +168,7 @@ void declare_task(TomlSection& s, const std::string& key, TaskHyper& h) {
   s.require(group >= 1 && group <= 4, "group", "must be 1..4 (G1 vocab QA, G2 retrieval, G3 referring, G4 verification)");
   spec.group = static_cast<TaskGroup>(std::clamp(group, 1, 4));
   spec.image_source = s.get("image_source", std::string());
+  spec.image_namespace = s.get("image_namespace", std::string());
   s.require(!spec.image_source.empty(), "image_source", "must name the feature file features/<image_source>.h5");
   spec.column = s.get("display", key);
   spec.dataset_name = spec.column;
@@ -208,6 +218,7 @@ void read_tasks(TomlSection s, TaskConfig& t, ConfigIssues& issues) {
 
 void read_train(TomlSection s, TrainConfig& c) {
   c.stage = s.get_choice("stage", c.stage, {"pretrain", "mt_train", "finetune"});
+  apply_stage_defaults(c);
   c.run_dir = s.get("run_dir", c.run_dir);
   c.init_from = s.get("init_from", c.init_from);
   c.seed = s.get("seed", c.seed);
@@ -219,6 +230,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.adam_beta1 = s.get("adam_beta1", c.adam_beta1);
   c.adam_beta2 = s.get("adam_beta2", c.adam_beta2);
   c.adam_eps = s.get("adam_eps", c.adam_eps);
+  c.adam_bias_correction = s.get("adam_bias_correction", c.adam_bias_correction);
   c.grad_clip = s.get("grad_clip", c.grad_clip);
   c.schedule = s.get_choice("schedule", c.schedule, schedule_names());
   c.curriculum_iterations = s.get("curriculum_iterations", c.curriculum_iterations);
@@ -227,6 +239,9 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.dsg_diverge = s.get("dsg_diverge", c.dsg_diverge);
   c.dsg_patience = s.get("dsg_patience", c.dsg_patience);
   c.dsg_cooldown = s.get("dsg_cooldown", c.dsg_cooldown);
+  c.dsg_reset_after_epochs = s.get("dsg_reset_after_epochs", c.dsg_reset_after_epochs);
+  for (const int64_t e : c.dsg_reset_after_epochs)
+    s.require(e >= 1, "dsg_reset_after_epochs", "must list completed-epoch counts >= 1");
   c.val_max_batches = s.get("val_max_batches", c.val_max_batches);
   c.log_every = s.get("log_every", c.log_every);
   c.checkpoint_every = s.get("checkpoint_every", c.checkpoint_every);
@@ -240,6 +255,8 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.epochs = s.get("epochs", c.epochs);
   c.mask_prob = s.get("mask_prob", c.mask_prob);
   c.region_mask_iou = s.get("region_mask_iou", c.region_mask_iou);
+  c.region_masking = s.get_choice("region_masking", c.region_masking, {"released", "paper"});
+  c.referring_gt_regions = s.get("referring_gt_regions", c.referring_gt_regions);
   c.bf16 = s.get("bf16", c.bf16);
 
   s.require(c.iterations >= 0, "iterations", "must be >= 0");

@@ -54,7 +54,8 @@ struct DataConfig {
   std::string vocab = "vocab.txt";  // relative to root unless absolute
   int feature_cache_images = 2048;  // LRU capacity of each feature store
   int prefetch_batches = 2;         // background batches per task and rank
-  bool clean_split = true;          // use the cleaned train/val splits
+  bool clean_split = true;          // drop other datasets' test images (splits/clean_split.json) from train
+  bool clean_val_split = false;     // ... and from val too (the paper's text; released: train only)
   bool allow_fingerprint_mismatch = false;
 };
 
@@ -83,9 +84,12 @@ struct TrainConfig {
   double warmup_proportion = 0.1;
   double head_lr = 1e-4;            // parameters named vil_* (task heads)
   double weight_decay = 0.01;
+  // AdamW as train_tasks.py builds it (pytorch_transformers AdamW, correct_bias=False); the
+  // pretrain stage defaults to train_concap.py's instead: β2 0.98, ε 1e-8, bias correction on.
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_eps = 1e-6;
+  bool adam_bias_correction = false;
   double grad_clip = 0.0;           // 0 = off (the released 12-in-1 run does not clip)
   std::string schedule = "dsg";     // dsg | vanilla | curriculum | anti_curriculum
   int64_t curriculum_iterations = 0;// first phase length for (anti-)curriculum; 0 = 10% of total
@@ -94,6 +98,10 @@ struct TrainConfig {
   double dsg_diverge = 0.005;       // back to go when score < best × (1 − this)
   int dsg_patience = 1;             // stop after more than this many bad epochs in a row
   int dsg_cooldown = 1;             // epochs after a stop in which bad epochs are not counted
+  // Every monitor is reset (go, no best, counters 0) after these multi-task epochs (1-based
+  // counts of completed epochs). train_tasks.py resets after its 0-based epochs 5 and 7; the
+  // paper's Algorithm 1 never resets: [].
+  std::vector<int64_t> dsg_reset_after_epochs = {6, 8};
   int64_t val_max_batches = 0;      // cap validation batches per task (0 = all)
   int64_t log_every = 10;
   int64_t checkpoint_every = 500;
@@ -108,9 +116,17 @@ struct TrainConfig {
   int epochs = 10;
   double mask_prob = 0.15;
   double region_mask_iou = 0.4;
+  std::string region_masking = "released";  // released | paper (data/task_datasets.h PretrainMasking)
+  // Referring expressions (V-logit) train on the detections plus the image's ground-truth boxes
+  // (features/<source>_gt.h5), as released; false = detections only.
+  bool referring_gt_regions = true;
   // Mixed precision on GPUs.
   bool bf16 = false;
 };
+
+// Defaults that depend on train.stage (set before a file's keys are read): the pretrain stage
+// uses train_concap.py's optimiser settings.
+void apply_stage_defaults(TrainConfig& train);
 
 struct DistConfig {
   std::string backend = "auto";  // auto | mpi | nccl | local

@@ -20,6 +20,9 @@ inline void error(const std::string& m) { write(Level::kError, m); }
 inline void info0(const std::string& m) {
   if (rank() == 0) write(Level::kInfo, m);
 }
+inline void warn0(const std::string& m) {
+  if (rank() == 0) write(Level::kWarn, m);
+}
 
 }  // namespace vlmt::log
 

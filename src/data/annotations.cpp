@@ -118,9 +118,8 @@ std::vector<std::string> string_list(const std::string& path, const char* key) {
 }  // namespace
 
 int snli_label_index(const std::string& label) {
-  if (label == "entailment") return 0;
-  if (label == "neutral") return 1;
-  if (label == "contradiction") return 2;
+  for (size_t k = 0; k < kSnliVeLabels.size(); ++k)
+    if (label == kSnliVeLabels[k]) return static_cast<int>(k);
   return -1;
 }
 
@@ -149,9 +148,13 @@ std::vector<VqaRecord> read_vqa_jsonl(const std::string& path) {
 
 std::vector<RetrievalRecord> read_retrieval_jsonl(const std::string& path) {
   return read_jsonl<RetrievalRecord>(path, [](const Line& l) {
-    RetrievalRecord r{l.id("caption_id"), l.id("image_id"), l.text("caption"), {}};
-    if (l.has("hard_negatives")) r.hard_negatives = l.ids("hard_negatives");
-    return r;
+    return RetrievalRecord{l.id("caption_id"), l.id("image_id"), l.text("caption")};
+  });
+}
+
+std::vector<HardPoolRecord> read_hard_pool_jsonl(const std::string& path) {
+  return read_jsonl<HardPoolRecord>(path, [](const Line& l) {
+    return HardPoolRecord{l.id("image_id"), l.ids("pool")};
   });
 }
 
@@ -214,7 +217,6 @@ std::vector<std::string> read_referenced_image_ids(const std::string& path) {
     std::vector<std::string> ids;
     if (l.has("image_id")) ids.push_back(l.id("image_id"));
     if (l.has("image_ids")) for (auto& id : l.ids("image_ids")) ids.push_back(id);
-    if (l.has("hard_negatives")) for (auto& id : l.ids("hard_negatives")) ids.push_back(id);
     if (ids.empty()) l.fail("image_id", "is missing");
     return ids;
   });
@@ -225,8 +227,24 @@ std::vector<std::string> read_referenced_image_ids(const std::string& path) {
 
 std::vector<std::string> read_answer_vocab(const std::string& path) { return string_list(path, "answers"); }
 
-std::vector<std::string> read_removed_image_ids(const std::string& path) {
-  return string_list(path, "removed_image_ids");
+std::vector<std::string> read_removed_image_ids(const std::string& path, const std::string& source) {
+  const json j = read_json_file(path);
+  if (j.is_object() && j.contains("removed_image_ids") && j["removed_image_ids"].is_array()) {
+    log::warn0(cat(path, ": clean split of the earlier format (ids of all collections in one list, val cleaned "
+                   "too); run clean_split again"));
+    return string_list(path, "removed_image_ids");
+  }
+  if (!j.is_object() || !j.contains("removed_image_ids") || !j["removed_image_ids"].is_object())
+    throw DataError(cat(path, ": field 'removed_image_ids' is missing or not an object of per-source lists"));
+  const json& per_source = j["removed_image_ids"];
+  std::vector<std::string> out;
+  if (!per_source.contains(source)) return out;
+  if (!per_source[source].is_array()) throw DataError(cat(path, ": removed_image_ids.", source, " is not a list"));
+  for (const json& v : per_source[source]) {
+    if (!v.is_string()) throw DataError(cat(path, ": removed_image_ids.", source, " must hold strings"));
+    out.push_back(v.get<std::string>());
+  }
+  return out;
 }
 
 }  // namespace vlmt

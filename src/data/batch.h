@@ -12,7 +12,7 @@
 //   V-logit-mc            target [size, C] float  one-hot over the C candidates; choice_ids [size, C]
 //                         int64 = region index (within R) of each candidate box
 //   VL-binary-classifier  target [size, 2] float  one-hot (false, true)
-//   VL-tri-classifier     target [size, 3] float  one-hot (entailment, neutral, contradiction)
+//   VL-tri-classifier     target [size, 3] float  one-hot (contradiction, neutral, entailment)
 // Pretraining batches (task "pretrain") use lm_labels, region_targets, region_masked and is_aligned.
 #include <torch/torch.h>
 

@@ -33,6 +33,36 @@ std::string percent(double p) {
 }
 }  // namespace
 
+VgCocoIds read_vg_coco_ids(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw DataError(cat(path, ": cannot open Visual Genome image_data.json"));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(cat(path, ": malformed JSON: ", e.what()));
+  }
+  if (!j.is_array()) throw DataError(cat(path, ": expected a list of images"));
+  auto id_text = [&](const nlohmann::json& v, const char* key, std::size_t n) {
+    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+    if (v.is_string()) return v.get<std::string>();
+    throw DataError(cat(path, ": entry ", n, ": \"", key, "\" is not an id"));
+  };
+  VgCocoIds out;
+  for (std::size_t n = 0; n < j.size(); ++n) {
+    const auto& e = j[n];
+    if (!e.is_object() || !e.contains("image_id")) throw DataError(cat(path, ": entry ", n, " has no \"image_id\""));
+    if (e.contains("coco_id") && !e["coco_id"].is_null()) out[id_text(e["image_id"], "image_id", n)] = id_text(e["coco_id"], "coco_id", n);
+  }
+  return out;
+}
+
+std::string qualified_image_id(const std::string& ns, const std::string& id, const VgCocoIds& vg_coco) {
+  if (ns == "vg")
+    if (const auto it = vg_coco.find(id); it != vg_coco.end()) return "coco:" + it->second;
+  return ns + ":" + id;
+}
+
 double CleanSplitDataset::removed_percent() const {
   return trainval.empty() ? 0.0 : 100.0 * (trainval.size() - cleaned) / trainval.size();
 }
@@ -75,7 +105,7 @@ std::vector<std::string> read_annotation_image_ids(const std::string& path) {
   return ids;
 }
 
-CleanSplitReport compute_clean_split(const std::string& root) {
+CleanSplitReport compute_clean_split(const std::string& root, const VgCocoIds& vg_coco) {
   CleanSplitReport report;
   const auto rows = paper_rows();
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -83,6 +113,8 @@ CleanSplitReport compute_clean_split(const std::string& root) {
     const std::string& name = rows[i]->dataset_name;
     CleanSplitDataset d;
     d.key = key;
+    d.source = rows[i]->image_source;
+    d.id_namespace = rows[i]->id_namespace();
     d.label = letter(i) + " " + name;
     const fs::path dir = fs::path(root) / "annotations" / key;
     if (!fs::is_directory(dir)) {
@@ -100,8 +132,8 @@ CleanSplitReport compute_clean_split(const std::string& root) {
         if (split != "test-dev") d.notes.push_back(cat("no ", path.string(), "; skipped"));
         continue;
       }
-      for (auto& id : read_annotation_image_ids(path.string()))
-        (is_test ? d.test : d.trainval).insert(std::move(id));
+      for (const auto& id : read_annotation_image_ids(path.string()))
+        (is_test ? d.test : d.trainval).insert(qualified_image_id(d.id_namespace, id, vg_coco));
     }
     report.datasets.push_back(std::move(d));
   }
@@ -109,6 +141,20 @@ CleanSplitReport compute_clean_split(const std::string& root) {
   for (auto& d : report.datasets) {
     d.cleaned = 0;
     for (const auto& id : d.trainval) d.cleaned += report.removed.count(id) == 0;
+  }
+  // Each source's own ids of the removed images: its namespace's ids, and for Visual Genome
+  // sources the VG ids of removed COCO images.
+  std::map<std::string, std::string> sources;  // source → its id namespace
+  for (const auto& d : report.datasets)
+    if (d.present) sources[d.source] = d.id_namespace;
+  for (const auto& [source, ns] : sources) {
+    auto& raw = report.removed_by_source[source];
+    const std::string prefix = ns + ":";
+    for (const auto& q : report.removed)
+      if (q.rfind(prefix, 0) == 0) raw.insert(q.substr(prefix.size()));
+    if (prefix == "vg:")
+      for (const auto& [vg, coco] : vg_coco)
+        if (report.removed.count("coco:" + coco)) raw.insert(vg);
   }
   return report;
 }
@@ -124,7 +170,9 @@ std::string clean_split_json(const CleanSplitReport& report) {
                   {"removed_percent", d.removed_percent()},
                   {"notes", d.notes}};
   }
-  nlohmann::ordered_json out = {{"removed_image_ids", report.removed}, {"per_dataset", per}};
+  nlohmann::ordered_json removed = nlohmann::ordered_json::object();
+  for (const auto& [source, ids] : report.removed_by_source) removed[source] = ids;
+  nlohmann::ordered_json out = {{"removed_image_ids", removed}, {"per_dataset", per}};
   return out.dump(2) + "\n";
 }
 

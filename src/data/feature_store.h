@@ -82,6 +82,11 @@ struct RegionInput {
   std::vector<int64_t> source_rows;  // detected-region row of each slot (-1 = IMG/appended/pad)
 };
 
+// Appends `extra` after the real regions of `in`, as many as fit in its slots (the released
+// referring-expression training: detections first, then ground-truth boxes, up to
+// max_region_num). Returns how many were appended.
+int64_t append_regions_to_capacity(RegionInput& in, const ImageRegions& extra, int h, int w);
+
 // 5-d locations (x1/W, y1/H, x2/W, y2/H, area/(W·H)) of pixel boxes [N,4].
 torch::Tensor region_locations(const torch::Tensor& boxes, int h, int w);
 

@@ -9,10 +9,11 @@ namespace {
 constexpr double kMisalignedProb = 0.5;
 constexpr double kMaskTokenShare = 0.8;    // of masked words: [MASK]
 constexpr double kRandomTokenShare = 0.1;  // of masked words: a random token (rest: unchanged)
+constexpr double kZeroedRegionShare = 0.9; // of chosen regions (released): features zeroed
 }  // namespace
 
-PretrainDataset::PretrainDataset(DatasetContext ctx, double mask_prob, double region_mask_iou)
-    : TaskDataset(std::move(ctx)), mask_prob_(mask_prob), region_mask_iou_(region_mask_iou) {
+PretrainDataset::PretrainDataset(DatasetContext ctx, PretrainMasking masking)
+    : TaskDataset(std::move(ctx)), masking_(masking) {
   records_ = apply_clean_split(read_caption_jsonl(ctx_.annotation_path), [](const CaptionRecord& r) {
     return std::vector<std::string>{r.image_id};
   });
@@ -21,6 +22,10 @@ PretrainDataset::PretrainDataset(DatasetContext ctx, double mask_prob, double re
   require_images(*ctx_.features, ids);
 }
 
+// Inputs are corrupted whether or not the caption belongs to the image (concept_cap_dataset.py
+// masks before it knows); the masked-modelling labels are then kept on aligned pairs only
+// (train_concap.py --objective 1, the command the released model was pretrained with, and the
+// paper's section 3.1).
 Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   const int64_t L = ctx_.max_text, R = ctx_.max_regions, C = ctx_.features->cls_dim();
@@ -54,31 +59,18 @@ Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, std::mt199
     // Detector class distribution of each kept region (IMG and padding stay 0).
     if (in.count > 1) b.region_targets[k].narrow(0, 1, in.count - 1).copy_(image.cls_prob.narrow(0, 0, in.count - 1));
 
-    // No masked-modelling labels on misaligned pairs: the caption does not describe the image.
-    if (aligned) {
-      int64_t* labels = b.lm_labels.data_ptr<int64_t>() + k * L;
-      for (int64_t pos = 1; pos + 1 < text.length; ++pos) {  // never [CLS] / [SEP]
-        if (uniform(rng) >= mask_prob_) continue;
-        labels[pos] = text.ids[pos];
-        const double how = uniform(rng);
-        if (how < kMaskTokenShare) text.ids[pos] = ctx_.vocab->mask_id();
-        else if (how < kMaskTokenShare + kRandomTokenShare) text.ids[pos] = any_token(rng);
-      }
-      const int64_t regions = in.count - 1;  // detected regions, slots 1..count-1 (IMG never)
-      if (regions > 0) {
-        std::vector<char> masked(regions, 0);
-        bool any = false;
-        for (int64_t j = 0; j < regions; ++j) any |= (masked[j] = uniform(rng) < mask_prob_) != 0;
-        if (any) {
-          // A region overlapping a masked one would leak its content: mask it too.
-          auto boxes = in.boxes.narrow(0, 1, regions);
-          auto chosen = torch::from_blob(masked.data(), {regions}, torch::kChar).to(torch::kBool);
-          auto overlap = (box_iou_matrix(boxes, boxes) > region_mask_iou_).logical_and(chosen.unsqueeze(0));
-          auto final_mask = overlap.any(1).logical_or(chosen);
-          b.region_masked[k].narrow(0, 1, regions).copy_(final_mask.to(torch::kInt64));
-          in.features.narrow(0, 1, regions).masked_fill_(final_mask.unsqueeze(1), 0.f);
-        }
-      }
+    int64_t* labels = b.lm_labels.data_ptr<int64_t>() + k * L;
+    for (int64_t pos = 1; pos + 1 < text.length; ++pos) {  // never [CLS] / [SEP]
+      if (uniform(rng) >= masking_.prob) continue;
+      labels[pos] = text.ids[pos];
+      const double how = uniform(rng);
+      if (how < kMaskTokenShare) text.ids[pos] = ctx_.vocab->mask_id();
+      else if (how < kMaskTokenShare + kRandomTokenShare) text.ids[pos] = any_token(rng);
+    }
+    mask_regions(in, b.region_masked[k], rng);
+    if (!aligned) {  // inputs stay corrupted; nothing to reconstruct from a foreign caption
+      b.lm_labels[k].fill_(-1);
+      b.region_masked[k].zero_();
     }
     set_text(b, k, text);
     set_regions(b, k, in);
@@ -86,6 +78,44 @@ Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, std::mt199
     b.image_ids.push_back(r.image_id);
   }
   return b;
+}
+
+void PretrainDataset::mask_regions(RegionInput& in, torch::Tensor trained, std::mt19937_64& rng) const {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  const int64_t regions = in.count - 1;  // detected regions, slots 1..count-1 (IMG never)
+  auto detected = in.features.narrow(0, 1, regions);
+  std::vector<char> chosen(static_cast<size_t>(std::max<int64_t>(regions, 0)), 0), zeroed(chosen);
+  bool any = false;
+  for (int64_t j = 0; j < regions; ++j) {
+    if (uniform(rng) >= masking_.prob) continue;
+    chosen[j] = 1;
+    any = true;
+    zeroed[j] = masking_.paper_overlap || uniform(rng) < kZeroedRegionShare;
+  }
+  // Regions overlapping a chosen one (every chosen region overlaps itself).
+  torch::Tensor overlapping = torch::zeros({std::max<int64_t>(regions, 0)}, torch::kBool);
+  if (any) {
+    auto boxes = in.boxes.narrow(0, 1, regions);
+    auto chosen_t = torch::from_blob(chosen.data(), {regions}, torch::kChar).to(torch::kBool);
+    overlapping = (box_iou_matrix(boxes, boxes) > masking_.overlap_iou).logical_and(chosen_t.unsqueeze(0)).any(1)
+                      .logical_or(chosen_t);
+  }
+  torch::Tensor zero, train;
+  if (masking_.paper_overlap) {
+    zero = train = overlapping;
+  } else {
+    zero = torch::from_blob(zeroed.data(), {regions}, torch::kChar).to(torch::kBool).clone();
+    train = torch::from_blob(chosen.data(), {regions}, torch::kChar).to(torch::kBool).clone();
+  }
+  if (any) {
+    detected.masked_fill_(zero.unsqueeze(1), 0.f);
+    trained.narrow(0, 1, regions).copy_(train.to(torch::kInt64));
+  }
+  // The IMG region is the sum of the detected features after masking, over the number of
+  // region slots (R − 1, padding included) less the overlapping ones: the released loader's
+  // rule (sum over its 36 slots / count of slots not overlap-masked), so no masked content leaks.
+  const double slots = static_cast<double>(in.features.size(0) - 1) - overlapping.sum().item<double>();
+  in.features[0] = detected.sum(0) / std::max(1.0, slots);
 }
 
 }  // namespace vlmt

@@ -51,6 +51,22 @@ RegionInput make_region_input(const ImageRegions& image, int max_regions, const 
   return in;
 }
 
+int64_t append_regions_to_capacity(RegionInput& in, const ImageRegions& extra, int h, int w) {
+  const int64_t slots = in.features.size(0);
+  const int64_t n = std::min<int64_t>(extra.num_regions(), slots - in.count);
+  if (n <= 0) return 0;
+  if (extra.features.size(1) != in.features.size(1))
+    throw DataError(cat("ground-truth features have dimension ", extra.features.size(1), " but the detected regions have ",
+                        in.features.size(1)));
+  in.features.narrow(0, in.count, n).copy_(extra.features.narrow(0, 0, n));
+  in.boxes.narrow(0, in.count, n).copy_(extra.boxes.narrow(0, 0, n));
+  in.spatials.narrow(0, in.count, n).copy_(region_locations(in.boxes.narrow(0, in.count, n), h, w));
+  in.mask.narrow(0, in.count, n).fill_(1);
+  in.appended_at = in.count;
+  in.count += n;
+  return n;
+}
+
 torch::Tensor box_iou_matrix(const torch::Tensor& a, const torch::Tensor& b) {
   auto A = a.to(torch::kFloat).unsqueeze(1), B = b.to(torch::kFloat).unsqueeze(0);
   auto ix1 = torch::max(A.select(2, 0), B.select(2, 0)), iy1 = torch::max(A.select(2, 1), B.select(2, 1));

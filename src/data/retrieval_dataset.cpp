@@ -1,5 +1,6 @@
-// Caption-based image retrieval: 4-way multiple choice in training, caption × image list in
-// evaluation.
+// Caption-based image retrieval: 4-way multiple choice in training (retreival_dataset.py),
+// caption × image list in evaluation.
+#include <filesystem>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -7,57 +8,75 @@
 
 namespace vlmt {
 
+namespace fs = std::filesystem;
+
 RetrievalDataset::RetrievalDataset(DatasetContext ctx) : TaskDataset(std::move(ctx)) {
   records_ = apply_clean_split(read_retrieval_jsonl(ctx_.annotation_path), [](const RetrievalRecord& r) {
     return std::vector<std::string>{r.image_id};
   });
-  std::unordered_set<std::string> seen;
-  std::vector<std::string> all;
-  for (const auto& r : records_) {
-    if (seen.insert(r.image_id).second) images_.push_back(r.image_id);
-    all.push_back(r.image_id);
-    all.insert(all.end(), r.hard_negatives.begin(), r.hard_negatives.end());
+  for (int64_t i = 0; i < static_cast<int64_t>(records_.size()); ++i) {
+    auto& captions = captions_of_[records_[i].image_id];
+    if (captions.empty()) images_.push_back(records_[i].image_id);
+    captions.push_back(i);
   }
-  require_images(*ctx_.features, all);
+  require_images(*ctx_.features, images_);
+  const fs::path pool_path = fs::path(ctx_.annotation_path).parent_path() / (ctx_.split + kHardPoolSuffix);
+  if (fs::exists(pool_path)) {
+    // Pool images lend their captions, so only those with a caption in this split count.
+    for (auto& r : read_hard_pool_jsonl(pool_path.string())) {
+      std::vector<std::string> usable;
+      for (auto& id : r.pool)
+        if (id != r.image_id && captions_of_.count(id)) usable.push_back(std::move(id));
+      if (!usable.empty()) hard_pool_[r.image_id] = std::move(usable);
+    }
+    log::info0(cat(pool_path.string(), ": hard-negative pools for ", hard_pool_.size(), " of ", images_.size(),
+                   " images"));
+  } else if (ctx_.split == "train") {
+    log::warn0(cat("no ", pool_path.string(), ": the 4th option of every training item is a caption of a random "
+                   "image instead of a hard negative (convert the released hard_negative.pkl with "
+                   "tools/convert/retrieval.py --hard-pool)"));
+  }
 }
 
-std::vector<std::string> RetrievalDataset::item_images(int64_t i) const {
-  const auto& r = records_.at(i);
-  std::vector<std::string> out{r.image_id};
-  out.insert(out.end(), r.hard_negatives.begin(), r.hard_negatives.end());
-  return out;
+std::vector<std::string> RetrievalDataset::item_images(int64_t i) const { return {records_.at(i).image_id}; }
+
+const std::string& RetrievalDataset::random_other_image(const std::string& image_id, std::mt19937_64& rng) const {
+  if (images_.size() < 2)
+    throw DataError(cat(ctx_.annotation_path, ": retrieval training needs at least 2 images, the split has ",
+                        images_.size()));
+  std::uniform_int_distribution<size_t> any(0, images_.size() - 1);
+  for (;;)
+    if (const std::string& id = images_[any(rng)]; id != image_id) return id;
+}
+
+const RetrievalRecord& RetrievalDataset::random_caption_of(const std::string& image_id, std::mt19937_64& rng) const {
+  const auto& captions = captions_of_.at(image_id);
+  return records_[captions[std::uniform_int_distribution<size_t>(0, captions.size() - 1)(rng)]];
 }
 
 Batch RetrievalDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   Batch b = start_batch(n, kOptions);
-  b.target = torch::zeros({n}, torch::kInt64);
+  b.target = torch::zeros({n}, torch::kInt64);  // the positive is option 0
   for (int64_t k = 0; k < n; ++k) {
     const RetrievalRecord& r = records_.at(indices[k]);
-    // Negatives: the record's hard negatives first, then distinct random other images.
-    std::vector<std::string> negatives;
-    for (const auto& id : r.hard_negatives)
-      if (id != r.image_id && negatives.size() < kOptions - 1 &&
-          std::find(negatives.begin(), negatives.end(), id) == negatives.end())
-        negatives.push_back(id);
-    const size_t distinct_others = images_.size() - 1;
-    while (negatives.size() < kOptions - 1) {
-      if (negatives.size() >= distinct_others)
-        throw DataError(cat(ctx_.annotation_path, ": caption ", r.caption_id, " needs ", kOptions - 1,
-                            " negative images but the split has only ", images_.size(), " images"));
-      const std::string& id = images_[std::uniform_int_distribution<size_t>(0, images_.size() - 1)(rng)];
-      if (id != r.image_id && std::find(negatives.begin(), negatives.end(), id) == negatives.end())
-        negatives.push_back(id);
+    const RetrievalRecord& wrong_caption = random_caption_of(random_other_image(r.image_id, rng), rng);
+    const std::string& wrong_image = random_other_image(r.image_id, rng);
+    const RetrievalRecord* hard_caption = nullptr;
+    if (const auto pool = hard_pool_.find(r.image_id); pool != hard_pool_.end()) {
+      const auto& ids = pool->second;
+      hard_caption = &random_caption_of(ids[std::uniform_int_distribution<size_t>(0, ids.size() - 1)(rng)], rng);
+    } else {
+      hard_caption = &random_caption_of(random_other_image(r.image_id, rng), rng);
     }
-    const int64_t positive = std::uniform_int_distribution<int64_t>(0, kOptions - 1)(rng);
-    b.target[k] = positive;
-    const EncodedText text = ctx_.vocab->encode_framed(r.caption, ctx_.max_text);
-    for (int64_t option = 0, neg = 0; option < kOptions; ++option) {
-      const std::string& image = option == positive ? r.image_id : negatives[neg++];
+    const std::pair<const std::string*, const std::string*> options[kOptions] = {
+        {&r.image_id, &r.caption}, {&r.image_id, &wrong_caption.caption},
+        {&wrong_image, &r.caption}, {&r.image_id, &hard_caption->caption}};
+    for (int64_t option = 0; option < kOptions; ++option) {
       const int64_t row = k * kOptions + option;
-      set_text(b, row, text);
-      set_regions(b, row, make_region_input(ctx_.features->get(image), ctx_.max_regions));
-      b.image_ids.push_back(image);
+      set_text(b, row, ctx_.vocab->encode_framed(*options[option].second, ctx_.max_text));
+      set_regions(b, row, make_region_input(ctx_.features->get(*options[option].first), ctx_.max_regions));
+      b.image_ids.push_back(*options[option].first);
     }
     b.item_ids.push_back(r.caption_id);
   }

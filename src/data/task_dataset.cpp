@@ -113,8 +113,11 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
                         ctx.features->feature_dim(), " but the model's v_feature_size is ",
                         model.v_feature_size));
   const fs::path clean = fs::path(root) / "splits" / "clean_split.json";
-  if (data.clean_split && split.rfind("test", 0) != 0 && fs::exists(clean))
-    ctx.removed_images = std::make_shared<const std::vector<std::string>>(read_removed_image_ids(clean.string()));
+  // The released code cleans training data only (its *_cleaned train files); the paper's text
+  // also cleans val (data.clean_val_split).
+  const bool cleaned_split = split == "train" || (data.clean_val_split && split.rfind("test", 0) != 0);
+  if (data.clean_split && cleaned_split && fs::exists(clean))
+    ctx.removed_images = std::make_shared<const std::vector<std::string>>(read_removed_image_ids(clean.string(), source));
   if (max_text < 3) throw ConfigError(cat("max_text must be at least 3, got ", max_text));
   if (max_regions < 2) throw ConfigError(cat("max_regions must be at least 2, got ", max_regions));
   return ctx;

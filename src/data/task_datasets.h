@@ -1,6 +1,7 @@
 #pragma once
 // The concrete datasets, one class per annotation schema; the task kinds (src/tasks/kind_*.cpp)
 // make them. The rest of vlmt uses data/task_dataset.h.
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/log.h"
@@ -45,7 +46,10 @@ class RetrievalDataset : public TaskDataset, public RetrievalScoring {  // VL-lo
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).caption_id; }
   std::vector<std::string> item_images(int64_t i) const override;
-  // 4 rows per item: the positive at a random position, 3 negatives (hard or random images).
+  // 4 rows per item, as retreival_dataset.py builds them (target = 0):
+  //   (image, caption); (image, a caption of a random other image); (a random other image,
+  //   caption); (image, a caption of an image from the image's hard-negative pool) — in
+  //   splits without a pool file (validation) the 4th is a caption of a random other image.
   Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
   Batch captions_vs_images(const std::vector<int64_t>& caption_indices,
                            const std::vector<std::string>& image_ids) const override;
@@ -54,13 +58,19 @@ class RetrievalDataset : public TaskDataset, public RetrievalScoring {  // VL-lo
   static constexpr int kOptions = 4;
 
  private:
+  const std::string& random_other_image(const std::string& image_id, std::mt19937_64& rng) const;
+  const RetrievalRecord& random_caption_of(const std::string& image_id, std::mt19937_64& rng) const;
   std::vector<RetrievalRecord> records_;
   std::vector<std::string> images_;
+  std::unordered_map<std::string, std::vector<int64_t>> captions_of_;  // image → record indices
+  std::unordered_map<std::string, std::vector<std::string>> hard_pool_;  // image → pool images with captions here
 };
 
 class ReferringDataset : public TaskDataset {  // V-logit
  public:
-  explicit ReferringDataset(DatasetContext ctx);
+  // `append_gt`: the image's ground-truth boxes (ctx.gt_features) follow the detections, as
+  // many as fit in max_regions (refer_expression_dataset.py, training split).
+  ReferringDataset(DatasetContext ctx, bool append_gt);
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).ref_id; }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
@@ -68,6 +78,7 @@ class ReferringDataset : public TaskDataset {  // V-logit
 
  private:
   std::vector<ReferringRecord> records_;
+  bool append_gt_;
 };
 
 class PointingDataset : public TaskDataset {  // V-logit-mc
@@ -108,17 +119,31 @@ class SnliVeDataset : public TaskDataset {  // VL-tri-classifier
   std::vector<SnliVeRecord> records_;
 };
 
+// How pretraining corrupts its inputs (train.mask_prob, train.region_mask_iou,
+// train.region_masking; docs/TRAINING.md "Fidelity to the released code").
+struct PretrainMasking {
+  double prob = 0.15;         // share of words and of detected regions chosen
+  double overlap_iou = 0.4;   // regions overlapping a chosen one above this IoU
+  // false (released, concept_cap_dataset.py): 90% of chosen regions are zeroed, all chosen are
+  // trained, overlapping regions only leave the IMG mean's count. true (the paper's text):
+  // chosen and overlapping regions are all zeroed and trained.
+  bool paper_overlap = false;
+};
+
 class PretrainDataset : public TaskDataset {  // the pretraining kind
  public:
-  PretrainDataset(DatasetContext ctx, double mask_prob, double region_mask_iou);
+  PretrainDataset(DatasetContext ctx, PretrainMasking masking);
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).image_id + "#" + std::to_string(i); }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
   Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
 
  private:
+  // Chooses and corrupts regions of one item (IMG recomputed after masking); marks the ones to
+  // reconstruct in `trained` [R].
+  void mask_regions(RegionInput& in, torch::Tensor trained, std::mt19937_64& rng) const;
   std::vector<CaptionRecord> records_;
-  double mask_prob_, region_mask_iou_;
+  PretrainMasking masking_;
 };
 
 }  // namespace vlmt

@@ -13,10 +13,11 @@ HumanAnswerScorer::HumanAnswerScorer(const std::string& annotation_path, bool ex
     : path_(annotation_path), exact_match_(exact_match) {
   for (auto& r : read_vqa_jsonl(annotation_path)) {
     if (r.answers.empty() && !r.labels.empty()) ++labelled_without_answers_;
-    // Normalise the humans' side once per question instead of once per prediction.
-    if (!exact_match_)
-      for (auto& a : r.answers) a = normalize_vqa_answer(a);
-    answers_[r.question_id] = std::move(r.answers);
+    // Prepare the humans' side once per question instead of once per prediction.
+    HumanAnswers h;
+    if (exact_match_) h.answers = std::move(r.answers);
+    else h = prepare_human_answers(r.answers);
+    answers_[r.question_id] = std::move(h);
   }
 }
 
@@ -24,12 +25,12 @@ std::optional<double> HumanAnswerScorer::score(const std::string& question_id,
                                                const std::string& predicted) const {
   const auto it = answers_.find(question_id);
   if (it == answers_.end()) throw DataError(cat(path_, ": no question \"", question_id, "\""));
-  const auto& humans = it->second;
+  const auto& humans = it->second.answers;
   if (humans.empty()) return std::nullopt;
   // GQA has one answer per question; should a file list more, any of them is a match.
   if (exact_match_)
     return std::find(humans.begin(), humans.end(), predicted) != humans.end() ? 1.0 : 0.0;
-  return vqa_accuracy_normalized(normalize_vqa_answer(predicted), humans);
+  return vqa_accuracy(predicted, it->second);
 }
 
 }  // namespace vlmt

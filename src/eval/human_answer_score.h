@@ -1,13 +1,15 @@
 #pragma once
 // Official per-question score of a predicted answer against the raw human answers kept in the
 // canonical JSONL (`answers` field, docs/DATA.md): VQA v2 and VG QA use the VQA evaluation
-// (official normalisation; 10 answers → leave-one-out average of min(1, #matches/3); one answer
-// → exact match after normalisation); GQA's official evaluation is an exact string match
+// (official rules, eval/vqa_accuracy.h: normalised only when the humans disagree; 10 answers →
+// leave-one-out average of min(1, #matches/3); one answer → match or not); GQA's official evaluation is an exact string match
 // against its single answer. Training uses the soft targets instead (tasks/objective.h).
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "eval/vqa_accuracy.h"
 
 namespace vlmt {
 
@@ -26,8 +28,8 @@ class HumanAnswerScorer {
  private:
   std::string path_;
   bool exact_match_;
-  // Normalised for the VQA metric, as written for exact match.
-  std::unordered_map<std::string, std::vector<std::string>> answers_;
+  // Prepared for the VQA metric, as written for exact match.
+  std::unordered_map<std::string, HumanAnswers> answers_;
   int64_t labelled_without_answers_ = 0;
 };
 

@@ -115,25 +115,45 @@ std::string process_digits_articles(const std::string& in) {
   return out;
 }
 
-}  // namespace
-
-std::string normalize_vqa_answer(const std::string& answer) {
+std::string strip_whitespace(const std::string& answer) {
   std::string s = answer;
   std::replace(s.begin(), s.end(), '\n', ' ');
   std::replace(s.begin(), s.end(), '\t', ' ');
   const auto first = s.find_first_not_of(' ');
   if (first == std::string::npos) return "";
-  s = s.substr(first, s.find_last_not_of(' ') - first + 1);
-  return process_digits_articles(process_punctuation(s));
+  return s.substr(first, s.find_last_not_of(' ') - first + 1);
 }
 
-double vqa_accuracy_normalized(const std::string& predicted,
-                               const std::vector<std::string>& human_answers) {
+std::string lower_case(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+std::string normalize_vqa_answer(const std::string& answer) {
+  return process_digits_articles(process_punctuation(strip_whitespace(answer)));
+}
+
+HumanAnswers prepare_human_answers(const std::vector<std::string>& raw_answers) {
+  HumanAnswers h;
+  for (const auto& a : raw_answers) h.answers.push_back(strip_whitespace(a));
+  const bool unanimous = std::all_of(h.answers.begin(), h.answers.end(),
+                                     [&](const std::string& a) { return a == h.answers.front(); });
+  h.normalized = !unanimous;
+  for (auto& a : h.answers) a = h.normalized ? normalize_vqa_answer(a) : lower_case(a);
+  return h;
+}
+
+double vqa_accuracy(const std::string& predicted_raw, const HumanAnswers& humans) {
+  const auto& human_answers = humans.answers;
   const size_t n = human_answers.size();
   if (n == 0) throw DataError("vqa_accuracy: question has no human answers");
+  const std::string predicted =
+      humans.normalized ? normalize_vqa_answer(predicted_raw) : lower_case(strip_whitespace(predicted_raw));
   const auto matches =
       static_cast<double>(std::count(human_answers.begin(), human_answers.end(), predicted));
-  if (n == 1) return matches;  // single-answer datasets (VG QA, GQA): exact match
+  if (n == 1) return matches;  // single-answer datasets (VG QA): match or not
   if (n < 10) return std::min(1.0, matches / 3.0);
   // Leave one human out in turn: the others match `matches` times, minus one when the left-out
   // answer itself matched.
@@ -145,11 +165,8 @@ double vqa_accuracy_normalized(const std::string& predicted,
   return sum / static_cast<double>(n);
 }
 
-double vqa_accuracy(const std::string& predicted, const std::vector<std::string>& human_answers) {
-  std::vector<std::string> normalized;
-  normalized.reserve(human_answers.size());
-  for (const auto& a : human_answers) normalized.push_back(normalize_vqa_answer(a));
-  return vqa_accuracy_normalized(normalize_vqa_answer(predicted), normalized);
+double vqa_accuracy(const std::string& predicted, const std::vector<std::string>& raw_human_answers) {
+  return vqa_accuracy(predicted, prepare_human_answers(raw_human_answers));
 }
 
 }  // namespace vlmt

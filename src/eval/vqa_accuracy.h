@@ -19,14 +19,21 @@ namespace vlmt {
 //     dropped, contractions restored ("dont" -> "don't"), words joined by single spaces.
 std::string normalize_vqa_answer(const std::string& answer);
 
-// Accuracy in [0, 1] of one predicted answer against the human answers of one question.
-// Both sides are normalised here. 10 or more answers: the official leave-one-out average of
-// min(1, #matches among the other answers / 3); 2..9 answers: min(1, #matches / 3);
-// 1 answer: exact match. Throws DataError when `human_answers` is empty.
-double vqa_accuracy(const std::string& predicted, const std::vector<std::string>& human_answers);
+// The human answers of one question as the official script compares them (vqaEval.py):
+// '\n'/'\t' to spaces and stripped; then, only when they are not all identical, normalised as
+// above (a unanimous question is an exact match: "the table" does not match "table").
+// The comparison itself is case-insensitive (the script lower-cases both sides), so the
+// prepared answers are lower-cased.
+struct HumanAnswers {
+  std::vector<std::string> answers;
+  bool normalized = false;  // the prediction is normalised too
+};
+HumanAnswers prepare_human_answers(const std::vector<std::string>& raw_answers);
 
-// Same, for answers that are already normalised (hot loop over a whole split).
-double vqa_accuracy_normalized(const std::string& predicted,
-                               const std::vector<std::string>& human_answers);
+// Accuracy in [0, 1] of one raw predicted answer. 10 or more answers: the official
+// leave-one-out average of min(1, #matches among the other answers / 3); 2..9 answers:
+// min(1, #matches / 3); 1 answer: match or not. Throws DataError when there are no answers.
+double vqa_accuracy(const std::string& predicted, const HumanAnswers& humans);
+double vqa_accuracy(const std::string& predicted, const std::vector<std::string>& raw_human_answers);
 
 }  // namespace vlmt

@@ -494,7 +494,7 @@ std::vector<std::string> synth_hard_negatives(const SynthScene& image,
   }
   std::sort(ranked.begin(), ranked.end());
   std::vector<std::string> out;
-  for (std::size_t k = 0; k < ranked.size() && k < 3; ++k) out.push_back(pool[ranked[k].second]->id);
+  for (std::size_t k = 0; k < ranked.size() && k < kSynthHardPoolSize; ++k) out.push_back(pool[ranked[k].second]->id);
   return out;
 }
 

@@ -47,7 +47,7 @@ struct SynthItemKind {
   std::function<SynthItem(const SynthItemContext&)> make;
   int scenes_per_item = 1;                              // 2: an image pair (NLVR2)
   const std::vector<std::string>* answers = nullptr;    // written as the dataset's answers.json
-  bool hard_negatives = false;     // retrieval: each item lists the 3 most similar pool images
+  bool hard_negatives = false;     // retrieval: train_hard_pool.jsonl lists each image's nearest images
   bool ground_truth_regions = false;  // pointing: the image source also gets a _gt feature file
   bool captions_corpus = false;    // the pretraining corpus: train and val only, not a task
 };
@@ -77,8 +77,9 @@ SynthItemKind synth_dialog_items();      // GuessWhat: yes/no dialog, pick the o
 SynthItemKind synth_pair_statement_items();  // NLVR2: a statement about two images
 SynthItemKind synth_entailment_items();  // SNLI-VE: hypothesis and label
 
-// The 3 images of `pool` most similar to `image` by shared attributes (hard negatives), ties
-// broken by pool order.
+// The kSynthHardPoolSize images of `pool` most similar to `image` by shared attributes (its
+// hard-negative pool; the released pools hold 99 neighbours), ties broken by pool order.
+inline constexpr std::size_t kSynthHardPoolSize = 99;
 std::vector<std::string> synth_hard_negatives(const SynthScene& image,
                                               const std::vector<const SynthScene*>& pool);
 

@@ -180,12 +180,21 @@ std::vector<ordered_json> make_split_items(const SynthTaskPlan& plan, const std:
     }
     if (!item)
       throw Error(ExitCode::kFailure, cat("synthetic ", plan.key, "/", split, ": no image can host item ", i));
-    if (plan.items.hard_negatives)
-      (*item)["hard_negatives"] = synth_hard_negatives(*ctx.scenes[0], pool);
     for (const auto& text : synth_item_texts(*item)) check_in_vocabulary(text);
     items.push_back(std::move(*item));
   }
   return items;
+}
+
+// Retrieval's offline hard-negative pool of the training images, in the layout the converter
+// writes from the released hard_negative.pkl (data/annotations.h HardPoolRecord).
+std::string hard_pool_lines(const std::vector<std::string>& images, SynthSceneCache& scenes) {
+  std::vector<const SynthScene*> pool;
+  for (const auto& id : images) pool.push_back(&scenes.get(id));
+  std::string lines;
+  for (const SynthScene* s : pool)
+    lines += ordered_json{{"image_id", s->id}, {"pool", synth_hard_negatives(*s, pool)}}.dump() + "\n";
+  return lines;
 }
 
 void write_features(const fs::path& dir, const std::string& source, const std::vector<std::string>& ids,
@@ -248,6 +257,9 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
       for (const auto& item : make_split_items(plan, file, images.at(split), count, scenes, o.seed))
         lines += item.dump() + "\n";
       write_text_file(root / "annotations" / plan.key / (file + ".jsonl"), lines);
+      if (plan.items.hard_negatives && split == "train")
+        write_text_file(root / "annotations" / plan.key / "train_hard_pool.jsonl",
+                        hard_pool_lines(images.at(split), scenes));
       summary.items[plan.key][file] = count;
       world_tasks[plan.key][file] = {{"items", count}, {"images", images.at(split).size()}};
     }

@@ -23,7 +23,8 @@ class PairVerificationKind : public TaskKind {
   int rows_per_inference_item() const override { return 2; }
 
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
-    return argmax_against_onehot(m.binary_logits(m.forward(b)), b.target);
+    auto logits = m.binary_logits(m.forward(b));
+    return argmax_against_onehot(mean_bce(logits, b.target), logits, b.target);  // not scaled (released)
   }
 
   int random_rows_per_item() const override { return 2; }

@@ -14,7 +14,7 @@ PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
   auto out = m.forward(b);
   PretrainResult r;
   // Masked words: cross-entropy over masked positions only (labels -1 elsewhere, and everywhere
-  // on misaligned pairs, where the data layer sets no labels).
+  // on misaligned pairs, where the data layer keeps no labels).
   auto word_logits = m.cls->predictions(out.trunk.text);
   auto lm = F::cross_entropy(word_logits.view({-1, word_logits.size(-1)}), b.lm_labels.view({-1}),
                              F::CrossEntropyFuncOptions().ignore_index(-1));
@@ -27,14 +27,16 @@ PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
   auto kl = (target * (torch::log(target.clamp_min(1e-12)) - region_logp)).sum(-1);  // [rows, R]
   auto n_masked = masked.sum();
   auto region = (kl * masked).sum() / n_masked.clamp_min(1.0);
-  // Alignment prediction on the fused vector.
+  // Alignment prediction on the fused vector. Class 0 = aligned, 1 = misaligned: the released
+  // is_next label (concept_cap_dataset.py random_cap), so released weights keep their meaning.
   auto align_logits = m.cls->bi_seq_relationship(out.fused);
-  auto align = F::cross_entropy(align_logits, b.is_aligned);
+  auto align_class = 1 - b.is_aligned;
+  auto align = F::cross_entropy(align_logits, align_class);
   r.loss = lm + region + align;
   r.lm_loss = lm.detach();
   r.region_loss = region.detach();
   r.alignment_loss = align.detach();
-  r.alignment_correct = align_logits.detach().argmax(1).eq(b.is_aligned).sum().item<double>();
+  r.alignment_correct = align_logits.detach().argmax(1).eq(align_class).sum().item<double>();
   r.count = b.rows();
   return r;
 }
@@ -53,7 +55,11 @@ class PretrainingKind : public TaskKind {
       throw DataError(cat("region-feature file ", ctx.features->path(), ": pretraining needs dataset /cls_prob with ",
                           src.model.v_target_size, " classes (model.v_target_size), found ",
                           ctx.features->cls_dim()));
-    return std::make_unique<PretrainDataset>(std::move(ctx), src.train.mask_prob, src.train.region_mask_iou);
+    PretrainMasking masking;
+    masking.prob = src.train.mask_prob;
+    masking.overlap_iou = src.train.region_mask_iou;
+    masking.paper_overlap = src.train.region_masking == "paper";
+    return std::make_unique<PretrainDataset>(std::move(ctx), masking);
   }
   bool reads_class_distributions() const override { return true; }
   void check_annotations(const std::string& path) const override { read_caption_jsonl(path); }

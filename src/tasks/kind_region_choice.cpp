@@ -18,7 +18,7 @@ class RegionChoiceKind : public TaskKind {
                                             const DatasetSources&) const override {
     return std::make_unique<PointingDataset>(std::move(ctx));
   }
-  bool reads_gt_features() const override { return true; }
+  bool reads_gt_features(const std::string&, const TrainConfig&) const override { return true; }
   void check_annotations(const std::string& path) const override { read_pointing_jsonl(path); }
 
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
@@ -27,7 +27,7 @@ class RegionChoiceKind : public TaskKind {
     const auto valid = b.choice_ids.ge(0);
     auto logits = m.region_logits(m.forward(b), b.image_mask).gather(1, b.choice_ids.clamp_min(0));
     logits = logits.masked_fill(valid.logical_not(), -10000.0);
-    return argmax_against_onehot(logits, b.target);
+    return argmax_against_onehot(scaled_bce(logits, b.target), logits, b.target);
   }
   bool head_per_region() const override { return true; }
 

@@ -1,5 +1,7 @@
-// V-logit (RefCOCO, RefCOCO+, RefCOCOg): a score for every image region; trained with BCE
-// against each region's IoU with the referred box; right when the argmax region's IoU > 0.5.
+// V-logit (RefCOCO, RefCOCO+, RefCOCOg): a score for every image region (the IMG region
+// included); trained with BCE against each region's IoU with the referred box (zeroed below 0.5
+// in training; the ground-truth boxes of the image are appended after the detections there);
+// right when the argmax region's IoU > 0.5.
 #include "data/task_datasets.h"
 #include "tasks/kind_util.h"
 #include "tasks/kinds.h"
@@ -15,8 +17,13 @@ class RegionGroundingKind : public TaskKind {
   std::string head() const override { return "vision_logit"; }
 
   std::unique_ptr<TaskDataset> make_dataset(DatasetContext ctx, const TaskSpec&,
-                                            const DatasetSources&) const override {
-    return std::make_unique<ReferringDataset>(std::move(ctx));
+                                            const DatasetSources& src) const override {
+    const bool append_gt = reads_gt_features(ctx.split, src.train);
+    return std::make_unique<ReferringDataset>(std::move(ctx), append_gt);
+  }
+  // refer_expression_dataset.py appends the ground-truth boxes' features in training only.
+  bool reads_gt_features(const std::string& split, const TrainConfig& train) const override {
+    return train.referring_gt_regions && split == "train";
   }
   void check_annotations(const std::string& path) const override { read_referring_jsonl(path); }
 

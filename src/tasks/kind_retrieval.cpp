@@ -1,6 +1,8 @@
 // VL-logit (caption-based image retrieval, COCO and Flickr30k): one alignment score per
 // (caption, image) pair; trained as 4-way multiple choice, evaluated by ranking every image of
 // the split for every caption (recall@1/5/10).
+#include <filesystem>
+
 #include "core/error.h"
 #include "data/task_datasets.h"
 #include "eval/retrieval_recall.h"
@@ -12,6 +14,7 @@ namespace vlmt {
 namespace {
 
 namespace F = torch::nn::functional;
+namespace fs = std::filesystem;
 using namespace kind_util;
 
 class RetrievalKind : public TaskKind {
@@ -25,6 +28,16 @@ class RetrievalKind : public TaskKind {
     return std::make_unique<RetrievalDataset>(std::move(ctx));
   }
   void check_annotations(const std::string& path) const override { read_retrieval_jsonl(path); }
+  bool is_side_file(const std::string& file_name) const override {
+    const std::string suffix = kHardPoolSuffix;
+    return file_name.size() > suffix.size() && file_name.compare(file_name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  void check_side_files(const std::string& data_root, const TaskSpec& spec) const override {
+    const fs::path dir = fs::path(data_root) / "annotations" / spec.key;
+    if (!fs::is_directory(dir)) return;
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (is_side_file(entry.path().filename().string())) read_hard_pool_jsonl(entry.path().string());
+  }
 
   // 4-way multiple choice (positive + 3 negatives), cross-entropy.
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {

@@ -1,4 +1,5 @@
 // VL-tri-classifier (SNLI-VE): does the image entail, contradict or leave open the hypothesis.
+#include "data/annotations.h"
 #include "data/task_datasets.h"
 #include "tasks/kind_util.h"
 #include "tasks/kinds.h"
@@ -20,7 +21,8 @@ class TriVerificationKind : public TaskKind {
   void check_annotations(const std::string& path) const override { read_snli_ve_jsonl(path); }
 
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
-    return argmax_against_onehot(m.tri_logits(m.forward(b)), b.target);
+    auto logits = m.tri_logits(m.forward(b));
+    return argmax_against_onehot(mean_bce(logits, b.target), logits, b.target);  // not scaled (released)
   }
 
   void fill_random_targets(Batch& b, const ModelConfig&, int64_t, torch::ScalarType dtype) const override {
@@ -29,7 +31,7 @@ class TriVerificationKind : public TaskKind {
 
   nlohmann::json format_inference(MultiTaskModelImpl& m, const ModelOutput& out, const Batch&,
                                   const InferenceContext&) const override {
-    static const char* labels[] = {"entailment", "neutral", "contradiction"};  // data/batch.h's order
+    const auto& labels = kSnliVeLabels;  // the released class order
     auto p = torch::softmax(m.tri_logits(out)[0], 0);
     nlohmann::json j;
     j["label"] = labels[p.argmax().item<int64_t>()];

@@ -8,11 +8,17 @@
 
 namespace vlmt::kind_util {
 
-// BCE with logits averaged over all entries, times the number of classes: the released scaling
-// for every sigmoid-output head.
-inline torch::Tensor scaled_bce(const torch::Tensor& logits, const torch::Tensor& target) {
+// BCE with logits averaged over all entries.
+inline torch::Tensor mean_bce(const torch::Tensor& logits, const torch::Tensor& target) {
   namespace F = torch::nn::functional;
-  return F::binary_cross_entropy_with_logits(logits, target.to(logits.scalar_type())) * target.size(1);
+  return F::binary_cross_entropy_with_logits(logits, target.to(logits.scalar_type()));
+}
+
+// The mean BCE times the number of classes (target.size(1)): the released scaling of the
+// classifier, V-logit and V-logit-mc kinds (task_utils.py ForwardModelsTrain). The two
+// verification kinds use the plain mean_bce.
+inline torch::Tensor scaled_bce(const torch::Tensor& logits, const torch::Tensor& target) {
+  return mean_bce(logits, target) * target.size(1);
 }
 
 // The argmax prediction of `logits` with its per-item score (`item_score(prediction)`, a float
@@ -34,8 +40,10 @@ inline torch::Tensor target_at(const torch::Tensor& target, const torch::Tensor&
   return target.gather(1, prediction.unsqueeze(1)).squeeze(1);
 }
 
-inline ObjectiveResult argmax_against_onehot(const torch::Tensor& logits, const torch::Tensor& target) {
-  return score_argmax(scaled_bce(logits, target), logits,
+// One-hot targets: right = the argmax is the labelled class; `loss` is the kind's own.
+inline ObjectiveResult argmax_against_onehot(torch::Tensor loss, const torch::Tensor& logits,
+                                             const torch::Tensor& target) {
+  return score_argmax(std::move(loss), logits,
                       [&](const torch::Tensor& p) { return p.eq(target.argmax(1)); });
 }
 

@@ -16,7 +16,7 @@ std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, cons
                                             hyper.max_regions > 0 ? hyper.max_regions : spec.max_regions);
   ctx.task_key = spec.key;
   ctx.task_id = spec.id;
-  if (kind.reads_gt_features()) open_gt_features(ctx, root, data, spec.image_source);
+  if (kind.reads_gt_features(split, train)) open_gt_features(ctx, root, data, spec.image_source);
   auto out = kind.make_dataset(std::move(ctx), spec, DatasetSources{root, data, model, train});
   log::info0(cat("task ", spec.key, "/", split, ": ", out->size(), " items from ", out->context().annotation_path));
   return out;

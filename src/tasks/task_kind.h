@@ -82,14 +82,18 @@ class TaskKind {
   // The dataset of one split; `ctx` has the task's annotation file, vocabulary and features open.
   virtual std::unique_ptr<TaskDataset> make_dataset(DatasetContext ctx, const TaskSpec& spec,
                                                     const DatasetSources& sources) const = 0;
-  // Whether the dataset also reads <source>_gt.h5 (ground-truth box features).
-  virtual bool reads_gt_features() const { return false; }
+  // Whether the dataset of `split` also reads <source>_gt.h5 (ground-truth box features) under
+  // the run's train.* settings.
+  virtual bool reads_gt_features(const std::string& /*split*/, const TrainConfig&) const { return false; }
   // Whether the dataset needs the detector's class distributions (/cls_prob) in its features.
   virtual bool reads_class_distributions() const { return false; }
   // Parses an annotation file of this kind's schema (DataError naming file and line if malformed).
   virtual void check_annotations(const std::string& path) const = 0;
-  // Reads the task's other files (answer vocabularies), DataError naming the file if unusable.
+  // Reads the task's other files (answer vocabularies, hard-negative pools), DataError naming
+  // the file if unusable.
   virtual void check_side_files(const std::string& data_root, const TaskSpec& spec) const {}
+  // Whether a .jsonl file of the task's annotation folder is such a side file, not a split.
+  virtual bool is_side_file(const std::string& /*file_name*/) const { return false; }
   // Rows per item of an inference request with `images` images (2 for a pair, else 1).
   virtual int rows_per_inference_item() const { return 1; }
 

@@ -25,7 +25,7 @@ std::deque<TaskSpec> builtin_tasks() {
       {"vqa", "VQA", 1, "VL-classifier", G::kVocabVQA, "vqa_accuracy", 23, 101, 128, 4e-5, 20, "minval", "coco",
        "VQAv2", "VQA2.0", 0, "vqa", "", false},
       {"gqa", "GQA", 15, "VL-classifier-GQA", G::kVocabVQA, "vqa_accuracy", 26, 101, 128, 4e-5, 20, "minval", "gqa",
-       "GQA", "GQA", 2, "gqa", "", true},
+       "GQA", "GQA", 2, "gqa", "", true, true, "vg"},
       {"vgqa", "GenomeQA", 2, "VL-classifier", G::kVocabVQA, "vqa_accuracy", 26, 101, 128, 4e-5, 20, "val", "vg",
        "VG QA", "VG QA", 1, "", "vqa", false},
       {"retrieval_coco", "RetrievalCOCO", 7, "VL-logit", G::kRetrieval, "recall@1", 30, 101, 128, 2e-5, 20, "val",
@@ -62,7 +62,8 @@ bool same_spec(const TaskSpec& a, const TaskSpec& b) {
          a.max_regions == b.max_regions && a.batch_size == b.batch_size && a.lr == b.lr &&
          a.epochs == b.epochs && a.val_split == b.val_split && a.image_source == b.image_source &&
          a.column == b.column && a.dataset_name == b.dataset_name && a.submission == b.submission &&
-         a.shared_answers == b.shared_answers && a.exact_answer_match == b.exact_answer_match;
+         a.shared_answers == b.shared_answers && a.exact_answer_match == b.exact_answer_match &&
+         a.image_namespace == b.image_namespace;
 }
 
 std::string valid_keys() {
@@ -80,10 +81,11 @@ std::string TaskSpec::head_prefix() const { return kind().head() + "."; }
 const std::deque<TaskSpec>& all_tasks() { return registry(); }
 
 const TaskSpec& pretraining_task() {
-  // Pretraining's lengths are train_concap.py's defaults (36 tokens, 101 regions); batch, LR and
-  // epochs come from train.* (the stage has one stream).
+  // Pretraining's lengths are train_concap.py's defaults: 36 tokens, 36 detected regions + IMG
+  // (concept_cap_dataset.py's region_len); batch, LR and epochs come from train.* (the stage has
+  // one stream).
   static const TaskSpec spec = {"pretrain", "ConceptualCaptions", 0, "pretraining", TaskGroup::kPretraining,
-                                "alignment_accuracy", 36, 101, 0, 0, 0, "val", "cc", "CC", "Conceptual Captions",
+                                "alignment_accuracy", 36, 37, 0, 0, 0, "val", "cc", "CC", "Conceptual Captions",
                                 -1, "", "", false};
   return spec;
 }

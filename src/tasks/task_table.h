@@ -43,7 +43,11 @@ struct TaskSpec {
   std::string shared_answers;// task whose answers.json it uses when it has none of its own
   bool exact_answer_match = false;  // official scoring: exact string match (GQA), else VQA metric
   bool builtin = true;       // one of the 12 (false: declared in a config)
+  // Whose ids its image ids are, for the clean split ("" = image_source's own: GQA's images
+  // are Visual Genome images, "vg").
+  std::string image_namespace;
 
+  const std::string& id_namespace() const { return image_namespace.empty() ? image_source : image_namespace; }
   const TaskKind& kind() const;  // throws ConfigError for an unregistered kind name
   std::string head_prefix() const;  // the head's parameter prefix, e.g. "vil_prediction."
 };

@@ -37,6 +37,7 @@ AdamWOptions adamw_options(const TrainConfig& train, double base_lr) {
   o.beta1 = train.adam_beta1;
   o.beta2 = train.adam_beta2;
   o.eps = train.adam_eps;
+  o.bias_correction = train.adam_bias_correction;
   o.grad_clip = train.grad_clip;
   return o;
 }
@@ -115,18 +116,27 @@ AdamW::StepResult AdamW::step(double lr_factor) {
   const double b1 = options_.beta1, b2 = options_.beta2;
   for (auto& p : params_) {
     const torch::Tensor& g = p.value.grad();
-    if (!g.defined()) continue;
+    if (!g.defined() && !p.exp_avg.defined()) continue;  // never had a gradient (PyTorch: grad None)
     if (!p.exp_avg.defined()) {
       p.exp_avg = torch::zeros_like(p.value);
       p.exp_avg_sq = torch::zeros_like(p.value);
     }
-    p.exp_avg.mul_(b1).add_(g, 1.0 - b1);
-    p.exp_avg_sq.mul_(b2).addcmul_(g, g, 1.0 - b2);
+    if (g.defined()) {
+      p.exp_avg.mul_(b1).add_(g, 1.0 - b1);
+      p.exp_avg_sq.mul_(b2).addcmul_(g, g, 1.0 - b2);
+    } else {  // the zero gradient PyTorch 1.x's zero_grad() leaves: the moments only decay
+      p.exp_avg.mul_(b1);
+      p.exp_avg_sq.mul_(b2);
+    }
+    ++p.steps;
     const double lr = lr_of(p) * lr_factor;
-    p.value.addcdiv_(p.exp_avg, p.exp_avg_sq.sqrt().add_(options_.eps), -lr);
+    double step_size = lr;
+    if (options_.bias_correction)
+      step_size *= std::sqrt(1.0 - std::pow(b2, static_cast<double>(p.steps))) /
+                   (1.0 - std::pow(b1, static_cast<double>(p.steps)));
+    p.value.addcdiv_(p.exp_avg, p.exp_avg_sq.sqrt().add_(options_.eps), -step_size);
     const double wd = decay_of(p);
     if (wd > 0.0) p.value.add_(p.value, -lr * wd);
-    ++p.steps;
     ++result.updated;
   }
   return result;

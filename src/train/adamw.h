@@ -7,11 +7,22 @@
 // from it by lr²·wd·m/(√v+ε), see docs/TRAINING.md).
 //
 // Groups come from parameter names: no weight decay for names containing any of
-// `no_decay_substrings` (bias, LayerNorm — which also covers the co-attention LayerNorm1/2);
+// `no_decay_substrings` (train_tasks.py's list: "bias", "LayerNorm.bias", "LayerNorm.weight"; so
+// the co-attention LayerNorm1/2 weights and the heads' Sequential LayerNorm "logit_fc.2.weight"
+// ARE decayed, as released);
 // names containing `head_substring` ("vil_") use head_lr, everything else base_lr. A tensor that
 // appears under two names (the tied word-embedding / decoder matrix) is one parameter, updated
-// once. Only parameters holding a gradient are stepped, so in a multi-task iteration the heads
-// of other tasks are left alone; zero_grad() therefore drops gradients instead of zeroing them.
+// once.
+//
+// Which parameters step: the released code runs PyTorch 1.x, whose zero_grad() leaves a zero
+// gradient on every parameter that ever had one. So a parameter steps once it has had a
+// gradient, at every step after, of any task: a head trained earlier still takes the momentum
+// update and the decoupled weight decay while other tasks train (issue 12, row 5). A parameter
+// that never had a gradient is left alone. zero_grad() drops gradients (cheaper than zeroing)
+// and step() treats a missing gradient of a stepped parameter as zero.
+//
+// Pretraining (train_concap.py) uses the same update with bias correction on:
+// step size = lr · √(1 − β2^t) / (1 − β1^t), t = the parameter's own step count.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,8 +45,9 @@ struct AdamWOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-6;
+  bool bias_correction = false;  // on for pretraining (train_concap.py)
   double grad_clip = 0.0;  // max global L2 norm of the stepped gradients; 0 = off
-  std::vector<std::string> no_decay_substrings = {"bias", "LayerNorm"};
+  std::vector<std::string> no_decay_substrings = {"bias", "LayerNorm.bias", "LayerNorm.weight"};
   std::string head_substring = "vil_";
 };
 
@@ -73,7 +85,7 @@ class AdamW {
   // into different groups.
   AdamW(const NamedTensors& named_parameters, AdamWOptions options);
 
-  // One step of every parameter that has a gradient, at LR × lr_factor.
+  // One step of every parameter that has a gradient now or had one before, at LR × lr_factor.
   StepResult step(double lr_factor);
   // Drops all gradients (sets them undefined).
   void zero_grad();

@@ -84,7 +84,15 @@ const DsgEvent& DsgMonitor::observe(int64_t iteration, double score) {
 }
 
 bool DsgMonitor::trains_at(int64_t iteration) const {
-  return state_.mode == DsgMode::kGo || iteration % options_.gap == 0;
+  // train_tasks.py counts iterations from 0 (iterId): a stopped task trains when iterId mod Δ = 0,
+  // that is on iterations 1, 1 + Δ, 1 + 2Δ, ... of vlmt's 1-based count.
+  return state_.mode == DsgMode::kGo || (iteration - 1) % options_.gap == 0;
+}
+
+void DsgMonitor::reset() {
+  const int64_t epochs = state_.epochs;
+  state_ = DsgState{};
+  state_.epochs = epochs;
 }
 
 }  // namespace vlmt

@@ -11,7 +11,8 @@
 //      else if stopped and score < best × (1 − diverge) → go;   bad = 0; cooldown = `cooldown`.
 // (3 is an if / else-if: the epoch that re-triggers "stop" while already stopped does not check
 // for divergence, exactly as released.) A stopped task trains only on iterations i with
-// i mod gap = 0; a task in go trains on every iteration.
+// (i − 1) mod gap = 0 (the released 0-based iterId mod gap = 0); a task in go trains on every
+// iteration.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -83,6 +84,9 @@ class DsgMonitor {
   const DsgState& state() const { return state_; }
   DsgMode mode() const { return state_.mode; }
   const std::vector<DsgEvent>& history() const { return history_; }
+  // Back to go with no best and zeroed counters (the released _reset(); validations observed
+  // and the history are kept).
+  void reset();
   // Resuming from a checkpoint: state and history saved earlier, options from this run.
   void restore(DsgState state, std::vector<DsgEvent> history) {
     state_ = state;

@@ -1,5 +1,6 @@
 #include "train/dsg_schedule.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "config/run_config.h"
@@ -12,8 +13,8 @@
 
 namespace vlmt {
 
-DsgSchedule::DsgSchedule(std::vector<ScheduledTask> tasks, DsgOptions options)
-    : TaskSchedule(std::move(tasks)) {
+DsgSchedule::DsgSchedule(std::vector<ScheduledTask> tasks, DsgOptions options, std::vector<int64_t> reset_after_epochs)
+    : TaskSchedule(std::move(tasks)), reset_after_epochs_(std::move(reset_after_epochs)) {
   for (const auto& t : tasks_) monitors_.emplace_back(t.key, options);
 }
 
@@ -36,6 +37,16 @@ void DsgSchedule::on_validation(size_t task, int64_t iteration, double score,
     sink.log(cat("DSG ", monitor.task(), ": ", dsg_mode_name(before), " → ",
                  dsg_mode_name(monitor.mode()), " after iteration ", iteration, " (val score ",
                  score, ")"));
+}
+
+void DsgSchedule::on_iteration_end(int64_t iteration, ScheduleSink& sink) {
+  if (iteration % iterations_per_epoch_ != 0) return;
+  const int64_t epoch = iteration / iterations_per_epoch_;
+  if (std::find(reset_after_epochs_.begin(), reset_after_epochs_.end(), epoch) == reset_after_epochs_.end()) return;
+  for (auto& m : monitors_) m.reset();
+  sink.record(dsg_reset_record(iteration, epoch));
+  sink.log(cat("DSG: every task back to go, best scores forgotten, after multi-task epoch ", epoch,
+               " (iteration ", iteration, ")"));
 }
 
 std::string DsgSchedule::state_label(size_t task, int64_t) const {
@@ -84,7 +95,7 @@ std::unique_ptr<TaskSchedule> make_dsg_schedule(const TrainConfig& config,
   options.patience = config.dsg_patience;
   options.cooldown = config.dsg_cooldown;
   options.gap = config.dsg_gap;
-  return std::make_unique<DsgSchedule>(std::move(tasks), options);
+  return std::make_unique<DsgSchedule>(std::move(tasks), options, config.dsg_reset_after_epochs);
 }
 
 }  // namespace vlmt

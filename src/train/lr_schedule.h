@@ -1,9 +1,10 @@
 #pragma once
-// Learning-rate multiplier of the released 12-in-1 run: linear warm-up from 0 to 1 over
-// warmup_proportion × total steps, then linear decay to 0 at `total` steps. One step = one
-// multi-task iteration (all tasks of the round), so every task of an iteration uses the same
-// factor. `step` counts completed iterations: the first iteration runs with factor(0) = 0, as the
-// released LambdaLR-based schedule does.
+// Learning-rate multiplier of the released 12-in-1 run (pytorch_transformers
+// WarmupLinearSchedule): linear warm-up from 0 to 1 over warmup_proportion × total steps, then
+// linear decay to 0 at `total` steps. `step` counts schedule steps; the first step runs with
+// factor(0) = 0, as the released LambdaLR-based schedule does. The trainer advances it once per
+// iteration, right after the iteration's first optimiser step (train_tasks.py), so the other
+// tasks of that iteration already use the next factor.
 #include <cstdint>
 
 namespace vlmt {

@@ -125,4 +125,10 @@ nlohmann::json dsg_record(const std::string& task, const DsgEvent& event) {
   return r;
 }
 
+nlohmann::json dsg_reset_record(int64_t iteration, int64_t epoch) {
+  nlohmann::json r = record("dsg_reset", iteration);
+  r["epoch"] = epoch;
+  return r;
+}
+
 }  // namespace vlmt

@@ -59,5 +59,6 @@ nlohmann::json train_record(int64_t iteration, const std::string& task, double l
 nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch,
                           double score);
 nlohmann::json dsg_record(const std::string& task, const DsgEvent& event);
+nlohmann::json dsg_reset_record(int64_t iteration, int64_t epoch);  // every monitor reset
 
 }  // namespace vlmt

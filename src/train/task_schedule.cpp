@@ -42,18 +42,22 @@ void TaskSchedule::on_validation(size_t task, int64_t, double, ScheduleSink&) {
   check_task(task);
 }
 
+void TaskSchedule::on_iteration_end(int64_t, ScheduleSink&) {}
+
 std::string TaskSchedule::state_label(size_t task, int64_t iteration) const {
   return weight(task, iteration) > 0 ? "go" : "wait";
 }
 
 bool TaskSchedule::should_validate(size_t task, int64_t iteration) const {
   check_task(task);
-  return iteration > 0 && iteration % tasks_[task].batches_per_epoch == 0;
+  // train_tasks.py validates after 0-based iteration iterId when iterId ≠ 0 and iterId mod n_t = 0.
+  const int64_t released_id = iteration - 1;
+  return released_id > 0 && released_id % tasks_[task].batches_per_epoch == 0;
 }
 
 int64_t TaskSchedule::task_epoch(size_t task, int64_t iteration) const {
   check_task(task);
-  return iteration / tasks_[task].batches_per_epoch;
+  return (iteration - 1) / tasks_[task].batches_per_epoch;
 }
 
 size_t TaskSchedule::task_index(const std::string& key) const {

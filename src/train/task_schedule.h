@@ -5,7 +5,8 @@
 // Iterations are numbered 1..total (Algorithm 1: `for i = 1 to MaxIter`). Within iteration i the
 // trainer visits the active tasks in their configured order; task t takes one step when
 // weight(t, i) > 0, its loss multiplied by that weight. Task t is validated after iteration i
-// when i mod n_t = 0, where n_t is the task's own number of training batches per epoch: that is,
+// when (i − 1) mod n_t = 0 and i > 1 (train_tasks.py: 0-based iterId ≠ 0 and iterId mod n_t = 0),
+// where n_t is the task's own number of training batches per epoch: that is,
 // once every time enough iterations have passed for the task to see its whole training set (its
 // "own epoch"), whether or not it was stopped meanwhile (as in Algorithm 1 and the released
 // code). One multi-task epoch is max_t n_t iterations.
@@ -48,12 +49,14 @@ class TaskSchedule {
   // same order on every rank. A policy that reacts to scores (DSG) updates its state and reports
   // through `sink`; the default does nothing.
   virtual void on_validation(size_t task, int64_t iteration, double score, ScheduleSink& sink);
+  // Called on every rank at the end of every iteration, after its validations.
+  virtual void on_iteration_end(int64_t iteration, ScheduleSink& sink);
   // Short per-task label for progress lines: "go", "stop", "wait".
   virtual std::string state_label(size_t task, int64_t iteration) const;
 
-  // Whether task `task` is validated after iteration `iteration` (iteration mod n_t = 0).
+  // Whether task `task` is validated after iteration `iteration` ((iteration − 1) mod n_t = 0, > 0).
   bool should_validate(size_t task, int64_t iteration) const;
-  // The task's epoch number completed at `iteration` (iteration / n_t).
+  // The task's epoch number completed at `iteration` ((iteration − 1) / n_t).
   int64_t task_epoch(size_t task, int64_t iteration) const;
   int64_t iterations_per_epoch() const { return iterations_per_epoch_; }
   const std::vector<ScheduledTask>& tasks() const { return tasks_; }

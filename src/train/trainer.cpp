@@ -285,7 +285,7 @@ void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
   ProgressSnapshot snap;
   snap.iteration = iteration;
   snap.total = state_.total_iterations;
-  snap.lr = base_lr_ * lr_->factor_at(iteration - 1);
+  snap.lr = base_lr_ * lr_->factor_at(std::max<int64_t>(0, lr_->step() - 1));  // the last first step's LR
   snap.samples_per_s = meter.samples_per_s();
   snap.eta_s = meter.eta_s(state_.total_iterations);
   for (size_t i = 0; i < streams_.size(); ++i) {
@@ -331,8 +331,19 @@ int Trainer::run() {
   ThroughputMeter meter(state_.iteration, start_s);
   for (int64_t it = state_.iteration + 1; it <= state_.total_iterations; ++it) {
     int64_t rows = 0;
-    for (size_t t = 0; t < streams_.size(); ++t)
-      if (const double weight = schedule_->weight(t, it); weight > 0) rows += train_step(streams_[t], weight).rows;
+    bool lr_advanced = false;
+    for (size_t t = 0; t < streams_.size(); ++t) {
+      const double weight = schedule_->weight(t, it);
+      if (weight <= 0) continue;
+      rows += train_step(streams_[t], weight).rows;
+      // train_tasks.py steps the LR schedule once per iteration, right after the first task that
+      // stepped: later tasks of the iteration already use the next LR, and an iteration in which
+      // no task steps leaves the schedule where it is.
+      if (!lr_advanced) {
+        lr_->advance();
+        lr_advanced = true;
+      }
+    }
     for (size_t t = 0; t < streams_.size(); ++t) {
       if (!schedule_->should_validate(t, it)) continue;
       auto& s = streams_[t];
@@ -341,7 +352,7 @@ int Trainer::run() {
       write_metric(val_record(it, s.key, schedule_->task_epoch(t, it), score));
       schedule_->on_validation(t, it, score, schedule_sink);
     }
-    lr_->advance();
+    schedule_->on_iteration_end(it, schedule_sink);
     state_.iteration = it;
     meter.update(it, rows * comm_.size(), parts_.clock());
     if (it % cfg_.train.log_every == 0 || it == state_.total_iterations) report_progress(it, meter);

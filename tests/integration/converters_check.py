@@ -3,6 +3,9 @@
 
   converters_check.py jsonl EXPECTED.jsonl ACTUAL.jsonl   same records, same order
   converters_check.py json EXPECTED.json ACTUAL.json      same object
+  converters_check.py image_prefix SHORT.jsonl LONG.jsonl N M
+      LONG holds M distinct images, SHORT the first N of them (in order) with all their
+      records, exactly as in LONG (the COCO 1K test set vs the 5K one)
   converters_check.py h5 OUT.h5 FEATURES.json SECTION DTYPE DETECTOR SETTINGS
       the store holds exactly the images of FEATURES.json[SECTION] (a list, or the npz dict)
 Floats compare to 1e-6 (scores are rounded to 6 digits); everything else exactly.
@@ -43,6 +46,18 @@ def check_json(expected, actual):
     same(json.load(open(expected)), json.load(open(actual)), os.path.basename(actual))
 
 
+def check_image_prefix(short, long, n, m):
+    def load(path):
+        return [json.loads(line) for line in open(path) if line.strip()]
+    s_recs, l_recs = load(short), load(long)
+    l_images = list(dict.fromkeys(r["image_id"] for r in l_recs))
+    s_images = list(dict.fromkeys(r["image_id"] for r in s_recs))
+    same(int(m), len(l_images), f"{os.path.basename(long)}: images")
+    same(l_images[:int(n)], s_images, f"{os.path.basename(short)}: images")
+    keep = set(s_images)
+    same([r for r in l_recs if r["image_id"] in keep], s_recs, os.path.basename(short))
+
+
 def check_h5(path, spec_path, section, dtype, detector, settings):
     import h5py
     import numpy as np
@@ -79,7 +94,8 @@ def check_h5(path, spec_path, section, dtype, detector, settings):
 def main():
     kind, *args = sys.argv[1:]
     try:
-        {"jsonl": check_jsonl, "json": check_json, "h5": check_h5}[kind](*args)
+        {"jsonl": check_jsonl, "json": check_json, "h5": check_h5,
+         "image_prefix": check_image_prefix}[kind](*args)
     except AssertionError as e:
         print(f"mismatch: {e}", file=sys.stderr)
         sys.exit(1)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every dataset converter of tools/convert/ on its fixture (tests/data/fixtures/) and
 # compares the output with the hand-written expected files; then checks that bad input
-# (missing id, wrong feature dimension, truncated TSV/npz, malformed annotations) exits 3 with
-# a message naming the file and the offending id. Exit status: number of failures (capped).
+# (missing id, wrong feature dimension, truncated TSV/npz, malformed annotations, a retrieval
+# pool pickle that is malformed or carries a forbidden global) exits 3 with a message naming
+# the file and the offending id. Exit status: number of failures (capped).
 set -uo pipefail
 
 SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -125,13 +126,90 @@ run_ok "gqa answers.json (all train+val answers)" json "$G/expected/answers.json
 run_ok "gqa test-dev (no answers)" jsonl "$G/expected/test-dev.jsonl" "$A/gqa/test-dev.jsonl" -- \
   ann --dataset gqa --out "$OUT" --split test-dev --input "$G/testdev_balanced_questions.json"
 R=$FIX/retrieval_coco
-run_ok "retrieval_coco train (train+restval, hard negatives)" jsonl "$R/expected/train.jsonl" "$A/retrieval_coco/train.jsonl" -- \
-  ann --dataset retrieval_coco --out "$OUT" --split train --input "$R/dataset_coco.json" \
-  --hard-negatives "$R/hard_negatives.json"
+RF=$FIX/retrieval_flickr30k
+# Released-format hard_negative.pkl files (script/generate_pool.py of vilbert-multi-task): a dict
+# {train_image_list, train_hard_pool}, pool row i = indices into train_image_list of image i's
+# nearest images, column 0 = image i itself. COCO: a list of ints and a float64 pool (pymp's
+# default dtype), pickle protocol 2; Flickr30k: int64 arrays, protocol 5. 184613 and 424242
+# are not training images of the fixture (kept in the pools, counted in the summary).
+mkdir -p "$TMP/coco_pool" "$TMP/flickr_pool"
+$PY - "$TMP" <<'PYEOF'
+import os, pickle, sys
+import numpy as np
+tmp = sys.argv[1]
+def dump(path, obj, protocol=3):
+    with open(os.path.join(tmp, path), "wb") as f:
+        pickle.dump(obj, f, protocol=protocol)
+coco_ids = [522418, 57870, 184613, 424242]
+coco_pool = np.array([[0, 1, 3, 2], [1, 0, 2, 3], [2, 3, 0, 1], [3, 2, 1, 0]], dtype=np.float64)
+dump("coco_pool/hard_negative.pkl", {"train_image_list": coco_ids, "train_hard_pool": coco_pool}, 2)
+dump("flickr_pool/hard_negative.pkl",
+     {"train_image_list": np.array([1000092795, 10002456], dtype=np.int64),
+      "train_hard_pool": np.array([[0, 1], [1, 0]], dtype=np.int64)}, 5)
+dump("pool_partial.pkl", {"train_image_list": [522418, 184613],
+                          "train_hard_pool": np.array([[0, 1], [1, 0]])})
+dump("pool_nokey.pkl", {"train_image_list": coco_ids})
+dump("pool_rows.pkl", {"train_image_list": coco_ids, "train_hard_pool": coco_pool[:3]})
+bad = coco_pool.astype(np.int64); bad[1, 2] = 4
+dump("pool_range.pkl", {"train_image_list": coco_ids, "train_hard_pool": bad})
+class Py2Pickler(pickle._Pickler):  # writes bytes as Python 2 str (the array data, the keys)
+    dispatch = dict(pickle._Pickler.dispatch)
+    def save_bytes(self, obj):
+        assert len(obj) < 256
+        self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        self.memoize(obj)
+    dispatch[bytes] = save_bytes
+with open(os.path.join(tmp, "pool_py2.pkl"), "wb") as f:
+    Py2Pickler(f, protocol=2).dump({b"train_image_list": [57870, 522418, 184613],
+        b"train_hard_pool": np.array([[0, 2, 1], [1, 0, 2], [2, 1, 0]], dtype=np.int64)})
+class Evil:  # unpickling this would run the command
+    def __reduce__(self):
+        return (os.system, ("touch " + os.path.join(tmp, "pwned"),))
+dump("pool_evil.pkl", {"train_image_list": coco_ids, "train_hard_pool": Evil()})
+PYEOF
+run_ok "retrieval_coco train (train+restval)" jsonl "$R/expected/train.jsonl" "$A/retrieval_coco/train.jsonl" -- \
+  bash -c "set -o pipefail; $PY '$CONV/annotations.py' --dataset retrieval_coco --out '$OUT' --split train \
+             --input '$R/dataset_coco.json' --hard-pool '$TMP/coco_pool/hard_negative.pkl' 2>&1 | tee '$TMP/pool.log'"
+run_ok "retrieval_coco --hard-pool → train_hard_pool.jsonl (column 0 dropped, ids)" \
+  jsonl "$R/expected/train_hard_pool.jsonl" "$A/retrieval_coco/train_hard_pool.jsonl" -- \
+  grep -qF "2 images with pools; 2 distinct pool images are not in split 'train'" "$TMP/pool.log"
+run_ok "retrieval_flickr30k train --hard-pool (int64 arrays, protocol 5)" \
+  jsonl "$RF/expected/train_hard_pool.jsonl" "$A/retrieval_flickr30k/train_hard_pool.jsonl" -- \
+  ann --dataset retrieval_flickr30k --out "$OUT" --split train --input "$RF/dataset_flickr30k.json" \
+  --hard-pool "$TMP/flickr_pool/hard_negative.pkl"
+run_ok "retrieval_flickr30k train" jsonl "$RF/expected/train.jsonl" "$A/retrieval_flickr30k/train.jsonl" -- true
+run_ok "retrieval --hard-pool: split images without a pool row are warned about" \
+  jsonl <(head -1 "$R/expected/train_hard_pool.jsonl" | sed 's/"57870"/"522418"/; s/\[.*\]/["184613"]/') \
+        "$TMP/partial/annotations/retrieval_coco/train_hard_pool.jsonl" -- \
+  bash -c "$PY '$CONV/annotations.py' --dataset retrieval_coco --out '$TMP/partial' --split train \
+             --input '$R/dataset_coco.json' --hard-pool '$TMP/pool_partial.pkl' &&
+           grep -qF 'pool_partial.pkl: 1 of 2 images of split' '$TMP/log' && grep -qF '(first: 57870)' '$TMP/log'"
+run_ok "retrieval --hard-pool: Python 2 pickle (latin-1 str data)" \
+  jsonl <(printf '%s\n' '{"image_id": "57870", "pool": ["184613", "522418"]}' \
+                        '{"image_id": "522418", "pool": ["57870", "184613"]}') \
+        "$TMP/py2/annotations/retrieval_coco/train_hard_pool.jsonl" -- \
+  ann --dataset retrieval_coco --out "$TMP/py2" --split train --input "$R/dataset_coco.json" \
+  --hard-pool "$TMP/pool_py2.pkl"
 run_ok "retrieval_coco test" jsonl "$R/expected/test.jsonl" "$A/retrieval_coco/test.jsonl" -- \
   ann --dataset retrieval_coco --out "$OUT" --split test --input "$R/dataset_coco.json"
-run_ok "retrieval_flickr30k val" jsonl "$FIX/retrieval_flickr30k/expected/val.jsonl" "$A/retrieval_flickr30k/val.jsonl" -- \
-  ann --dataset retrieval_flickr30k --out "$OUT" --split val --input "$FIX/retrieval_flickr30k/dataset_flickr30k.json"
+run_ok "retrieval_flickr30k val" jsonl "$RF/expected/val.jsonl" "$A/retrieval_flickr30k/val.jsonl" -- \
+  ann --dataset retrieval_flickr30k --out "$OUT" --split val --input "$RF/dataset_flickr30k.json"
+# COCO test = the 1K test set (first 1000 Karpathy test images in file order), test5k = all of
+# them: a generated Karpathy file with 1003 test images (one caption each) among other splits.
+$PY - "$TMP/coco_5k.json" <<'PYEOF'
+import json, sys
+images = []
+for n in range(1005):
+    split = "train" if n == 2 else "val" if n == 700 else "test"
+    images.append({"split": split, "cocoid": 500000 + (n * 7919) % 100000, "imgid": n,
+                   "filename": f"x{n}.jpg", "sentences": [{"raw": f"caption {n}.", "sentid": n}]})
+json.dump({"images": images, "dataset": "coco"}, open(sys.argv[1], "w"))
+PYEOF
+run_ok "retrieval_coco test5k (all 1003 test images)" -- \
+  ann --dataset retrieval_coco --out "$OUT" --split test5k --input "$TMP/coco_5k.json"
+run_ok "retrieval_coco test = first 1000 images of test5k" \
+  image_prefix "$A/retrieval_coco/test.jsonl" "$A/retrieval_coco/test5k.jsonl" 1000 1003 -- \
+  ann --dataset retrieval_coco --out "$OUT" --split test --input "$TMP/coco_5k.json"
 # The refs pickle is made from the JSON fixture here (the release is a Python 2 pickle, protocol 2).
 $PY -c 'import json, pickle, sys; pickle.dump(json.load(open(sys.argv[1]))["refs"], open(sys.argv[2], "wb"), protocol=2)' \
   "$FIX/refcoco/refs.json" "$TMP/refs(unc).p"
@@ -179,6 +257,30 @@ run_err "guesswhat: target not among objects" "gw_bad.jsonl:1" "game 2418" "999"
 head -c 300 "$FIX/visual7w/dataset_v7w_pointing.json" > "$TMP/v7w_trunc.json"
 run_err "visual7w: truncated JSON" "v7w_trunc.json" "malformed JSON" -- \
   ann --dataset visual7w --out "$E" --split val --input "$TMP/v7w_trunc.json"
+run_err "retrieval: forbidden global in the pool pickle" "pool_evil.pkl" "refusing to unpickle" "system" -- \
+  ann --dataset retrieval_coco --out "$E" --split train --input "$R/dataset_coco.json" \
+  --hard-pool "$TMP/pool_evil.pkl"
+if [[ -e $TMP/pwned ]]; then
+  failed=$((failed + 1)); echo "FAIL retrieval: the forbidden pickle was executed"
+else ok "retrieval: the forbidden pickle was not executed"; fi
+run_err "retrieval: pool without train_hard_pool" "pool_nokey.pkl" "missing key 'train_hard_pool'" -- \
+  ann --dataset retrieval_coco --out "$E" --split train --input "$R/dataset_coco.json" \
+  --hard-pool "$TMP/pool_nokey.pkl"
+run_err "retrieval: pool rows != train_image_list" "pool_rows.pkl" "3 rows" "4 images" -- \
+  ann --dataset retrieval_coco --out "$E" --split train --input "$R/dataset_coco.json" \
+  --hard-pool "$TMP/pool_rows.pkl"
+run_err "retrieval: pool index out of range" "pool_range.pkl" "[1][2] = 4" -- \
+  ann --dataset retrieval_coco --out "$E" --split train --input "$R/dataset_coco.json" \
+  --hard-pool "$TMP/pool_range.pkl"
+head -c 40 "$TMP/coco_pool/hard_negative.pkl" > "$TMP/pool_trunc.pkl"
+run_err "retrieval: truncated pool pickle" "pool_trunc.pkl" "not a readable pickle" -- \
+  ann --dataset retrieval_coco --out "$E" --split train --input "$R/dataset_coco.json" \
+  --hard-pool "$TMP/pool_trunc.pkl"
+run_err "retrieval: --hard-pool outside --split train" "--hard-pool" "train" -- \
+  ann --dataset retrieval_coco --out "$E" --split val --input "$R/dataset_coco.json" \
+  --hard-pool "$TMP/coco_pool/hard_negative.pkl"
+run_err "retrieval_flickr30k: no test5k split" "retrieval_flickr30k" "test5k" -- \
+  ann --dataset retrieval_flickr30k --out "$E" --split test5k --input "$RF/dataset_flickr30k.json"
 left=$(find "$E" "$TMP/empty_root" -name '*.jsonl*' 2>/dev/null)
 if [[ -n $left ]]; then
   failed=$((failed + 1)); echo "FAIL failed conversions left files: $left"

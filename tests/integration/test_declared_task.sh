@@ -42,7 +42,7 @@ batch_size = 16
 $(declaration "$1")
 [train]
 seed = 3
-iterations = 8          # myvqa: 542 items / 64 = 8 batches per epoch, so it validates at 8
+iterations = 9          # myvqa: 542 items / 64 = 8 batches per epoch: validated after iteration 9 (released: iterId 8)
 lr_multiplier = 5.0
 log_every = 4
 checkpoint_every = 1000

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "data/clean_split.h"
+#include "tasks/task_table.h"
 #include "test_synth_util.h"
 
 namespace vlmt {
@@ -18,9 +19,10 @@ std::string pair(const std::string& a, const std::string& b) {
   return R"({"pair_id": "p", "image_ids": [")" + a + R"(", ")" + b + R"("], "label": true})";
 }
 
-// vqa: train+minval {1,2,3,4}, test {10,11,12}
-// refcoco: train+val {10,1}, test {2,3,20,21}
-// nlvr2: train+dev {30,31,32,33}, test {10,40}; every other task absent.
+// vqa: train+minval {1,2,3,4}, test {10,11,12}                 (COCO ids)
+// refcoco: train+val {10,1}, test {2,3,20,21}                  (COCO ids)
+// nlvr2: train+dev {30,31,32,33}, test {10,40}                 (NLVR2 ids: its "10" is not COCO's)
+// every other task absent.
 void build_root(const fs::path& root) {
   const fs::path a = root / "annotations";
   write_lines(a / "vqa/train.jsonl", {item("1"), item("2"), "", item("3"), item("1")});
@@ -51,10 +53,11 @@ TEST(CleanSplit, KnownOverlapGivesExactTables) {
   EXPECT_DOUBLE_EQ(r.overlap_percent(vqa, vqa), 0.0);
   EXPECT_DOUBLE_EQ(r.overlap_percent(refcoco, vqa), 50.0);
   EXPECT_DOUBLE_EQ(r.overlap_percent(refcoco, nlvr2), 0.0);
-  EXPECT_DOUBLE_EQ(r.overlap_percent(nlvr2, refcoco), 50.0);
+  EXPECT_DOUBLE_EQ(r.overlap_percent(nlvr2, refcoco), 0.0);  // NLVR2 "10" is not COCO 10
   EXPECT_LT(r.overlap_percent(vqa, 1), 0) << "absent column";
 
-  EXPECT_EQ(r.removed, (std::set<std::string>{"10", "11", "12", "2", "20", "21", "3", "40"}));
+  EXPECT_EQ(r.removed, (std::set<std::string>{"coco:10", "coco:11", "coco:12", "coco:2", "coco:20", "coco:21",
+                                              "coco:3", "nlvr2:10", "nlvr2:40"}));
   EXPECT_EQ(r.datasets[vqa].trainval.size(), 4u);
   EXPECT_EQ(r.datasets[vqa].cleaned, 2u);  // {1, 4}
   EXPECT_DOUBLE_EQ(r.datasets[vqa].removed_percent(), 50.0);
@@ -63,7 +66,8 @@ TEST(CleanSplit, KnownOverlapGivesExactTables) {
   EXPECT_DOUBLE_EQ(r.datasets[nlvr2].removed_percent(), 0.0);
 
   const auto json = nlohmann::json::parse(clean_split_json(r));
-  EXPECT_EQ(json["removed_image_ids"].size(), 8u);
+  EXPECT_EQ(json["removed_image_ids"]["coco"].size(), 7u);
+  EXPECT_EQ(json["removed_image_ids"]["nlvr2"], nlohmann::json({"10", "40"}));
   EXPECT_EQ(json["per_dataset"]["refcoco"]["clean_trainval_images"], 1);
   EXPECT_EQ(json["per_dataset"]["vqa"]["test_images"], 3);
 
@@ -72,6 +76,34 @@ TEST(CleanSplit, KnownOverlapGivesExactTables) {
             std::string::npos) << md;
   EXPECT_NE(md.find("| [F] RefCOCO | 2 | 4 | 1 | 50.00 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| Average | - | - | - | 33.33 |"), std::string::npos) << md;
+}
+
+// A COCO test image inside a Visual Genome task is found through VG's coco_id; VG ids are their
+// own namespace otherwise; GQA images are VG images.
+TEST(CleanSplit, VisualGenomeImagesAreMatchedToCoco) {
+  TempDir dir("cleanvg");
+  build_root(dir.path());
+  const fs::path a = dir.path() / "annotations";
+  write_lines(a / "vgqa/train.jsonl", {item("700"), item("701"), item("2")});
+  write_lines(a / "vgqa/val.jsonl", {item("702")});
+  write_lines(a / "gqa/train.jsonl", {item("701"), item("703")});
+  write_lines(dir.path() / "image_data.json",
+              {R"([{"image_id": 700, "coco_id": 20}, {"image_id": 701, "coco_id": null}, {"image_id": 703, "coco_id": 3}])"});
+  const VgCocoIds vg = read_vg_coco_ids((dir.path() / "image_data.json").string());
+  EXPECT_EQ(vg, (VgCocoIds{{"700", "20"}, {"703", "3"}}));
+  EXPECT_EQ(qualified_image_id("vg", "700", vg), "coco:20");
+  EXPECT_EQ(qualified_image_id(task_by_key("gqa").id_namespace(), "701", vg), "vg:701");
+  EXPECT_EQ(qualified_image_id("coco", "700", vg), "coco:700");
+  const auto r = compute_clean_split(dir.path().string(), vg);
+  const std::size_t vgqa = 1, refcoco = 5;
+  ASSERT_EQ(r.datasets[vgqa].key, "vgqa");
+  // refcoco's test images 20 and 3 are VG 700 and 703: vgqa keeps 701, 702 and its own "2".
+  EXPECT_EQ(r.datasets[vgqa].cleaned, 3u);
+  EXPECT_DOUBLE_EQ(r.overlap_percent(refcoco, vgqa), 25.0);
+  EXPECT_EQ(r.removed_by_source.at("vg"), (std::set<std::string>{"700", "703"}));
+  EXPECT_EQ(r.removed_by_source.at("gqa"), (std::set<std::string>{"700", "703"}));
+  EXPECT_EQ(r.removed_by_source.at("coco").count("2"), 1u);
+  EXPECT_THROW(read_vg_coco_ids((dir.path() / "missing.json").string()), DataError);
 }
 
 TEST(CleanSplit, MalformedLineNamesFileAndLine) {

@@ -30,6 +30,27 @@ TEST(Config, DefaultsAreTheBasePreset) {
   EXPECT_EQ(cfg.tasks.of("visual7w").max_regions, 200);
 }
 
+// The pretrain stage takes train_concap.py's AdamW; the multi-task stages train_tasks.py's. A
+// value given in the file wins over the stage's default.
+TEST(Config, OptimiserDefaultsFollowTheStage) {
+  const RunConfig mt = load_run_config("", {}, configs_dir());
+  EXPECT_EQ(mt.train.adam_beta2, 0.999);
+  EXPECT_EQ(mt.train.adam_eps, 1e-6);
+  EXPECT_FALSE(mt.train.adam_bias_correction);
+  const RunConfig pre = load_run_config("", {"train.stage=\"pretrain\""}, configs_dir());
+  EXPECT_EQ(pre.train.adam_beta2, 0.98);
+  EXPECT_EQ(pre.train.adam_eps, 1e-8);
+  EXPECT_TRUE(pre.train.adam_bias_correction);
+  const RunConfig set = load_run_config("", {"train.stage=\"pretrain\"", "train.adam_eps=1e-6"}, configs_dir());
+  EXPECT_EQ(set.train.adam_eps, 1e-6);
+  EXPECT_EQ(mt.train.dsg_reset_after_epochs, (std::vector<int64_t>{6, 8}));
+  EXPECT_EQ(mt.train.region_masking, "released");
+  EXPECT_TRUE(mt.train.referring_gt_regions);
+  EXPECT_FALSE(mt.data.clean_val_split);
+  EXPECT_THROW(load_run_config("", {"train.region_masking=\"both\""}, configs_dir()), ConfigError);
+  EXPECT_THROW(load_run_config("", {"train.dsg_reset_after_epochs=[0]"}, configs_dir()), ConfigError);
+}
+
 TEST(Config, PresetAndOverrides) {
   auto path = write_temp("run.toml", "[model]\npreset = \"tiny\"\n[train]\nseed = 7\n[tasks]\nactive = [\"vqa\", \"nlvr2\"]\n");
   RunConfig cfg = load_run_config(path, {"train.seed=11", "model.hidden_dropout=0.0", "tasks.vqa.batch_size=16"},

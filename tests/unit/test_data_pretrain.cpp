@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 
 #include "core/error.h"
@@ -23,8 +24,9 @@ const TestRoot& pretrain_root() {
   return root;
 }
 
-std::unique_ptr<TaskDataset> pretrain_dataset() {
+std::unique_ptr<TaskDataset> pretrain_dataset(const std::string& region_masking = "released") {
   TrainConfig train;
+  train.region_masking = region_masking;
   return make_pretrain_dataset("train", pretrain_root().data_config(), train, TestRoot::model_config(), 12, 8);
 }
 }  // namespace
@@ -51,26 +53,31 @@ TEST(PretrainDataset, ShapesAndAlignment) {
   EXPECT_EQ(b.region_targets[0][0].abs().sum().item<float>(), 0.f);
 }
 
+// The released rules (concept_cap_dataset.py, train_concap.py --objective 1): words and regions
+// are corrupted on every pair; labels stay on aligned pairs only; 90% of the chosen regions are
+// zeroed; a region overlapping a chosen one is not zeroed but leaves the IMG mean's count; the
+// IMG feature = sum of the detected features after masking / (R − 1 − overlapping regions).
 TEST(PretrainDataset, MaskingProperties) {
   auto ds = pretrain_dataset();
   const auto vocab = WordPiece::from_tokens(fixture::test_vocab_tokens());
   std::vector<int64_t> items(24);
   std::iota(items.begin(), items.end(), 0);
-  int64_t masked_words = 0, maskable_words = 0, masked_regions = 0, misaligned = 0, c1_pair_masked = 0;
+  int64_t masked_words = 0, maskable_words = 0, trained_regions = 0, zeroed_regions = 0, misaligned = 0,
+          misaligned_corrupted = 0, c1_overlap_left_alone = 0;
   for (uint64_t seed = 0; seed < 40; ++seed) {
     std::mt19937_64 rng(seed);
     Batch b = ds->get_batch(items, rng);
     for (int64_t k = 0; k < b.size; ++k) {
+      const int64_t len = b.text_mask[k].sum().item<int64_t>();
       if (b.is_aligned[k].item<int64_t>() == 0) {
         ++misaligned;
         EXPECT_TRUE(torch::all(b.lm_labels[k] == -1).item<bool>());
         EXPECT_EQ(b.region_masked[k].sum().item<int64_t>(), 0);
+        misaligned_corrupted += b.input_ids[k].narrow(0, 0, len).eq(vocab.mask_id()).any().item<bool>();
         continue;
       }
       // Labels only where a word was masked, holding the original token.
       auto labels = b.lm_labels[k];
-      auto ids = b.input_ids[k];
-      const int64_t len = b.text_mask[k].sum().item<int64_t>();
       maskable_words += len - 2;
       EXPECT_EQ(labels[0].item<int64_t>(), -1);
       EXPECT_EQ(labels[len - 1].item<int64_t>(), -1);
@@ -81,27 +88,68 @@ TEST(PretrainDataset, MaskingProperties) {
         EXPECT_TRUE(label != vocab.pad_id() && label != vocab.cls_id() && label != vocab.sep_id() &&
                     label < vocab.size());
       }
-      // Masked regions are zeroed; never the IMG region or padding.
+      // Trained regions: never the IMG region or padding; most of them zeroed.
       auto rm = b.region_masked[k];
       EXPECT_EQ(rm[0].item<int64_t>(), 0);
       EXPECT_EQ(rm[7].item<int64_t>(), 0);
+      int64_t trained = 0;
       for (int64_t j = 1; j < 7; ++j)
         if (rm[j].item<int64_t>()) {
-          ++masked_regions;
-          EXPECT_EQ(b.features[k][j].abs().sum().item<float>(), 0.f);
+          ++trained;
+          zeroed_regions += b.features[k][j].abs().sum().item<float>() == 0.f;
         }
-      // c1's regions 0 and 1 overlap (IoU 0.9 > 0.4): masked together or not at all.
-      if (b.image_ids[k] == "c1") {
-        EXPECT_EQ(rm[1].item<int64_t>(), rm[2].item<int64_t>());
-        c1_pair_masked += rm[1].item<int64_t>();
+      trained_regions += trained;
+      // IMG = detected sum / (7 slots − n overlapping), n >= the trained count.
+      const auto sum = b.features[k].narrow(0, 1, 7).sum(0);
+      const double ratio = (sum.abs().sum() / b.features[k][0].abs().sum()).item<double>();
+      const double overlapping = 7.0 - ratio;
+      EXPECT_NEAR(overlapping, std::round(overlapping), 1e-3);
+      EXPECT_GE(std::round(overlapping), trained);
+      // c1's regions 0 and 1 (slots 1, 2) overlap with IoU 0.9 > 0.4: choosing one leaves the
+      // other's features alone but takes both out of the IMG count.
+      if (b.image_ids[k] == "c1" && trained == 1 && rm[1].item<int64_t>() + rm[2].item<int64_t>() == 1) {
+        const int64_t other = rm[1].item<int64_t>() ? 2 : 1;
+        EXPECT_GT(b.features[k][other].abs().sum().item<float>(), 0.f);
+        EXPECT_NEAR(overlapping, 2.0, 1e-3);
+        ++c1_overlap_left_alone;
       }
     }
   }
   EXPECT_GT(misaligned, 100);
+  EXPECT_GT(misaligned_corrupted, 20);  // misaligned inputs are corrupted too
   const double word_rate = static_cast<double>(masked_words) / maskable_words;
   EXPECT_NEAR(word_rate, 0.15, 0.04);
-  EXPECT_GT(masked_regions, 50);
-  EXPECT_GT(c1_pair_masked, 0);  // the overlap rule was exercised
+  EXPECT_GT(trained_regions, 50);
+  const double zeroed_share = static_cast<double>(zeroed_regions) / trained_regions;
+  EXPECT_GT(zeroed_share, 0.75);
+  EXPECT_LT(zeroed_share, 0.99);
+  EXPECT_GT(c1_overlap_left_alone, 0);  // the overlap rule was exercised
+}
+
+// train.region_masking = "paper": chosen and overlapping regions are all zeroed and trained.
+TEST(PretrainDataset, PaperOverlapMasking) {
+  auto ds = pretrain_dataset("paper");
+  std::vector<int64_t> items(24);
+  std::iota(items.begin(), items.end(), 0);
+  int64_t c1_pairs = 0, trained_regions = 0;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    std::mt19937_64 rng(seed);
+    Batch b = ds->get_batch(items, rng);
+    for (int64_t k = 0; k < b.size; ++k) {
+      auto rm = b.region_masked[k];
+      for (int64_t j = 1; j < 7; ++j)
+        if (rm[j].item<int64_t>()) {
+          ++trained_regions;
+          EXPECT_EQ(b.features[k][j].abs().sum().item<float>(), 0.f);
+        }
+      if (b.image_ids[k] == "c1" && b.is_aligned[k].item<int64_t>()) {
+        EXPECT_EQ(rm[1].item<int64_t>(), rm[2].item<int64_t>());
+        c1_pairs += rm[1].item<int64_t>();
+      }
+    }
+  }
+  EXPECT_GT(trained_regions, 50);
+  EXPECT_GT(c1_pairs, 0);
 }
 
 TEST(PretrainDataset, UnmaskedTokensAreUnchanged) {

@@ -81,8 +81,10 @@ inline TestRoot make_test_root(const std::string& name) {
   answers("gqa", {"yes", "no", "left"});
   ann("gqa", {{{"question_id", "gq1"}, {"image_id", "g2"}, {"question", "is the man on the left?"},
                {"labels", {2}}, {"scores", {1.0}}}});
-  ann("retrieval_coco", {{{"caption_id", "rc1"}, {"image_id", "1"}, {"caption", "a dog on the left"},
-                          {"hard_negatives", {"4", "5", "6"}}},
+  // Image 1's hard-negative pool: images 4, 5, 6 (7 has no caption in the split: ignored).
+  write_lines(root.dir / "annotations" / "retrieval_coco" / "train_hard_pool.jsonl",
+              {json{{"image_id", "1"}, {"pool", {"4", "5", "6", "7"}}}.dump()});
+  ann("retrieval_coco", {{{"caption_id", "rc1"}, {"image_id", "1"}, {"caption", "a dog on the left"}},
                          {{"caption_id", "rc2"}, {"image_id", "2"}, {"caption", "a red cat"}},
                          {{"caption_id", "rc3"}, {"image_id", "3"}, {"caption", "two men"}},
                          {{"caption_id", "rc4"}, {"image_id", "4"}, {"caption", "a blue photo"}},

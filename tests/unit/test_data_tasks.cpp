@@ -74,33 +74,46 @@ TEST(TaskDataset, VqaAnswerVocabularyLargerThanHeadIsAnError) {
   EXPECT_THROW(make_task_dataset("vqa", "train", shared_root().data_config(), fixture::small_hyper(), m), DataError);
 }
 
+// retreival_dataset.py's 4 options, positive first: (image, caption), (image, another image's
+// caption), (another image, caption), (image, a caption of an image from its hard pool).
 TEST(TaskDataset, RetrievalFourWay) {
-  Batch b = load("retrieval_coco", {0, 1, 2, 3, 4, 5}, 7);
-  expect_inputs(b, 24, 12, 8);
-  EXPECT_EQ(b.rows_per_item, 4);
-  EXPECT_EQ(b.target.sizes(), (std::vector<int64_t>{6}));
-  std::set<int64_t> positions;
   const std::vector<std::string> own{"1", "2", "3", "4", "5", "6"};
-  for (int64_t k = 0; k < 6; ++k) {
-    const int64_t p = b.target[k].item<int64_t>();
-    positions.insert(p);
-    std::set<std::string> options;
-    for (int o = 0; o < 4; ++o) {
-      const std::string& id = b.image_ids[k * 4 + o];
-      options.insert(id);
-      EXPECT_EQ(o == p, id == own[k]) << "item " << k << " option " << o;
-      EXPECT_TRUE(row_shows_image(b, k * 4 + o, shared_root().image("coco", id)));
-      EXPECT_TRUE(torch::equal(b.input_ids[k * 4 + o], b.input_ids[k * 4]));
+  const std::vector<std::string> caption{"a dog on the left", "a red cat", "two men",
+                                         "a blue photo", "one dog", "the cat"};
+  const auto vocab = WordPiece::from_tokens(fixture::test_vocab_tokens());
+  auto text_of = [&](const std::string& c) { return torch::tensor(vocab.encode_framed(c, 12).ids, torch::kInt64); };
+  auto caption_index = [&](const Batch& b, int64_t row) {
+    for (size_t c = 0; c < caption.size(); ++c)
+      if (torch::equal(b.input_ids[row], text_of(caption[c]))) return static_cast<int64_t>(c);
+    return int64_t{-1};
+  };
+  std::set<std::string> hard_captions_of_item0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    Batch b = load("retrieval_coco", {0, 1, 2, 3, 4, 5}, seed);
+    expect_inputs(b, 24, 12, 8);
+    EXPECT_EQ(b.rows_per_item, 4);
+    EXPECT_TRUE(torch::equal(b.target, torch::zeros({6}, torch::kInt64)));
+    for (int64_t k = 0; k < 6; ++k) {
+      const int64_t row = k * 4;
+      for (int o = 0; o < 4; ++o)
+        EXPECT_TRUE(row_shows_image(b, row + o, shared_root().image("coco", b.image_ids[row + o])));
+      EXPECT_EQ(b.image_ids[row], own[k]);
+      EXPECT_EQ(caption_index(b, row), k);
+      EXPECT_EQ(b.image_ids[row + 1], own[k]);
+      EXPECT_NE(caption_index(b, row + 1), k);
+      EXPECT_GE(caption_index(b, row + 1), 0);
+      EXPECT_NE(b.image_ids[row + 2], own[k]);
+      EXPECT_EQ(caption_index(b, row + 2), k);
+      EXPECT_EQ(b.image_ids[row + 3], own[k]);
+      EXPECT_NE(caption_index(b, row + 3), k);
+      if (k == 0) hard_captions_of_item0.insert(own[caption_index(b, row + 3)]);
     }
-    EXPECT_EQ(options.size(), 4u);  // distinct images
   }
-  EXPECT_GT(positions.size(), 1u);  // positive not always in the same slot
-  // Item 0 uses its hard negatives.
-  std::set<std::string> first(b.image_ids.begin(), b.image_ids.begin() + 4);
-  EXPECT_EQ(first, (std::set<std::string>{"1", "4", "5", "6"}));
+  // Item 0's 4th option comes from its pool only (images 4, 5, 6), and all of it is drawn.
+  EXPECT_EQ(hard_captions_of_item0, (std::set<std::string>{"4", "5", "6"}));
   // Same rng seed → same batch.
-  Batch again = load("retrieval_coco", {0, 1, 2, 3, 4, 5}, 7);
-  EXPECT_TRUE(torch::equal(again.target, b.target));
+  Batch b = load("retrieval_coco", {0, 1, 2, 3, 4, 5}, 7), again = load("retrieval_coco", {0, 1, 2, 3, 4, 5}, 7);
+  EXPECT_TRUE(torch::equal(again.input_ids, b.input_ids));
   EXPECT_EQ(again.image_ids, b.image_ids);
 }
 
@@ -145,23 +158,45 @@ TEST(TaskDataset, RetrievalSeveralCaptionsGiveTheRowsOfSingleCaptions) {
   EXPECT_EQ(both.image_ids, (std::vector<std::string>{"2", "3", "1", "2", "3", "1"}));
 }
 
+// refer_expression_dataset.py (training): detections, then the image's ground-truth boxes up to
+// max_regions; every slot, the IMG one (box = whole image) included, gets its IoU with the
+// referred box, zeroed below 0.5.
 TEST(TaskDataset, ReferringTargetsAreIoUWithGroundTruth) {
   for (const char* task : {"refcoco", "refcoco+", "refcocog"}) {
     Batch b = load(task, {0, 1});
     expect_inputs(b, 2, 12, 8);
     EXPECT_EQ(b.target.sizes(), (std::vector<int64_t>{2, 8}));
-    EXPECT_FLOAT_EQ(b.target[0][0].item<float>(), 0.f);  // IMG
-    EXPECT_FLOAT_EQ(b.target[0][3].item<float>(), 1.f);  // region 2 is the gt box
-    EXPECT_FLOAT_EQ(b.target[0][6].item<float>(), 0.f);  // padding
-    EXPECT_FLOAT_EQ(b.target[0][7].item<float>(), 0.f);
-    // Independent check of the thresholded IoU.
-    const auto& boxes = shared_root().image("coco", "1").boxes;
-    for (int64_t k = 0; k < 5; ++k) {
-      float iou = box_iou(boxes[k].unsqueeze(0), boxes[2]).item<float>();
-      EXPECT_NEAR(b.target[0][k + 1].item<float>(), iou < 0.5f ? 0.f : iou, 1e-6);
+    const auto& image = shared_root().image("coco", "1");
+    const auto& gt = shared_root().image("coco_gt", "1");
+    const auto ref = image.boxes[2];
+    auto thresholded = [&](const torch::Tensor& box) {
+      const float iou = box_iou(box.unsqueeze(0), ref).item<float>();
+      return iou < 0.5f ? 0.f : iou;
+    };
+    const auto whole = torch::tensor({0.f, 0.f, static_cast<float>(image.w), static_cast<float>(image.h)});
+    EXPECT_NEAR(b.target[0][0].item<float>(), thresholded(whole), 1e-6);  // IMG slot
+    EXPECT_FLOAT_EQ(b.target[0][3].item<float>(), 1.f);  // region 2 is the referred box
+    for (int64_t k = 0; k < 5; ++k) EXPECT_NEAR(b.target[0][k + 1].item<float>(), thresholded(image.boxes[k]), 1e-6);
+    // IMG + 5 detections leave 2 of the 8 slots: the first 2 of the image's 3 ground-truth boxes.
+    EXPECT_EQ(b.image_mask[0].sum().item<int64_t>(), 8);
+    for (int64_t g = 0; g < 2; ++g) {
+      EXPECT_TRUE(torch::allclose(b.features[0][6 + g], gt.features[g].to(torch::kHalf).to(torch::kFloat), 1e-3, 1e-3));
+      EXPECT_NEAR(b.target[0][6 + g].item<float>(), thresholded(gt.boxes[g]), 1e-6);
     }
-    EXPECT_FLOAT_EQ(b.target[1].sum().item<float>(), 0.f);  // tiny gt box overlaps nothing
   }
+}
+
+TEST(TaskDataset, ReferringOnDetectionsOnlyWhenSwitchedOff) {
+  TrainConfig train;
+  train.referring_gt_regions = false;
+  auto ds = make_task_dataset("refcoco", "train", shared_root().data_config(), fixture::small_hyper(12, 8),
+                              TestRoot::model_config(), train);
+  std::mt19937_64 rng(1);
+  Batch b = ds->get_batch({0}, rng);
+  EXPECT_EQ(b.image_mask[0].sum().item<int64_t>(), 6);  // IMG + 5 detections, 2 padding slots
+  EXPECT_FLOAT_EQ(b.target[0][6].item<float>(), 0.f);
+  EXPECT_FLOAT_EQ(b.target[0][7].item<float>(), 0.f);
+  EXPECT_FLOAT_EQ(b.target[0][3].item<float>(), 1.f);
 }
 
 TEST(TaskDataset, PointingCandidatesAppendedFromGroundTruthFile) {
@@ -210,7 +245,8 @@ TEST(TaskDataset, Nlvr2TwoImagesPerItem) {
 TEST(TaskDataset, SnliVeOneHot) {
   Batch b = load("snli_ve", {1, 0});
   expect_inputs(b, 2, 12, 8);
-  EXPECT_TRUE(torch::equal(b.target, torch::tensor({{0.f, 0.f, 1.f}, {0.f, 1.f, 0.f}})));
+  // The released class order: contradiction 0, neutral 1, entailment 2.
+  EXPECT_TRUE(torch::equal(b.target, torch::tensor({{1.f, 0.f, 0.f}, {0.f, 1.f, 0.f}})));
   EXPECT_EQ(b.item_ids, (std::vector<std::string>{"s2", "s1"}));
 }
 

@@ -34,13 +34,16 @@ TEST(EvalHumanAnswers, VqaTenAnswersLeaveOneOut) {
   EXPECT_THROW(s.score("404", "yes"), DataError);
 }
 
-TEST(EvalHumanAnswers, SingleAnswerVgqaNormalisedGqaExact) {
+// VG QA uses the VQA evaluation: one answer is unanimous, so it is a case-insensitive exact
+// match (vqaEval.py normalises only when the humans disagree); GQA is an exact string match.
+TEST(EvalHumanAnswers, SingleAnswerVgqaUnanimousGqaExact) {
   TempDir dir("human_answers1");
   const auto path = dir.path() / "val.jsonl";
   write_lines(path,
               {R"({"question_id":"a","image_id":"9","question":"q?","answers":["The table"]})"});
   const HumanAnswerScorer vgqa(path.string(), task_by_key("vgqa").exact_answer_match);
-  EXPECT_DOUBLE_EQ(*vgqa.score("a", "table"), 1.0);  // articles dropped on both sides
+  EXPECT_DOUBLE_EQ(*vgqa.score("a", "the Table"), 1.0);  // case-insensitive
+  EXPECT_DOUBLE_EQ(*vgqa.score("a", "table"), 0.0);      // not normalised: unanimous
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "chair"), 0.0);
   const HumanAnswerScorer gqa(path.string(), task_by_key("gqa").exact_answer_match);
   EXPECT_DOUBLE_EQ(*gqa.score("a", "The table"), 1.0);

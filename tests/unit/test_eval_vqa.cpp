@@ -50,9 +50,26 @@ TEST(EvalVqaAccuracy, LeaveOneOutOfTen) {
 
 TEST(EvalVqaAccuracy, FewAnswersAndSingleAnswer) {
   EXPECT_NEAR(vqa_accuracy("cat", {"cat", "cat", "dog", "bird", "fish"}), 2.0 / 3.0, 1e-12);
-  EXPECT_DOUBLE_EQ(vqa_accuracy("The Table", {"table"}), 1.0);  // GQA / VG QA exact match
+  EXPECT_DOUBLE_EQ(vqa_accuracy("Table ", {"table"}), 1.0);  // one answer: case-insensitive match
+  EXPECT_DOUBLE_EQ(vqa_accuracy("The Table", {"table"}), 0.0);  // ... without normalisation
   EXPECT_DOUBLE_EQ(vqa_accuracy("chair", {"table"}), 0.0);
-  EXPECT_THROW(vqa_accuracy("yes", {}), DataError);
+  EXPECT_THROW(vqa_accuracy("yes", std::vector<std::string>{}), DataError);
+}
+
+// vqaEval.py normalises only when the human answers are not all identical; a unanimous
+// question is a (case-insensitive) exact match.
+TEST(EvalVqaAccuracy, UnanimousAnswersAreAnExactMatch) {
+  const std::vector<std::string> unanimous(10, "2");
+  EXPECT_DOUBLE_EQ(vqa_accuracy("2", unanimous), 1.0);
+  EXPECT_DOUBLE_EQ(vqa_accuracy("two", unanimous), 0.0);
+  EXPECT_DOUBLE_EQ(vqa_accuracy(" 2\n", unanimous), 1.0);  // whitespace is always stripped
+  EXPECT_DOUBLE_EQ(vqa_accuracy("Yes", std::vector<std::string>(10, "yes")), 1.0);
+  EXPECT_DOUBLE_EQ(vqa_accuracy("yes.", std::vector<std::string>(10, "yes")), 0.0);
+  auto split = unanimous;
+  split[0] = "3";  // the humans disagree: both sides are normalised
+  EXPECT_DOUBLE_EQ(vqa_accuracy("two", split), 1.0);
+  EXPECT_FALSE(prepare_human_answers(unanimous).normalized);
+  EXPECT_TRUE(prepare_human_answers(split).normalized);
 }
 
 }  // namespace

@@ -88,8 +88,8 @@ TEST_F(SynthWorldTest, EveryDatasetFileHasItsSchema) {
       {"vqa", {"question_id", "image_id", "question", "answers", "labels", "scores"}},
       {"vgqa", {"question_id", "image_id", "question", "answers", "labels", "scores"}},
       {"gqa", {"question_id", "image_id", "question", "answers", "labels", "scores"}},
-      {"retrieval_coco", {"caption_id", "image_id", "caption", "hard_negatives"}},
-      {"retrieval_flickr30k", {"caption_id", "image_id", "caption", "hard_negatives"}},
+      {"retrieval_coco", {"caption_id", "image_id", "caption"}},
+      {"retrieval_flickr30k", {"caption_id", "image_id", "caption"}},
       {"refcoco", {"ref_id", "image_id", "expression", "box"}},
       {"refcoco+", {"ref_id", "image_id", "expression", "box"}},
       {"refcocog", {"ref_id", "image_id", "expression", "box"}},
@@ -109,6 +109,22 @@ TEST_F(SynthWorldTest, EveryDatasetFileHasItsSchema) {
       }
       EXPECT_EQ(item_ids.size(), items.size()) << task << " ids are unique";
     }
+  }
+  // Retrieval's hard-negative pools: one line per training image, its most similar other
+  // training images first.
+  for (const std::string task : {"retrieval_coco", "retrieval_flickr30k"}) {
+    std::set<std::string> train_images;
+    for (const auto& item : read_jsonl(root() / "annotations" / task / "train.jsonl"))
+      train_images.insert(item["image_id"].get<std::string>());
+    std::set<std::string> pooled;
+    for (const auto& line : read_jsonl(root() / "annotations" / task / "train_hard_pool.jsonl")) {
+      const std::string id = line["image_id"];
+      pooled.insert(id);
+      ASSERT_FALSE(line["pool"].empty());
+      EXPECT_LE(line["pool"].size(), 99u);
+      for (const auto& other : line["pool"]) EXPECT_NE(other.get<std::string>(), id);
+    }
+    for (const auto& id : train_images) EXPECT_TRUE(pooled.count(id)) << task << ": no pool for " << id;
   }
   for (const auto& split : {"train", "val"}) {
     const auto items = read_jsonl(root() / "annotations/pretrain" / (std::string(split) + ".jsonl"));

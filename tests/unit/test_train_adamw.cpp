@@ -84,6 +84,7 @@ TEST(TrainAdamW, GroupsByName) {
       "vil_prediction.logit_fc.0.weight",
       "vil_prediction.logit_fc.0.bias",
       "vision_logit.weight",
+      "vil_prediction.logit_fc.2.weight",
   };
   NamedTensors named;
   for (const auto& n : names) named.emplace_back(n, param({0.0f}));
@@ -91,7 +92,8 @@ TEST(TrainAdamW, GroupsByName) {
   auto decay = [&](const std::string& n) { return opt.param(n).decay; };
   auto head = [&](const std::string& n) { return opt.param(n).head; };
   EXPECT_FALSE(decay(names[0]));
-  EXPECT_FALSE(decay(names[1]));
+  EXPECT_TRUE(decay(names[1]));   // "LayerNorm1.weight" is not in the released no-decay list
+  EXPECT_TRUE(decay(names[8]));   // nor is the heads' LayerNorm, named by its Sequential index
   EXPECT_FALSE(decay(names[2]));
   EXPECT_FALSE(decay(names[3]));
   EXPECT_TRUE(decay(names[4]));
@@ -144,7 +146,10 @@ TEST(TrainAdamW, TiedNamesInDifferentGroupsAreRejected) {
   EXPECT_THROW(AdamW({{"a.weight", t}, {"a.bias", t}}, AdamWOptions{}), Error);
 }
 
-TEST(TrainAdamW, OnlyParametersWithGradientsMove) {
+// PyTorch 1.x semantics of the released run (issue 12, row 5): a parameter that never had a
+// gradient stays; once it had one, zero_grad() leaves a zero gradient, so it keeps taking the
+// momentum update and the weight decay at every later step, of any task.
+TEST(TrainAdamW, ParametersStepOnceTheyHadAGradient) {
   torch::Tensor x = param({1.0f, 2.0f});
   torch::Tensor used = param({0.5f, 0.5f});
   torch::Tensor other_head = param({0.5f, 0.5f});
@@ -154,11 +159,31 @@ TEST(TrainAdamW, OnlyParametersWithGradientsMove) {
   const torch::Tensor before = other_head.detach().clone();
   EXPECT_EQ(opt.step(1.0).updated, 1);
   EXPECT_TRUE(torch::equal(other_head, before));
-  EXPECT_FALSE(torch::equal(used, torch::full({2}, 0.5f)));
+  expect_values(used, {0.18359845143327752, 0.18359345667020244});
   opt.zero_grad();
   EXPECT_FALSE(used.grad().defined());
-  EXPECT_EQ(opt.step(1.0).updated, 0);
+  // Another task's step: `used` has a zero gradient now; m and v decay, p still moves.
+  EXPECT_EQ(opt.step(1.0).updated, 1);
+  expect_values(used, {-0.10103879862991792, -0.10104828818467726});
+  EXPECT_EQ(opt.param("vil_logit.weight").steps, 2);
   EXPECT_EQ(opt.param("vil_tri_prediction.weight").steps, 0);
+  EXPECT_TRUE(torch::equal(other_head, before));
+}
+
+// train_concap.py's AdamW: bias correction on, β2 0.98, ε 1e-8.
+TEST(TrainAdamW, BiasCorrectionForPretraining) {
+  torch::Tensor w = param({1.0f});
+  AdamWOptions o = hand_options();
+  o.beta2 = 0.98;
+  o.eps = 1e-8;
+  o.bias_correction = true;
+  AdamW opt({{"layer.dense.weight", w}}, o);
+  set_grad(w, {0.5f});
+  opt.step(1.0);
+  expect_values(w, {0.8991000141279915});
+  set_grad(w, {0.2f});
+  opt.step(1.0);
+  expect_values(w, {0.8081194675746372});
 }
 
 TEST(TrainAdamW, ClipsTheGlobalGradientNorm) {

@@ -116,7 +116,7 @@ TEST(TrainDsg, StoppedTaskTrainsOnlyEveryGapIterations) {
   ASSERT_EQ(m.mode(), DsgMode::kStop);
   timeline.clear();
   for (int64_t i = 1; i <= 12; ++i) timeline += m.trains_at(i) ? 'T' : '.';
-  EXPECT_EQ(timeline, "...T...T...T");
+  EXPECT_EQ(timeline, "T...T...T...");  // released: 0-based iterId mod 4 = 0
 
   DsgOptions gap3;
   gap3.gap = 3;
@@ -124,7 +124,7 @@ TEST(TrainDsg, StoppedTaskTrainsOnlyEveryGapIterations) {
   for (double s : {0.5, 0.5, 0.5}) g.observe(0, s);
   timeline.clear();
   for (int64_t i = 1; i <= 9; ++i) timeline += g.trains_at(i) ? 'T' : '.';
-  EXPECT_EQ(timeline, "..T..T..T");
+  EXPECT_EQ(timeline, "T..T..T..");
 }
 
 TEST(TrainDsg, RejectsNonFiniteScoresAndBadOptions) {

@@ -42,9 +42,10 @@ TEST(TrainSchedule, EpochsAndValidationTimes) {
     for (int64_t i = 1; i <= 8; ++i) validations += s.should_validate(t, i) ? 'V' : '.';
     validations += '|';
   }
-  EXPECT_EQ(validations, "...V...V|.V.V.V.V|..V..V..|");
-  EXPECT_EQ(s.task_epoch(2, 6), 2);
-  EXPECT_EQ(s.task_epoch(2, 5), 1);
+  // Validated after iteration i when (i − 1) mod n_t = 0, i > 1 (train_tasks.py's 0-based iterId).
+  EXPECT_EQ(validations, "....V...|..V.V.V.|...V..V.|");
+  EXPECT_EQ(s.task_epoch(2, 7), 2);
+  EXPECT_EQ(s.task_epoch(2, 6), 1);
   EXPECT_EQ(s.task_index("c"), 2u);
   EXPECT_THROW(s.task_index("zzz"), ConfigError);
   EXPECT_THROW(VanillaSchedule({{"a", 1, 0}}), ConfigError);
@@ -124,19 +125,52 @@ TEST(TrainSchedule, DsgTimelineFollowsAlgorithmOne) {
     }
   }
   EXPECT_EQ(trained[0], std::string(24, 'T'));
-  // b (validated at 2, 4, ...; best 0.60 from iteration 4): bad at 6 and 8 → stop from 9;
-  // 10 is the cooldown epoch (0.599 is within 0.5%); at 12, 0.58 < 0.597 → go from 13; 14 is
-  // cooldown, bad at 16 and 18 → stop from 19; at 20 still 0.58 < 0.597 → go again from 21.
-  // A decision taken after iteration i applies from i + 1; while stopped only i mod 4 = 0 trains.
-  EXPECT_EQ(trained[1], "TTTTTTTT...TTTTTTT.TTTTT");
-  // c plateaus from its first score: bad at 6 and 9 → stop from 10, and stays stopped (the
-  // second pair of bad epochs at 15 and 18 re-enters stop without a switch).
-  EXPECT_EQ(trained[2], "TTTTTTTTT..T...T...T...T");
-  EXPECT_EQ(switches, (std::vector<std::string>{"b@8:stop", "c@9:stop", "b@12:go", "b@18:stop",
-                                                "b@20:go"}));
+  // b (validated at 3, 5, ...; best 0.60 from iteration 5): bad at 7 and 9 → stop from 10;
+  // 11 is the cooldown epoch (0.599 is within 0.5%); at 13, 0.58 < 0.597 → go from 14; 15 is
+  // cooldown, bad at 17 and 19 → stop from 20; at 21 still 0.58 < 0.597 → go again from 22.
+  // A decision taken after iteration i applies from i + 1; while stopped only iterations with
+  // (i − 1) mod 4 = 0 train (13, 21).
+  EXPECT_EQ(trained[1], "TTTTTTTTT...TTTTTTT.TTTT");
+  // c plateaus from its first score: bad at 7 and 10 → stop from 11, and stays stopped (the
+  // second pair of bad epochs at 16 and 19 re-enters stop without a switch).
+  EXPECT_EQ(trained[2], "TTTTTTTTTT..T...T...T...");
+  EXPECT_EQ(switches, (std::vector<std::string>{"b@9:stop", "c@10:stop", "b@13:go", "b@19:stop",
+                                                "b@21:go"}));
   EXPECT_EQ(s->state_label(1, 24), "go");
   EXPECT_EQ(s->state_label(2, 24), "stop");
-  EXPECT_EQ(dynamic_cast<DsgSchedule&>(*s).monitor(1).history().size(), 12u);
+  EXPECT_EQ(dynamic_cast<DsgSchedule&>(*s).monitor(1).history().size(), 11u);
+}
+
+// train_tasks.py resets every monitor after its (0-based) epochs 5 and 7; vlmt after the
+// configured completed multi-task epochs (here: after epoch 2 = iteration 8 of 4-iteration epochs).
+TEST(TrainSchedule, DsgResetsEveryMonitorAfterTheConfiguredEpochs) {
+  TrainConfig cfg;
+  cfg.dsg_reset_after_epochs = {2};
+  auto s = make_task_schedule(cfg, three_tasks(), 100);
+  RecordingSink sink;
+  for (double v : {0.3, 0.3, 0.3}) s->on_validation(1, 3, v, sink);
+  auto& dsg = dynamic_cast<DsgSchedule&>(*s);
+  ASSERT_EQ(dsg.monitor(1).mode(), DsgMode::kStop);
+  for (int64_t i = 1; i <= 7; ++i) s->on_iteration_end(i, sink);
+  EXPECT_EQ(dsg.monitor(1).mode(), DsgMode::kStop);
+  const size_t records = sink.records.size();
+  s->on_iteration_end(8, sink);
+  EXPECT_EQ(dsg.monitor(1).mode(), DsgMode::kGo);
+  EXPECT_FALSE(dsg.monitor(1).state().has_best);
+  EXPECT_EQ(dsg.monitor(1).state().epochs, 3);  // validations seen are kept
+  EXPECT_EQ(dsg.monitor(1).history().size(), 3u);
+  ASSERT_EQ(sink.records.size(), records + 1);
+  EXPECT_EQ(sink.records.back()["kind"], "dsg_reset");
+  EXPECT_EQ(sink.records.back()["epoch"], 2);
+  EXPECT_EQ(sink.lines.size(), 2u);  // the switch to stop, then the reset
+  s->on_iteration_end(12, sink);     // epoch 3: not listed
+  EXPECT_EQ(sink.records.size(), records + 1);
+
+  cfg.dsg_reset_after_epochs = {};  // the paper's Algorithm 1
+  auto never = make_task_schedule(cfg, three_tasks(), 100);
+  for (double v : {0.3, 0.3, 0.3}) never->on_validation(1, 3, v, sink);
+  for (int64_t i = 1; i <= 40; ++i) never->on_iteration_end(i, sink);
+  EXPECT_EQ(dynamic_cast<DsgSchedule&>(*never).monitor(1).mode(), DsgMode::kStop);
 }
 
 TEST(TrainSchedule, DsgStateRoundTripAndMismatchChecks) {
@@ -152,7 +186,7 @@ TEST(TrainSchedule, DsgStateRoundTripAndMismatchChecks) {
   EXPECT_EQ(m.mode(), DsgMode::kStop);
   EXPECT_EQ(m.history().size(), 3u);
   EXPECT_EQ(m.options().gap, 4);
-  EXPECT_EQ(timeline(*resumed, 1, 8), "...T...T");
+  EXPECT_EQ(timeline(*resumed, 1, 8), "T...T...");
 
   auto other_tasks = make_task_schedule(cfg, {{"a", 1, 4}, {"c", 4, 3}}, 100);
   EXPECT_THROW(other_tasks->load_state(blob), CheckpointError);

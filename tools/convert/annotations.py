@@ -27,8 +27,10 @@ INPUTS = """inputs per dataset:
   vqa                  QUESTIONS.json | Q1 ANN1 [Q2 ANN2 ...]  (+ --vocab-from ANN_train ANN_val)
   vgqa                 question_answers.json   (+ --answers VQA answers.json)
   gqa                  <split>_balanced_questions.json [...] (+ --vocab-from Q_train Q_val)
-  retrieval_coco       dataset_coco.json       (--split train = train+restval; val; test)
-  retrieval_flickr30k  dataset_flickr30k.json  (+ --hard-negatives JSON)
+  retrieval_coco       dataset_coco.json       (--split train = train+restval; val;
+                                               test = 1K (first 1000); test5k = all 5K)
+  retrieval_flickr30k  dataset_flickr30k.json  (--split train, val, test)
+                       (both: + --hard-pool hard_negative.pkl with --split train)
   refcoco, refcoco+    "refs(unc).p" instances.json  (--split train/val/testA/testB)
   refcocog             "refs(umd).p" instances.json  (--split train/val/test)
   visual7w             dataset_v7w_pointing.json
@@ -51,7 +53,8 @@ def parse_args():
     p.add_argument("--image-ids", help="keep only records of the image ids in this file "
                    "(one per line; how minval or a VG QA split is selected)")
     p.add_argument("--exclude-image-ids", help="drop records of the image ids in this file")
-    p.add_argument("--hard-negatives", help="retrieval: JSON {caption_id: [image id, ...]}")
+    p.add_argument("--hard-pool", help="retrieval, --split train: the released "
+                   "hard_negative.pkl → <split>_hard_pool.jsonl")
     p.add_argument("--all-games", action="store_true",
                    help="guesswhat: keep unsuccessful and incomplete games too")
     return p.parse_args()
