@@ -84,7 +84,7 @@ void PretrainDataset::mask_regions(RegionInput& in, torch::Tensor trained, std::
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   const int64_t regions = in.count - 1;  // detected regions, slots 1..count-1 (IMG never)
   auto detected = in.features.narrow(0, 1, regions);
-  std::vector<char> chosen(static_cast<size_t>(std::max<int64_t>(regions, 0)), 0), zeroed(chosen);
+  std::vector<char> chosen(static_cast<size_t>(regions), 0), zeroed(chosen);
   bool any = false;
   for (int64_t j = 0; j < regions; ++j) {
     if (uniform(rng) >= masking_.prob) continue;
@@ -93,7 +93,7 @@ void PretrainDataset::mask_regions(RegionInput& in, torch::Tensor trained, std::
     zeroed[j] = masking_.paper_overlap || uniform(rng) < kZeroedRegionShare;
   }
   // Regions overlapping a chosen one (every chosen region overlaps itself).
-  torch::Tensor overlapping = torch::zeros({std::max<int64_t>(regions, 0)}, torch::kBool);
+  torch::Tensor overlapping = torch::zeros({regions}, torch::kBool);
   if (any) {
     auto boxes = in.boxes.narrow(0, 1, regions);
     auto chosen_t = torch::from_blob(chosen.data(), {regions}, torch::kChar).to(torch::kBool);
@@ -104,8 +104,8 @@ void PretrainDataset::mask_regions(RegionInput& in, torch::Tensor trained, std::
   if (masking_.paper_overlap) {
     zero = train = overlapping;
   } else {
-    zero = torch::from_blob(zeroed.data(), {regions}, torch::kChar).to(torch::kBool).clone();
-    train = torch::from_blob(chosen.data(), {regions}, torch::kChar).to(torch::kBool).clone();
+    zero = torch::from_blob(zeroed.data(), {regions}, torch::kChar).to(torch::kBool);  // .to copies
+    train = torch::from_blob(chosen.data(), {regions}, torch::kChar).to(torch::kBool);
   }
   if (any) {
     detected.masked_fill_(zero.unsqueeze(1), 0.f);

@@ -35,19 +35,11 @@ RegionInput make_region_input(const ImageRegions& image, int max_regions, const 
     for (int64_t k = 0; k < n_det; ++k) in.source_rows[k + 1] = k;
   }
   in.count = 1 + n_det;
-  if (n_app > 0) {
-    if (appended->features.size(1) != D)
-      throw DataError(cat("candidate features have dimension ", appended->features.size(1),
-                          " but the detected regions have ", D));
-    in.appended_at = in.count;
-    in.features.narrow(0, in.count, n_app).copy_(appended->features);
-    in.boxes.narrow(0, in.count, n_app).copy_(appended->boxes);
-    in.count += n_app;
-  }
   in.mask.narrow(0, 0, in.count).fill_(1);
   in.spatials = region_locations(in.boxes, image.h, image.w);
   in.spatials.narrow(0, in.count, max_regions - in.count).zero_();
   in.spatials[0] = torch::tensor({0.f, 0.f, 1.f, 1.f, 1.f});
+  if (n_app > 0) append_regions_to_capacity(in, *appended, image.h, image.w);  // room was kept for all
   return in;
 }
 
@@ -56,8 +48,8 @@ int64_t append_regions_to_capacity(RegionInput& in, const ImageRegions& extra, i
   const int64_t n = std::min<int64_t>(extra.num_regions(), slots - in.count);
   if (n <= 0) return 0;
   if (extra.features.size(1) != in.features.size(1))
-    throw DataError(cat("ground-truth features have dimension ", extra.features.size(1), " but the detected regions have ",
-                        in.features.size(1)));
+    throw DataError(cat("appended (ground-truth / candidate) features have dimension ", extra.features.size(1),
+                        " but the detected regions have ", in.features.size(1)));
   in.features.narrow(0, in.count, n).copy_(extra.features.narrow(0, 0, n));
   in.boxes.narrow(0, in.count, n).copy_(extra.boxes.narrow(0, 0, n));
   in.spatials.narrow(0, in.count, n).copy_(region_locations(in.boxes.narrow(0, in.count, n), h, w));

@@ -1,6 +1,7 @@
 // Caption-based image retrieval: 4-way multiple choice in training (retreival_dataset.py),
 // caption × image list in evaluation.
 #include <filesystem>
+#include <tuple>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -69,14 +70,21 @@ Batch RetrievalDataset::get_batch(const std::vector<int64_t>& indices, std::mt19
     } else {
       hard_caption = &random_caption_of(random_other_image(r.image_id, rng), rng);
     }
-    const std::pair<const std::string*, const std::string*> options[kOptions] = {
-        {&r.image_id, &r.caption}, {&r.image_id, &wrong_caption.caption},
-        {&wrong_image, &r.caption}, {&r.image_id, &hard_caption->caption}};
+    // The item's own image and caption serve three options each: read and encode them once.
+    const RegionInput own_image = make_region_input(ctx_.features->get(r.image_id), ctx_.max_regions);
+    const RegionInput other_image = make_region_input(ctx_.features->get(wrong_image), ctx_.max_regions);
+    const EncodedText own_caption = ctx_.vocab->encode_framed(r.caption, ctx_.max_text);
+    const std::tuple<const std::string*, const RegionInput*, EncodedText> options[kOptions] = {
+        {&r.image_id, &own_image, own_caption},
+        {&r.image_id, &own_image, ctx_.vocab->encode_framed(wrong_caption.caption, ctx_.max_text)},
+        {&wrong_image, &other_image, own_caption},
+        {&r.image_id, &own_image, ctx_.vocab->encode_framed(hard_caption->caption, ctx_.max_text)}};
     for (int64_t option = 0; option < kOptions; ++option) {
+      const auto& [image_id, regions, text] = options[option];
       const int64_t row = k * kOptions + option;
-      set_text(b, row, ctx_.vocab->encode_framed(*options[option].second, ctx_.max_text));
-      set_regions(b, row, make_region_input(ctx_.features->get(*options[option].first), ctx_.max_regions));
-      b.image_ids.push_back(*options[option].first);
+      set_text(b, row, text);
+      set_regions(b, row, *regions);
+      b.image_ids.push_back(*image_id);
     }
     b.item_ids.push_back(r.caption_id);
   }
