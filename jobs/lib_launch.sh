@@ -1,4 +1,5 @@
-# Sourced by jobs/run_local.sh and jobs/paper_tables.sh (not a job itself; sourcing only defines):
+# Sourced by the jobs (run_local.sh, paper_tables.sh, pretrain_benefit.sh; not a job itself:
+# sourcing only defines):
 # runs one stage of vlmt as one multi-rank launch without sbatch, and starts it again when it
 # checkpointed and exited 75 (e.g. at train.max_hours, or SIGTERM), so it resumes from its run
 # directory. Environment:
@@ -45,4 +46,34 @@ vlmt_stage() {
   done
   echo "[$name] still unfinished after $MAX_RESUMES resumes" >&2
   return 75
+}
+
+# vlmt_ensure_world DIR [SCALE] [SEED]: the synthetic world in DIR (synth_world + clean_split),
+# written only when DIR has no annotations yet.
+vlmt_ensure_world() {
+  local dir=$1 scale=${2:-0.001} seed=${3:-1}
+  [ -d "$dir/annotations" ] || [ -n "${DRY_RUN:-}" ] && return 0
+  echo "no synthetic world in $dir; writing it (scale $scale, seed $seed)"
+  "$VLMT_BIN/synth_world" --out "$dir" --scale "$scale" --seed "$seed"
+  "$VLMT_BIN/clean_split" --root "$dir"
+}
+
+# vlmt_train NAME ITERATIONS EXE ARGS...: one run in $ROOT/NAME on $DATA_ROOT, skipped when it
+# finished before with the same number of iterations (a different number is an error: use another
+# ROOT).
+vlmt_train() {
+  local name=$1 iterations=$2 exe=$3; shift 3
+  local dir=$ROOT/$name
+  if [ -f "$dir/DONE" ]; then
+    if [ "$(cat "$dir/DONE")" != "iterations=$iterations" ]; then
+      echo "$dir finished with $(cat "$dir/DONE"), not iterations=$iterations;" \
+        "set ROOT to another directory" >&2
+      exit 2
+    fi
+    echo "[$name] done before, skipped"
+    return 0
+  fi
+  vlmt_stage "$name" "$exe" "$@" --data-root "$DATA_ROOT" --run-dir "$dir" \
+    --set "train.iterations=$iterations" || exit $?
+  [ -n "${DRY_RUN:-}" ] || echo "iterations=$iterations" >"$dir/DONE"
 }

@@ -35,31 +35,8 @@ LOG_DIR=${LOG_DIR:-$ROOT/logs}
 source jobs/lib_launch.sh
 SYN=configs/synthetic
 
-if [ ! -d "$DATA_ROOT/annotations" ] && [ -z "${DRY_RUN:-}" ]; then
-  echo "paper_tables: no synthetic world in $DATA_ROOT; writing it"
-  "$VLMT_BIN/synth_world" --out "$DATA_ROOT" --scale 0.001 --seed 1
-  "$VLMT_BIN/clean_split" --root "$DATA_ROOT"
-fi
+vlmt_ensure_world "$DATA_ROOT"
 mkdir -p "$ROOT"
-
-# train NAME ITERATIONS EXE ARGS...: one run in ROOT/NAME, skipped when it finished before with the
-# same number of iterations (a different number is an error: use another ROOT).
-train() {
-  local name=$1 iterations=$2 exe=$3; shift 3
-  local dir=$ROOT/$name
-  if [ -f "$dir/DONE" ]; then
-    if [ "$(cat "$dir/DONE")" != "iterations=$iterations" ]; then
-      echo "paper_tables: $dir finished with $(cat "$dir/DONE"), not iterations=$iterations;" \
-        "set ROOT to another directory" >&2
-      exit 2
-    fi
-    echo "[$name] done before, skipped"
-    return 0
-  fi
-  vlmt_stage "$name" "$exe" "$@" --data-root "$DATA_ROOT" --run-dir "$dir" \
-    --set "train.iterations=$iterations" || exit $?
-  [ -n "${DRY_RUN:-}" ] || echo "iterations=$iterations" >"$dir/DONE"
-}
 
 # evaluate_run NAME: all tasks of ROOT/NAME/latest.h5 on val into ROOT/NAME/eval_val (written
 # under another name first, so an interrupted evaluation is never taken for a finished one).
@@ -83,19 +60,19 @@ PRETRAINED=$ROOT/pretrain/latest.h5
 AT_CKPT=$ROOT/at/latest.h5
 start=$SECONDS
 
-train pretrain "$PRETRAIN_ITERS" pretrain "$SYN/pretrain.toml"
+vlmt_train pretrain "$PRETRAIN_ITERS" pretrain "$SYN/pretrain.toml"
 for task in $VLMT_ALL_TASKS; do
-  train "st_$task" "$ST_ITERS" mt_train "$SYN/st_$task.toml" --from "$PRETRAINED"
+  vlmt_train "st_$task" "$ST_ITERS" mt_train "$SYN/st_$task.toml" --from "$PRETRAINED"
   TABLE2+=("st_$task|ST")
 done
 for g in 1 2 3 4; do
-  train "gt_g$g" "$GT_ITERS" mt_train "$SYN/gt_g$g.toml" --from "$PRETRAINED"
+  vlmt_train "gt_g$g" "$GT_ITERS" mt_train "$SYN/gt_g$g.toml" --from "$PRETRAINED"
   TABLE2+=("gt_g$g|GT")
 done
-train at "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED"
+vlmt_train at "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED"
 TABLE2+=("at|AT")
 for task in $VLMT_ALL_TASKS; do
-  train "at_st_$task" "$FT_ITERS" finetune --task "$task" "$SYN/finetune.toml" --from "$AT_CKPT"
+  vlmt_train "at_st_$task" "$FT_ITERS" finetune --task "$task" "$SYN/finetune.toml" --from "$AT_CKPT"
   TABLE2+=("at_st_$task|AT->ST")
 done
 TABLE6+=("at|1 token per dataset (AT)")
@@ -103,12 +80,12 @@ for row in "task_token_head|2 token per head" "no_task_token|3 w/o task token" \
            "no_dsg|4 w/o DSG" "curriculum|5 w/ curriculum" \
            "anti_curriculum|6 w/ anti-curriculum" "vanilla|7 vanilla multitask"; do
   name=ablation_${row%%|*}
-  train "$name" "$MT_ITERS" mt_train "$SYN/$name.toml" --from "$PRETRAINED"
+  vlmt_train "$name" "$MT_ITERS" mt_train "$SYN/$name.toml" --from "$PRETRAINED"
   TABLE6+=("$name|${row#*|}")
 done
 TABLE11+=("at|Δ 4")
 for gap in 1 8 16; do
-  train "dsg_gap$gap" "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED" \
+  vlmt_train "dsg_gap$gap" "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED" \
     --set "train.dsg_gap=$gap"
   TABLE11+=("dsg_gap$gap|Δ $gap")
 done

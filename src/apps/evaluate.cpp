@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "dist/runtime.h"
+#include "eval/tables.h"
 #include "jobs/evaluator.h"
 #include "train/stage.h"
 
@@ -60,9 +61,12 @@ int main(int argc, char** argv) {
     Evaluator evaluator(cfg, model, *comm, device);
     std::vector<ResultRecord> results;
     for (const auto& t : tasks) results.push_back(evaluator.evaluate(t, opt));
-    std::string table_text = "| task | split | metric | score | n |\n|---|---|---|---|---|\n";
-    for (const auto& r : results)
-      table_text += cat("| ", r.task, " | ", r.split, " | ", r.metric, " | ", r.score, " | ", r.n, " |\n");
+    std::string table_text = "| task | split | metric | score | chance | n |\n|---|---|---|---|---|---|\n";
+    for (const auto& r : results) {
+      const bool has_chance = r.extras.contains("chance") && r.extras["chance"].is_number();
+      table_text += cat("| ", r.task, " | ", r.split, " | ", r.metric, " | ", format_score(r.score), " | ",
+                        has_chance ? format_score(r.extras["chance"].get<double>()) : "-", " | ", r.n, " |\n");
+    }
     log::info0("results:\n" + table_text);
     return 0;
   });

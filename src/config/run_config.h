@@ -110,7 +110,7 @@ struct TrainConfig {
   int num_threads = 0;              // intra-op threads per rank (0 = cores / ranks)
   double lr = 0.0;                  // base LR; 0 = min of the active tasks' LRs (pretraining: 1e-4)
   double lr_multiplier = 1.0;       // scales every LR (base, head, tasks); ratios and loss scales kept.
-                                    // Small models trained from scratch (synthetic world) need ~25.
+                                    // The tiny synthetic configs use 5 (docs/TRAINING.md).
   // Pretraining (the captions corpus is one stream with its own batch size and epochs).
   int batch_size = 512;
   int epochs = 10;
@@ -120,6 +120,9 @@ struct TrainConfig {
   // Referring expressions (V-logit) train on the detections plus the image's ground-truth boxes
   // (features/<source>_gt.h5), as released; false = detections only.
   bool referring_gt_regions = true;
+  // Output biases of the BCE-trained heads at the start of a run: "zero" as released, or
+  // "prior" = log-odds of the task's target base rate (docs/TRAINING.md "Head bias prior").
+  std::string head_bias_init = "zero";
   // Mixed precision on GPUs.
   bool bf16 = false;
 };

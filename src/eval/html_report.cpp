@@ -38,6 +38,31 @@ std::vector<std::string> tasks_in_order(const std::vector<RunMetrics>& runs) {
   return seen;
 }
 
+// One plot per further validation metric of the task (pretraining's masked-word accuracy,
+// masked-region KL and alignment accuracy), a line per run that logged it.
+std::string further_metric_plots(const std::vector<RunMetrics>& runs, const std::string& key, ReportCounts& counts) {
+  std::vector<std::string> names;
+  for (const auto& run : runs)
+    if (const auto it = run.tasks.find(key); it != run.tasks.end())
+      for (const auto& p : it->second.val)
+        for (const auto& [name, value] : p.metrics)
+          if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  std::string html;
+  for (const auto& name : names) {
+    SvgPlot plot(cat(key, ": validation ", name), "iteration", name);
+    for (const auto& run : runs) {
+      const auto it = run.tasks.find(key);
+      if (it == run.tasks.end()) continue;
+      std::vector<double> x, y;
+      for (const auto& p : it->second.val)
+        if (const auto m = p.metrics.find(name); m != p.metrics.end()) x.push_back(double(p.iter)), y.push_back(m->second);
+      if (!x.empty()) plot.add_line(run.name, x, y);
+    }
+    if (!plot.empty()) html += plot.render(), ++counts.val_plots;
+  }
+  return html;
+}
+
 std::string curves_section(const std::vector<RunMetrics>& runs, ReportCounts& counts) {
   std::string html = "<h2>Training loss and validation score per task</h2>\n<div class=\"grid\">\n";
   for (const auto& key : tasks_in_order(runs)) {
@@ -55,6 +80,7 @@ std::string curves_section(const std::vector<RunMetrics>& runs, ReportCounts& co
     }
     if (!loss.empty()) html += loss.render(), ++counts.loss_plots;
     if (!val.empty()) html += val.render(), ++counts.val_plots;
+    html += further_metric_plots(runs, key, counts);
   }
   return html + "</div>\n";
 }

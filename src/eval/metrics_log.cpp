@@ -52,7 +52,11 @@ RunMetrics read_metrics_log(const std::string& path, const std::string& default_
       if (j.contains("updates") && j["updates"].is_number())
         task.updates = std::max(task.updates, j["updates"].get<int64_t>());
     } else if (kind == "val") {
-      task.val.push_back({iter, number(j, "score", where)});
+      ValPoint point{iter, number(j, "score", where), {}};
+      if (j.contains("metrics") && j["metrics"].is_object())
+        for (const auto& [name, value] : j["metrics"].items())
+          if (value.is_number()) point.metrics[name] = value.get<double>();
+      task.val.push_back(std::move(point));
     } else {
       const std::string state = text(j, "state", where);
       if (state != "go" && state != "stop")

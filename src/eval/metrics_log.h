@@ -1,7 +1,7 @@
 #pragma once
 // Reader of a run's metrics.jsonl (written by the trainer), for the report. Record kinds used:
 //   {"kind":"train","iter","task","loss", ...}          one per logged training step of a task
-//   {"kind":"val","iter","task","epoch","score"}        one per validation of a task
+//   {"kind":"val","iter","task","epoch","score"[,"metrics":{name: value}]}  one per validation
 //   {"kind":"dsg","iter","task","state":"go"|"stop","best"}  one per DSG state change
 //   {"kind":"run_info","run","params","tasks":{task: train_size}, ...}
 // Unknown kinds and unknown fields are ignored so the trainer can log more without breaking it.
@@ -22,6 +22,7 @@ struct TrainPoint {
 struct ValPoint {
   int64_t iter;
   double score;
+  std::map<std::string, double> metrics;  // the kind's further metrics (pretraining), if logged
 };
 struct DsgMark {
   int64_t iter;

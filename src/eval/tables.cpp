@@ -93,6 +93,23 @@ std::optional<double> mean_of(const Row& row, const std::vector<std::string>& ke
   return keys.empty() ? std::nullopt : std::optional<double>(sum / double(keys.size()));
 }
 
+// The chance levels of the tasks ("chance" of the result records, the first one found per
+// task): a row printed under the runs so every score is read against its chance.
+std::optional<Row> chance_row(const std::vector<Row>& rows) {
+  Row chance;
+  chance.label = "chance (uniform choice / answer prior)";
+  chance.params = std::nullopt;
+  for (const auto& row : rows)
+    for (const auto& [key, record] : row.by_task)
+      if (!chance.by_task.count(key) && record.extras.contains("chance") && record.extras["chance"].is_number()) {
+        ResultRecord level = record;
+        level.score = record.extras["chance"].get<double>();
+        chance.by_task[key] = level;
+      }
+  if (chance.by_task.empty()) return std::nullopt;
+  return chance;
+}
+
 std::vector<std::string> all_task_keys() {
   std::vector<std::string> keys;
   for (const auto& t : all_tasks()) keys.push_back(t.key);
@@ -132,7 +149,9 @@ TextTable make_table2(const std::vector<ResultsFile>& files) {
   for (int g = 1; g <= 4; ++g) table.header.push_back(group_name(g));
   table.header.push_back("# params (# models)");
   table.header.push_back("All Tasks Average");
-  for (const Row& row : rows_by_setting(files)) {
+  auto rows = rows_by_setting(files);
+  if (auto chance = chance_row(rows)) rows.push_back(std::move(*chance));
+  for (const Row& row : rows) {
     std::vector<std::string> cells = {row.label};
     for (const auto& key : all_task_keys()) cells.push_back(format_score(task_score(row, key)));
     for (int g = 1; g <= 4; ++g) cells.push_back(format_score(mean_of(row, task_keys_in_group(g))));
@@ -147,7 +166,9 @@ TextTable make_table6(const std::vector<ResultsFile>& files) {
   TextTable table;
   table.title = "Table 6: group averages (G2 over image retrieval R@1)";
   table.header = {"Run", "G1", "G2", "G3", "G4", "All Tasks Average"};
-  for (const Row& row : rows_by_setting(files)) {
+  auto rows = rows_by_setting(files);
+  if (auto chance = chance_row(rows)) rows.push_back(std::move(*chance));
+  for (const Row& row : rows) {
     std::vector<std::string> cells = {row.label};
     for (int g = 1; g <= 4; ++g) cells.push_back(format_score(mean_of(row, task_keys_in_group(g))));
     cells.push_back(format_score(mean_of(row, all_task_keys())));

@@ -5,6 +5,8 @@
 //            runs with the same setting are merged (e.g. 12 single-task runs -> one ST row,
 //            parameters and models summed).
 //   Table 6  the same rows, columns G1..G4 averages and the all-tasks average.
+//   Both end with a row of chance levels when the records carry them ("chance", written by
+//   evaluate: uniform choice, or the answer prior for the kinds that answer from a fixed set).
 //   Table 11 one row per DSG iteration gap Δ (run_info "dsg_gap"; rows 1, 4, 8, 16 always, plus
 //            any other gap found), full per-task breakdown incl. retrieval R@1/5/10.
 // A task's score is its result record whose metric is the task's metric (task_table.h) — for

@@ -38,7 +38,8 @@ struct SynthTaskPlan {
 };
 const std::vector<SynthTaskPlan>& synth_task_plans();
 
-// Item counts per split: train = max(32, scale·Table 8), val = test = max(16, train / 10).
+// Item counts per split: train = max(32, scale·Table 8), val = test = max(128, train / 10).
+inline constexpr int kSynthMinHeldOut = 128;
 struct SynthSplitSizes {
   int train, val, test;
 };

@@ -122,6 +122,37 @@ std::string EvaluationRun::write_submission(const std::vector<nlohmann::json>& i
   return path;
 }
 
+ChanceLevel::ChanceLevel(bool answer_prior) : answer_prior_(answer_prior) {}
+
+void ChanceLevel::add(const torch::Tensor& choice_scores, const std::vector<int64_t>& items) {
+  if (items.empty()) return;
+  const auto rows = choice_scores.index_select(0, torch::tensor(items, torch::kInt64));
+  const auto available = rows.isnan().logical_not();
+  if (answer_prior_) {
+    const auto sums = rows.nan_to_num(0.0).sum(0);
+    if (answer_sums_.empty()) answer_sums_.assign(sums.size(0), 0.0);
+    for (int64_t c = 0; c < sums.size(0) && c < static_cast<int64_t>(answer_sums_.size()); ++c)
+      answer_sums_[c] += sums[c].item<double>();
+  } else {
+    // Each item's expected score under a uniform choice among its available choices.
+    uniform_sum_ += (rows.nan_to_num(0.0).sum(1) / available.sum(1).clamp_min(1)).sum().item<double>();
+  }
+  items_ += static_cast<double>(items.size());
+}
+
+std::optional<double> ChanceLevel::percent(Communicator& comm) const {
+  // Ranks agree on the layout first: a rank without judged items has no answer columns.
+  const auto width = static_cast<size_t>(
+      comm.all_reduce_vector({static_cast<double>(answer_sums_.size())}, ReduceOp::kMax)[0]);
+  std::vector<double> sums = {items_, uniform_sum_};
+  sums.resize(2 + width, 0.0);
+  std::copy(answer_sums_.begin(), answer_sums_.end(), sums.begin() + 2);
+  sums = comm.all_reduce_vector(sums);
+  if (sums[0] == 0) return std::nullopt;
+  if (!answer_prior_) return 100.0 * sums[1] / sums[0];
+  return 100.0 * *std::max_element(sums.begin() + 2, sums.end()) / sums[0];
+}
+
 ResultRecord evaluate_items(EvaluationRun& run) {
   const TaskKind& kind = run.spec.kind();
   auto dataset = run.open_dataset();
@@ -131,11 +162,13 @@ ResultRecord evaluate_items(EvaluationRun& run) {
   std::mt19937_64 rng(DistRuntime::validation_seed(run.config.train.seed, run.comm.rank()));
   const auto judge = kind.make_judge(run, *dataset);
   double score_sum = 0, count = 0;  // over the items with ground truth
+  ChanceLevel chance(kind.chance_is_answer_prior());
   std::vector<nlohmann::json> items;
   for (size_t start = 0; start < mine.size(); start += batch) {
     std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + batch));
     Batch b = dataset->get_batch(idx, rng).to(run.device);
     auto res = kind.compute(run.model, b);
+    std::vector<int64_t> judged;  // items of the batch with ground truth
     for (int64_t k = 0; k < b.size; ++k) {
       nlohmann::json item = {{"index", idx[k]}, {"id", b.item_ids[k]}};
       add_images(item, b, k);
@@ -145,9 +178,11 @@ ResultRecord evaluate_items(EvaluationRun& run) {
         count += 1;
         item["score"] = *score;
         item["correct"] = judge->correct(*score);
+        judged.push_back(k);
       }
       items.push_back(std::move(item));
     }
+    chance.add(kind.choice_scores(b, res), judged);
   }
   auto totals = run.comm.all_reduce_vector({score_sum, count});
   ResultRecord r;
@@ -156,6 +191,7 @@ ResultRecord evaluate_items(EvaluationRun& run) {
   r.score = totals[1] > 0 ? 100.0 * totals[0] / totals[1] : 0.0;
   // A split without labels (VQA/GQA test-dev) scores nothing: only the submission counts.
   r.extras["has_ground_truth"] = totals[1] > 0;
+  if (const auto level = chance.percent(run.comm)) r.extras["chance"] = *level;
   r.extras["annotations"] = dataset->context().annotation_path;
 
   auto all = run.gather_items(items, run.spec.key + "_" + run.split_label);

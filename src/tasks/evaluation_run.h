@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,20 @@ class EvaluationRun {
   // Rank 0: the evaluation server's file for the task's submission format (none when the task
   // has no server format); returns its path or "".
   std::string write_submission(const std::vector<nlohmann::json>& items) const;
+};
+
+// The chance level of a split, percent (TaskKind::choice_scores): summed over the judged items
+// of each batch, then over the ranks. An answer prior's width 0 (no items anywhere) gives none.
+class ChanceLevel {
+ public:
+  explicit ChanceLevel(bool answer_prior);
+  void add(const torch::Tensor& choice_scores, const std::vector<int64_t>& items);
+  std::optional<double> percent(Communicator& comm) const;  // collective
+
+ private:
+  bool answer_prior_;
+  double items_ = 0, uniform_sum_ = 0;
+  std::vector<double> answer_sums_;  // per answer: its score summed over items
 };
 
 // The generic policy: every item through the kind's objective, judged by the kind's judge;

@@ -21,6 +21,8 @@ class PairVerificationKind : public TaskKind {
   }
   void check_annotations(const std::string& path) const override { read_nlvr2_jsonl(path); }
   int rows_per_inference_item() const override { return 2; }
+  bool chance_is_answer_prior() const override { return true; }
+  std::optional<double> target_base_rate(const Batch& b) const override { return b.target.mean().item<double>(); }
 
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
     auto logits = m.binary_logits(m.forward(b));

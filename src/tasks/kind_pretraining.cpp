@@ -1,6 +1,7 @@
 // Pretraining as a task kind: the captions corpus (annotations/pretrain, features/cc.h5 with
-// the detector's class distributions) with the pretraining objective; its batch metric is the
-// alignment accuracy. It has no head of the 12 tasks and no evaluation job.
+// the detector's class distributions) with the pretraining objective; its batch metric (the
+// validation score DSG would see) is the alignment accuracy, and validation also reports the
+// masked-word accuracy and the masked-region KL. It has no head of the 12 tasks and no evaluation job.
 #include "core/error.h"
 #include "data/task_datasets.h"
 #include "tasks/kinds.h"
@@ -38,6 +39,11 @@ PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
   r.alignment_loss = align.detach();
   r.alignment_correct = align_logits.detach().argmax(1).eq(align_class).sum().item<double>();
   r.count = b.rows();
+  const auto word_positions = b.lm_labels.ge(0);
+  r.words_masked = word_positions.sum().item<double>();
+  r.words_correct = word_logits.detach().argmax(-1).eq(b.lm_labels).logical_and(word_positions).sum().item<double>();
+  r.region_kl_sum = (kl.detach() * masked).sum().item<double>();
+  r.regions_masked = n_masked.item<double>();
   return r;
 }
 
@@ -70,6 +76,9 @@ class PretrainingKind : public TaskKind {
     r.loss = p.loss;
     r.score_sum = p.alignment_correct;
     r.count = p.count;
+    r.metrics = {{"masked_word_accuracy", p.words_correct, p.words_masked},
+                 {"masked_region_kl", p.region_kl_sum, p.regions_masked},
+                 {"alignment_accuracy", p.alignment_correct, static_cast<double>(p.count)}};
     return r;
   }
 

@@ -30,6 +30,9 @@ class RegionChoiceKind : public TaskKind {
     return argmax_against_onehot(scaled_bce(logits, b.target), logits, b.target);
   }
   bool head_per_region() const override { return true; }
+  std::optional<double> target_base_rate(const Batch& b) const override {
+    return masked_mean(b.target, b.choice_ids.ge(0));  // the item's candidates
+  }
 
   void fill_random_targets(Batch& b, const ModelConfig&, int64_t, torch::ScalarType dtype) const override {
     b.choice_ids = torch::tensor({1, 2, 3, 4}, torch::kInt64).repeat({b.size, 1});

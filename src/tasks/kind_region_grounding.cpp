@@ -2,6 +2,8 @@
 // included); trained with BCE against each region's IoU with the referred box (zeroed below 0.5
 // in training; the ground-truth boxes of the image are appended after the detections there);
 // right when the argmax region's IoU > 0.5.
+#include <limits>
+
 #include "data/task_datasets.h"
 #include "tasks/kind_util.h"
 #include "tasks/kinds.h"
@@ -33,6 +35,14 @@ class RegionGroundingKind : public TaskKind {
                         [&](const torch::Tensor& p) { return target_at(b.target, p).gt(0.5); });
   }
   bool head_per_region() const override { return true; }
+  std::optional<double> target_base_rate(const Batch& b) const override {
+    return masked_mean(b.target, b.image_mask.gt(0));  // real regions, IMG included
+  }
+  // A region is a hit when its IoU with the referred box is above 0.5 (the rule above).
+  torch::Tensor choice_scores(const Batch& b, const ObjectiveResult& r) const override {
+    return TaskKind::choice_scores(b, r).gt(0.5).to(torch::kFloat64).masked_fill(
+        r.logits.to(torch::kCPU).le(-1000.0), std::numeric_limits<double>::quiet_NaN());
+  }
 
   void fill_random_targets(Batch& b, const ModelConfig&, int64_t regions, torch::ScalarType dtype) const override {
     b.target = torch::zeros({b.size, regions}, dtype);

@@ -116,7 +116,8 @@ ResultRecord RetrievalKind::evaluate(EvaluationRun& run) const {
   r.score = recall.r1;
   r.n = recall.n;
   r.extras = {{"r1", recall.r1}, {"r5", recall.r5}, {"r10", recall.r10}, {"images", images.size()},
-              {"annotations", dataset->context().annotation_path}};
+              {"annotations", dataset->context().annotation_path},
+              {"chance", images.empty() ? 0.0 : 100.0 / static_cast<double>(images.size())}};  // R@1 of a uniform ranking
   if (comm.rank() == 0) {
     // Per caption: its image's rank (stable descending order, as image_retrieval_recall) and
     // the top-ranked image.

@@ -13,6 +13,8 @@ class TriVerificationKind : public TaskKind {
  public:
   std::string name() const override { return "VL-tri-classifier"; }
   std::string head() const override { return "vil_tri_prediction"; }
+  bool chance_is_answer_prior() const override { return true; }
+  std::optional<double> target_base_rate(const Batch& b) const override { return b.target.mean().item<double>(); }
 
   std::unique_ptr<TaskDataset> make_dataset(DatasetContext ctx, const TaskSpec&,
                                             const DatasetSources&) const override {

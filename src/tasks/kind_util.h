@@ -2,6 +2,7 @@
 // Pieces shared by the kind implementations (internal to src/tasks/).
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "tasks/task_kind.h"
@@ -45,6 +46,12 @@ inline ObjectiveResult argmax_against_onehot(torch::Tensor loss, const torch::Te
                                              const torch::Tensor& target) {
   return score_argmax(std::move(loss), logits,
                       [&](const torch::Tensor& p) { return p.eq(target.argmax(1)); });
+}
+
+// Mean of `values` over the entries where `valid` is true (0 when none is).
+inline double masked_mean(const torch::Tensor& values, const torch::Tensor& valid) {
+  const auto mask = valid.to(values.scalar_type());
+  return (values * mask).sum().item<double>() / std::max(1.0, mask.sum().item<double>());
 }
 
 // One-hot target [size, classes] with every item on class `label`.

@@ -42,6 +42,8 @@ class VocabClassifierKind : public TaskKind {
       : name_(std::move(name)), head_(std::move(head)), gqa_head_(gqa_head) {}
   std::string name() const override { return name_; }
   std::string default_metric() const override { return "vqa_accuracy"; }
+  bool chance_is_answer_prior() const override { return true; }
+  std::optional<double> target_base_rate(const Batch& b) const override { return b.target.mean().item<double>(); }
   std::string head() const override { return head_; }
 
   std::unique_ptr<TaskDataset> make_dataset(DatasetContext ctx, const TaskSpec& spec,

@@ -13,6 +13,10 @@ struct PretrainResult {
   torch::Tensor lm_loss, region_loss, alignment_loss;  // detached parts
   double alignment_correct = 0;
   int64_t count = 0;
+  // For validation: masked words predicted right and their count (aligned pairs only), the
+  // masked regions' KL summed and their count.
+  double words_correct = 0, words_masked = 0;
+  double region_kl_sum = 0, regions_masked = 0;
 };
 PretrainResult pretrain_objective(MultiTaskModelImpl& model, const Batch& batch);
 

@@ -30,6 +30,13 @@ namespace vlmt {
 class EvaluationRun;
 struct InferenceRequest;
 
+// A validation metric besides the score, reported as sum / count over the split (all ranks).
+struct MetricSum {
+  std::string name;  // metrics.jsonl key, e.g. "masked_word_accuracy"
+  double sum = 0;
+  double count = 0;
+};
+
 struct ObjectiveResult {
   torch::Tensor loss;        // scalar, differentiable (already × the released loss scaling)
   double score_sum = 0;      // sum of per-item scores (VQA soft accuracy, hit, aligned, ...)
@@ -37,6 +44,7 @@ struct ObjectiveResult {
   torch::Tensor logits;      // per-item scores over the task's choices, detached
   torch::Tensor prediction;  // [size] int64 argmax over the choices
   torch::Tensor item_scores; // [size] float64 CPU, each item's score (sums to score_sum)
+  std::vector<MetricSum> metrics;  // the kind's further metrics, same names in every batch
 };
 
 // What a kind's dataset factory may open besides the common context.
@@ -106,6 +114,20 @@ class TaskKind {
   virtual int random_rows_per_item() const { return 1; }
   virtual void fill_random_targets(Batch& batch, const ModelConfig& config, int64_t regions,
                                    torch::ScalarType dtype) const = 0;
+
+  // ---- initialisation (train.head_bias_init = "prior"): the base rate of the kind's BCE targets
+  // in a training batch — the mean target over each item's available choices; nullopt for kinds
+  // not trained with BCE (their heads keep the released initialisation).
+  virtual std::optional<double> target_base_rate(const Batch& /*batch*/) const { return std::nullopt; }
+
+  // ---- chance level, printed beside each score: the expected score of a uniform choice among an
+  // item's choices (regions, candidates, images), or, for kinds that answer from one fixed set
+  // (answers, true/false, SNLI-VE's labels), the best constant answer's score on the split.
+  virtual bool chance_is_answer_prior() const { return false; }
+  // [items, choices] float64 CPU: the score item k would get for choice c, NaN where item k has
+  // no choice c (masked logits). Default: the objective's target row (one-hot kinds; the soft
+  // answer scores of the classifiers).
+  virtual torch::Tensor choice_scores(const Batch& batch, const ObjectiveResult& result) const;
 
   // ---- evaluation: the default scores each item with compute() through make_judge()
   virtual ResultRecord evaluate(EvaluationRun& run) const;

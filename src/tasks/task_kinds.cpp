@@ -1,4 +1,6 @@
 // The kind registry and the behaviour kinds share unless they override it.
+#include <limits>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "tasks/evaluation_run.h"
@@ -27,6 +29,11 @@ const TaskKind& task_kind(const std::string& name) {
 }
 
 ResultRecord TaskKind::evaluate(EvaluationRun& run) const { return evaluate_items(run); }
+
+torch::Tensor TaskKind::choice_scores(const Batch& b, const ObjectiveResult& r) const {
+  auto scores = b.target.to(torch::kCPU, torch::kFloat64);
+  return scores.masked_fill(r.logits.to(torch::kCPU).le(-1000.0), std::numeric_limits<double>::quiet_NaN());
+}
 
 std::unique_ptr<ItemJudge> TaskKind::make_judge(const EvaluationRun&, const TaskDataset&) const {
   return std::make_unique<kind_util::ObjectiveJudge>(/*always=*/false);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/log.h"
+
 namespace vlmt {
 namespace {
 
@@ -106,12 +108,24 @@ nlohmann::json train_record(int64_t iteration, const std::string& task, double l
 }
 
 nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch,
-                          double score) {
+                          double score, const NamedValues& metrics) {
   nlohmann::json r = record("val", iteration);
   r["task"] = task;
   r["epoch"] = epoch;
   r["score"] = finite_or_null(score);
+  if (!metrics.empty()) {
+    nlohmann::json m = nlohmann::json::object();
+    for (const auto& [name, value] : metrics) m[name] = finite_or_null(value);
+    r["metrics"] = std::move(m);
+  }
   return r;
+}
+
+std::string format_validation_line(int64_t iteration, const std::string& task, double score,
+                                   const NamedValues& metrics) {
+  std::string line = cat("val ", task, " at iter ", iteration, ": score ", fixed(score, 4));
+  for (const auto& [name, value] : metrics) line += cat(" | ", name, " ", fixed(value, 4));
+  return line;
 }
 
 nlohmann::json dsg_record(const std::string& task, const DsgEvent& event) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -56,8 +57,14 @@ std::string format_progress_line(const ProgressSnapshot& snapshot);
 nlohmann::json progress_record(const ProgressSnapshot& snapshot);
 nlohmann::json train_record(int64_t iteration, const std::string& task, double loss,
                             std::optional<double> score, double lr, double samples_per_s);
+// Further metrics of the task's kind (pretraining: masked-word accuracy, masked-region KL,
+// alignment accuracy) go under "metrics": {name: value}.
+using NamedValues = std::vector<std::pair<std::string, double>>;
 nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch,
-                          double score);
+                          double score, const NamedValues& metrics = {});
+// e.g. "val pretrain at iter 100: score 0.8125 | masked_word_accuracy 0.4211 | masked_region_kl 1.2034"
+std::string format_validation_line(int64_t iteration, const std::string& task, double score,
+                                   const NamedValues& metrics);
 nlohmann::json dsg_record(const std::string& task, const DsgEvent& event);
 nlohmann::json dsg_reset_record(int64_t iteration, int64_t epoch);  // every monitor reset
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "dist/runtime.h"
 #include "tasks/task_data.h"
 #include "tasks/task_kind.h"
+#include "train/head_prior.h"
 #include "train/progress.h"
 
 namespace fs = std::filesystem;
@@ -147,7 +149,7 @@ void Trainer::write_metric(const nlohmann::json& record) {
   if (parts_.metrics && comm_.rank() == 0) parts_.metrics(record);
 }
 
-void Trainer::initialise_from(const std::string& path) {
+std::set<std::string> Trainer::initialise_from(const std::string& path) {
   if (!fs::exists(path))
     throw CheckpointError(cat("train.init_from: ", path, " does not exist (run the earlier stage first, or set "
                               "train.init_from / --init-from)"));
@@ -161,6 +163,18 @@ void Trainer::initialise_from(const std::string& path) {
   }
   log::info0(cat("initialised from ", path, ": ", report.loaded.size(), " tensors loaded, ", report.missing.size(),
                  " missing (kept their initial values)"));
+  return {report.loaded.begin(), report.loaded.end()};
+}
+
+void Trainer::initialise_head_priors(const std::set<std::string>& loaded) {
+  std::vector<HeadPriorSource> sources;
+  for (const auto& s : streams_) sources.push_back({s.spec, &s.loader->dataset()});
+  for (const auto& prior : set_head_bias_priors(*model_, sources, loaded)) {
+    std::string tasks;
+    for (const auto& t : prior.tasks) tasks += (tasks.empty() ? "" : ", ") + t;
+    log::info0(cat("train.head_bias_init = prior: ", prior.parameter, " = ", prior.bias, " (target base rate ",
+                   prior.base_rate, " on ", tasks, ")"));
+  }
 }
 
 bool Trainer::resume() {
@@ -255,27 +269,46 @@ Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
   return {value, batch.rows()};
 }
 
-double Trainer::validate(Stream& s) {
+Trainer::Validation Trainer::validate(Stream& s) {
   torch::NoGradGuard no_grad;
   model_->eval();
   const int64_t n = s.val->size(), world = comm_.size(), rank = comm_.rank();
   std::vector<int64_t> mine;
   for (int64_t i = rank; i < n; i += world) mine.push_back(i);
   std::mt19937_64 rng(DistRuntime::validation_seed(cfg_.train.seed, rank));  // same batches every time
-  double score_sum = 0, count = 0, loss_sum = 0, batches = 0;
+  // sums = {score, count, loss, batches, then sum and count of each further metric}; a rank
+  // without batches learns the metric names from the kind's first result on another rank, so
+  // every rank contributes zeros in the same layout.
+  std::vector<double> sums(4, 0.0);
+  std::vector<std::string> names;
   for (size_t start = 0; start < mine.size(); start += s.rank_batch) {
-    if (cfg_.train.val_max_batches > 0 && batches >= cfg_.train.val_max_batches) break;
+    if (cfg_.train.val_max_batches > 0 && sums[3] >= cfg_.train.val_max_batches) break;
     std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
     Batch b = s.val->get_batch(idx, rng).to(parts_.device);
     auto r = s.spec->kind().compute(*model_, b);
-    score_sum += r.score_sum;
-    count += r.count;
-    loss_sum += r.loss.item<double>();
-    ++batches;
+    if (names.empty())
+      for (const auto& m : r.metrics) names.push_back(m.name), sums.insert(sums.end(), {0.0, 0.0});
+    sums[0] += r.score_sum;
+    sums[1] += r.count;
+    sums[2] += r.loss.item<double>();
+    sums[3] += 1;
+    for (size_t k = 0; k < r.metrics.size() && k < names.size(); ++k) {
+      sums[4 + 2 * k] += r.metrics[k].sum;
+      sums[5 + 2 * k] += r.metrics[k].count;
+    }
   }
-  auto totals = comm_.all_reduce_vector({score_sum, count, loss_sum, batches});
+  // Ranks agree on the layout: the largest number of metrics any rank saw (a rank without items
+  // saw none and pads with zeros; names come from rank 0's kind, the same kind on every rank).
+  const auto widest = static_cast<int64_t>(comm_.all_reduce_vector({0.0 + static_cast<double>(names.size())},
+                                                                   ReduceOp::kMax)[0]);
+  sums.resize(4 + 2 * widest, 0.0);
+  auto totals = comm_.all_reduce_vector(sums);
   if (totals[1] == 0) throw DataError(cat(s.key, ": the validation split is empty"));
-  return totals[0] / totals[1];
+  Validation v;
+  v.score = totals[0] / totals[1];
+  for (int64_t k = 0; k < widest && k < static_cast<int64_t>(names.size()); ++k)
+    if (totals[5 + 2 * k] > 0) v.metrics.emplace_back(names[k], totals[4 + 2 * k] / totals[5 + 2 * k]);
+  return v;
 }
 
 void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
@@ -306,7 +339,11 @@ void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
 }
 
 int Trainer::run() {
-  if (!resume() && !cfg_.train.init_from.empty()) initialise_from(cfg_.train.init_from);
+  if (!resume()) {
+    std::set<std::string> loaded;
+    if (!cfg_.train.init_from.empty()) loaded = initialise_from(cfg_.train.init_from);
+    if (cfg_.train.head_bias_init == "prior") initialise_head_priors(loaded);
+  }
   RunInfo info;
   info.run = parts_.run_name;
   info.stage = cfg_.train.stage;
@@ -347,10 +384,11 @@ int Trainer::run() {
     for (size_t t = 0; t < streams_.size(); ++t) {
       if (!schedule_->should_validate(t, it)) continue;
       auto& s = streams_[t];
-      const double score = validate(s);
-      state_.streams[s.key].last_score = score;
-      write_metric(val_record(it, s.key, schedule_->task_epoch(t, it), score));
-      schedule_->on_validation(t, it, score, schedule_sink);
+      const Validation v = validate(s);
+      state_.streams[s.key].last_score = v.score;
+      write_metric(val_record(it, s.key, schedule_->task_epoch(t, it), v.score, v.metrics));
+      if (!v.metrics.empty()) log::info0(format_validation_line(it, s.key, v.score, v.metrics));
+      schedule_->on_validation(t, it, v.score, schedule_sink);
     }
     schedule_->on_iteration_end(it, schedule_sink);
     state_.iteration = it;

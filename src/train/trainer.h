@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,9 +117,14 @@ class Trainer {
   void build_streams();
   void build_optimisation();
   bool resume();
-  void initialise_from(const std::string& path);
+  std::set<std::string> initialise_from(const std::string& path);  // the parameters it loaded
+  void initialise_head_priors(const std::set<std::string>& loaded);  // train.head_bias_init = "prior"
   StepStats train_step(Stream& s, double weight = 1.0);  // weight: the schedule's, scales the loss
-  double validate(Stream& s);
+  struct Validation {
+    double score = 0;
+    std::vector<std::pair<std::string, double>> metrics;  // the kind's further metrics (means)
+  };
+  Validation validate(Stream& s);
   void report_progress(int64_t iteration, ThroughputMeter& meter);
   void save_checkpoint();
   std::vector<NamedParameter> trunk_and(const std::vector<std::string>& head_prefixes) const;

@@ -132,6 +132,25 @@ TEST_F(EvalReport, MetricsReaderAndIntervals) {
   EXPECT_THROW(read_metrics_log((root_ / "bad.jsonl").string(), "x"), DataError);
 }
 
+// Pretraining's validation records carry further metrics: the reader keeps them and the report
+// plots each (score, then one plot per metric).
+TEST_F(EvalReport, PretrainingValidationMetricsArePlotted) {
+  fs::create_directories(root_ / "pretrain");
+  std::ofstream(root_ / "pretrain" / "metrics.jsonl")
+      << R"({"kind":"train","iter":10,"task":"pretrain","loss":9.0})" << "\n"
+      << R"({"kind":"val","iter":10,"task":"pretrain","epoch":0,"score":0.5,)"
+      << R"("metrics":{"masked_word_accuracy":0.25,"masked_region_kl":2.5,"alignment_accuracy":0.5}})" << "\n"
+      << R"({"kind":"val","iter":20,"task":"pretrain","epoch":1,"score":0.75,)"
+      << R"("metrics":{"masked_word_accuracy":0.5,"masked_region_kl":1.5,"alignment_accuracy":0.75}})" << "\n";
+  const RunMetrics run = read_metrics_log((root_ / "pretrain" / "metrics.jsonl").string(), "pretrain");
+  ASSERT_EQ(run.tasks.at("pretrain").val.size(), 2u);
+  EXPECT_DOUBLE_EQ(run.tasks.at("pretrain").val[1].metrics.at("masked_region_kl"), 1.5);
+  ReportCounts c;
+  const std::string html = render_report({(root_ / "pretrain").string()}, &c);
+  EXPECT_EQ(c.val_plots, 4);
+  EXPECT_NE(html.find("pretrain: validation masked_word_accuracy"), std::string::npos);
+}
+
 TEST(EvalSvg, TicksEscapingAndMarks) {
   EXPECT_EQ(nice_ticks(0, 10, 5), (std::vector<double>{0, 2, 4, 6, 8, 10}));
   EXPECT_EQ(nice_ticks(0, 100, 4), (std::vector<double>{0, 50, 100}));

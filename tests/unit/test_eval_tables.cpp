@@ -86,6 +86,21 @@ TEST_F(EvalTables, Table2) {
                            "- | - | 500M (2) | - |")) << md;
 }
 
+// Records carrying a chance level add a chance row under the runs (Tables 2 and 6).
+TEST_F(EvalTables, ChanceRowFromTheRecords) {
+  const std::string path = (dir_ / "chance.jsonl").string();
+  append_result(path, {"at_chance", "vqa", "val", "vqa_accuracy", 40.0, 100, {{"chance", 25.0}}});
+  append_result(path, {"at_chance", "nlvr2", "val", "accuracy", 70.0, 100, {{"chance", 51.5}}});
+  const std::vector<ResultsFile> files = {read_results_file(path)};
+  const std::string t2 = to_markdown(make_table2(files));
+  EXPECT_TRUE(has_line(t2, "| chance (uniform choice / answer prior) | 25.00 | - | - | - | - | - | - | - | - | - | "
+                           "51.50 | - | - | - | - | - | - | - |")) << t2;
+  const std::string t6 = to_markdown(make_table6(files));
+  EXPECT_NE(t6.find("| chance (uniform choice / answer prior) |"), std::string::npos) << t6;
+  // Without chance levels there is no such row.
+  EXPECT_EQ(to_markdown(make_table2(this->files())).find("chance"), std::string::npos);
+}
+
 TEST_F(EvalTables, Table6And11) {
   const std::string t6 = to_markdown(make_table6(files()));
   EXPECT_TRUE(has_line(t6, "| AT | 56.35 | 63.61 | 75.52 | 77.61 | 69.09 |")) << t6;

@@ -190,3 +190,30 @@ TEST(Model, PretrainingObjective) {
   EXPECT_TRUE(model->cls->predictions->bias.grad().defined());
   EXPECT_TRUE(model->cls->imagePredictions->decoder->weight.grad().defined());
 }
+
+TEST(Pretraining, ValidationMetricsCountMaskedWordsRegionsAndPairs) {
+  ModelConfig c = tiny_config();
+  MultiTaskModel model(c);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  Batch b = random_batch(c, "pretrain", 4);
+  // Labels set to the model's own predictions: every masked word counts as right.
+  const auto predicted = model->cls->predictions(model->forward(b).trunk.text).argmax(-1);
+  b.lm_labels = torch::where(b.lm_labels.ge(0), predicted, b.lm_labels);
+  auto r = pretrain_objective(*model, b);
+  EXPECT_EQ(r.words_masked, b.lm_labels.ge(0).sum().item<double>());
+  EXPECT_EQ(r.words_correct, r.words_masked);
+  EXPECT_EQ(r.regions_masked, b.region_masked.sum().item<double>());
+  EXPECT_NEAR(r.region_kl_sum / r.regions_masked, r.region_loss.item<double>(), 1e-5);
+  // Labels shifted off the predictions: none is right.
+  b.lm_labels = torch::where(b.lm_labels.ge(0), (predicted + 1) % c.vocab_size, b.lm_labels);
+  EXPECT_EQ(pretrain_objective(*model, b).words_correct, 0);
+
+  const auto objective = pretraining_task().kind().compute(*model, b);
+  ASSERT_EQ(objective.metrics.size(), 3u);
+  EXPECT_EQ(objective.metrics[0].name, "masked_word_accuracy");
+  EXPECT_EQ(objective.metrics[1].name, "masked_region_kl");
+  EXPECT_EQ(objective.metrics[2].name, "alignment_accuracy");
+  EXPECT_EQ(objective.metrics[2].count, 4);
+  EXPECT_EQ(objective.metrics[2].sum, objective.score_sum);
+}

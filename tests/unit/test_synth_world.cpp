@@ -101,7 +101,7 @@ TEST_F(SynthWorldTest, EveryDatasetFileHasItsSchema) {
   for (const auto& [task, keys] : fields) {
     for (const auto& split : split_files(task)) {
       const auto items = read_jsonl(root() / "annotations" / task / (split + ".jsonl"));
-      EXPECT_GE(items.size(), split == "train" ? 32u : 16u) << task << "/" << split;
+      EXPECT_GE(items.size(), split == "train" ? 32u : static_cast<std::size_t>(kSynthMinHeldOut)) << task << "/" << split;
       std::set<std::string> item_ids;
       for (const auto& item : items) {
         for (const auto& k : keys) ASSERT_TRUE(item.contains(k)) << task << "/" << split << " lacks " << k;

@@ -5,11 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "dist/local_communicator.h"
+#include "tasks/evaluation_run.h"
 #include "tasks/random_batch.h"
 #include "tasks/task_kind.h"
 #include "model_fixtures.h"
@@ -29,6 +32,35 @@ TEST(TaskKinds, EveryDatasetAndPretrainingHasARegisteredKind) {
   EXPECT_EQ(task_by_key("pretrain").kind().name(), "pretraining");
   EXPECT_FALSE(pretraining_task().kind().is_dataset_kind());
   EXPECT_THROW(task_kind("VL-nonsense"), ConfigError);
+}
+
+// Chance levels: the referring kind counts a region as a hit above IoU 0.5 and leaves out
+// masked regions; a uniform choice averages each item's available choices; an answer prior is
+// the best constant answer.
+TEST(TaskKinds, ChanceLevelsUniformChoiceAndAnswerPrior) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Batch b;
+  b.target = torch::tensor({0.7, 0.3, 0.9, 0.0}, torch::kFloat32).view({1, 4});
+  ObjectiveResult r;
+  r.logits = torch::tensor({0.1, 0.2, -10000.0, 0.4}, torch::kFloat32).view({1, 4});
+  const auto& grounding = task_by_key("refcoco").kind();
+  EXPECT_FALSE(grounding.chance_is_answer_prior());
+  const auto hits = grounding.choice_scores(b, r);
+  EXPECT_EQ(hits[0][0].item<double>(), 1.0);
+  EXPECT_EQ(hits[0][1].item<double>(), 0.0);
+  EXPECT_TRUE(std::isnan(hits[0][2].item<double>()));  // masked: not a choice
+  EXPECT_TRUE(task_by_key("vqa").kind().chance_is_answer_prior());
+  EXPECT_TRUE(task_by_key("nlvr2").kind().chance_is_answer_prior());
+  EXPECT_FALSE(task_by_key("visual7w").kind().chance_is_answer_prior());
+
+  LocalCommunicator comm;
+  ChanceLevel uniform(false);
+  uniform.add(torch::tensor({1.0, 0.0, nan, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0}, torch::kFloat64).view({3, 3}), {0, 1});
+  EXPECT_NEAR(*uniform.percent(comm), 100.0 * (1.0 / 2 + 1.0 / 3) / 2, 1e-9);  // item 2 not judged
+  ChanceLevel prior(true);
+  prior.add(torch::tensor({1.0, 0.0, 1.0, 0.0, 0.0, 1.0}, torch::kFloat64).view({3, 2}), {0, 1, 2});
+  EXPECT_NEAR(*prior.percent(comm), 100.0 * 2 / 3, 1e-9);
+  EXPECT_FALSE(ChanceLevel(true).percent(comm).has_value());  // nothing judged
 }
 
 TEST(TaskKinds, HeadsAreTheReleasedModules) {

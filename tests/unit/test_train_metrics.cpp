@@ -143,6 +143,12 @@ TEST(TrainProgress, RecordsFollowTheDocumentedSchema) {
   EXPECT_EQ(val["kind"], "val");
   EXPECT_EQ(val["epoch"], 2);
   EXPECT_DOUBLE_EQ(val["score"].get<double>(), 0.61);
+  EXPECT_FALSE(val.contains("metrics"));
+  const auto pretrain_val = val_record(9, "pretrain", 1, 0.75, {{"masked_word_accuracy", 0.5}, {"masked_region_kl", 1.25}});
+  EXPECT_DOUBLE_EQ(pretrain_val["metrics"]["masked_word_accuracy"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(pretrain_val["metrics"]["masked_region_kl"].get<double>(), 1.25);
+  EXPECT_EQ(format_validation_line(9, "pretrain", 0.75, {{"masked_word_accuracy", 0.5}}),
+            "val pretrain at iter 9: score 0.7500 | masked_word_accuracy 0.5000");
 
   DsgEvent event;
   event.iteration = 40;

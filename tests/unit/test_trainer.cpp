@@ -12,6 +12,7 @@
 #include "model_fixtures.h"
 #include "tasks/task_kind.h"
 #include "train/adamw.h"
+#include "train/head_prior.h"
 #include "train/trainer.h"
 
 using namespace vlmt;
@@ -153,4 +154,38 @@ TEST(Trainer, TrainsWhatTheScheduleDecides) {
   int validations = 0;
   for (const auto& r : run.records) validations += r.value("kind", "") == "val";
   EXPECT_EQ(validations, 4);
+}
+
+// train.head_bias_init = "prior": each BCE head's output bias becomes the log-odds of the mean
+// target over its tasks' available choices; heads shared by tasks average them; kinds without
+// BCE targets (retrieval) and loaded parameters are left alone.
+TEST(Trainer, HeadBiasPriorIsTheLogOddsOfTheTargetBaseRate) {
+  const ModelConfig config = vlmt::testing::tiny_config();
+  MultiTaskModel model(config);
+  const auto& refcoco = task_by_key("refcoco");
+  const auto& visual7w = task_by_key("visual7w");
+  const auto& vqa = task_by_key("vqa");
+  const auto& retrieval = task_by_key("retrieval_coco");
+  MemoryDataset refcoco_data(refcoco, config, 8), visual7w_data(visual7w, config, 8), vqa_data(vqa, config, 8),
+      retrieval_data(retrieval, config, 8);
+  const auto before_retrieval = model->vil_logit->bias.clone();
+  const auto priors = set_head_bias_priors(
+      *model, {{&refcoco, &refcoco_data}, {&visual7w, &visual7w_data}, {&vqa, &vqa_data}, {&retrieval, &retrieval_data}},
+      /*keep=*/{"vil_prediction.logit_fc.3.bias"});
+  ASSERT_EQ(priors.size(), 1u);  // vision_logit only: vil_prediction was kept, retrieval has no BCE
+  EXPECT_EQ(priors[0].parameter, "vision_logit.bias");
+  // MemoryDataset: refcoco targets 0.8 on one of 6 regions; Visual7W one of 4 candidates.
+  const double p = (0.8 / 6 + 0.25) / 2;
+  EXPECT_NEAR(priors[0].base_rate, p, 1e-6);
+  EXPECT_NEAR(model->vision_logit->bias.item<double>(), std::log(p / (1 - p)), 1e-5);
+  EXPECT_EQ(priors[0].tasks, (std::vector<std::string>{"refcoco", "visual7w"}));
+  EXPECT_TRUE(model->vil_logit->bias.equal(before_retrieval));
+
+  const auto vqa_priors = set_head_bias_priors(*model, {{&vqa, &vqa_data}}, {});
+  ASSERT_EQ(vqa_priors.size(), 1u);
+  EXPECT_EQ(vqa_priors[0].parameter, "vil_prediction.logit_fc.3.bias");
+  const auto target = vqa_data.get_batch({0, 1, 2, 3, 4, 5, 6, 7}, *std::make_unique<std::mt19937_64>(0)).target;
+  const double q = target.mean().item<double>();
+  EXPECT_TRUE(torch::allclose(model->vil_prediction->logit_fc[3]->as<torch::nn::Linear>()->bias,
+                              torch::full({config.num_vqa_answers}, std::log(q / (1 - q))), 1e-5, 1e-6));
 }
