@@ -17,7 +17,7 @@ files=(configs/pretrain_cc.toml configs/at.toml configs/finetune.toml configs/gt
 for f in "${files[@]}"; do
   if out=$("$BIN/mt_train" "$f" --check-config 2>&1); then ok; else bad "$f does not load: $out"; fi
 done
-[ "${#files[@]}" -eq 44 ] && ok || bad "expected 44 run files, found ${#files[@]}"
+[ "${#files[@]}" -eq 45 ] && ok || bad "expected 45 run files, found ${#files[@]}"
 
 # Structure: the paper's settings, and a synthetic world that fits 2 ranks.
 if out=$(python3 - <<'EOF' 2>&1
