@@ -63,9 +63,8 @@ int main(int argc, char** argv) {
     for (const auto& t : tasks) results.push_back(evaluator.evaluate(t, opt));
     std::string table_text = "| task | split | metric | score | chance | n |\n|---|---|---|---|---|---|\n";
     for (const auto& r : results) {
-      const bool has_chance = r.extras.contains("chance") && r.extras["chance"].is_number();
       table_text += cat("| ", r.task, " | ", r.split, " | ", r.metric, " | ", format_score(r.score), " | ",
-                        has_chance ? format_score(r.extras["chance"].get<double>()) : "-", " | ", r.n, " |\n");
+                        format_score(number_extra(r, "chance")), " | ", r.n, " |\n");
     }
     log::info0("results:\n" + table_text);
     return 0;

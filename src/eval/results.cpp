@@ -92,6 +92,12 @@ json to_json(const RunInfo& info) {
   return j;
 }
 
+std::optional<double> number_extra(const ResultRecord& r, const std::string& key) {
+  const auto it = r.extras.find(key);
+  if (it == r.extras.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
 ResultRecord result_from_json(const json& j, const std::string& where) {
   ResultRecord r;
   r.run = required<std::string>(j, "run", where);

@@ -49,6 +49,9 @@ struct ResultsFile {
   std::optional<RunInfo> info;  // the last run_info line, if any
 };
 
+// A numeric extra of a record (e.g. "chance", "r5"), or nullopt when absent or not a number.
+std::optional<double> number_extra(const ResultRecord& r, const std::string& key);
+
 nlohmann::json to_json(const ResultRecord& r);
 nlohmann::json to_json(const RunInfo& info);
 // Both throw DataError naming `where` when a required field is missing or has the wrong type.

@@ -77,10 +77,8 @@ std::optional<double> task_score(const Row& row, const std::string& key) {
 
 std::optional<double> task_extra(const Row& row, const std::string& key, const char* extra) {
   const auto it = row.by_task.find(key);
-  if (it == row.by_task.end() || !it->second.extras.contains(extra) ||
-      !it->second.extras[extra].is_number())
-    return std::nullopt;
-  return it->second.extras[extra].get<double>();
+  if (it == row.by_task.end()) return std::nullopt;
+  return number_extra(it->second, extra);
 }
 
 std::optional<double> mean_of(const Row& row, const std::vector<std::string>& keys) {
@@ -101,10 +99,10 @@ std::optional<Row> chance_row(const std::vector<Row>& rows) {
   chance.params = std::nullopt;
   for (const auto& row : rows)
     for (const auto& [key, record] : row.by_task)
-      if (!chance.by_task.count(key) && record.extras.contains("chance") && record.extras["chance"].is_number()) {
-        ResultRecord level = record;
-        level.score = record.extras["chance"].get<double>();
-        chance.by_task[key] = level;
+      if (const auto level = number_extra(record, "chance"); level && !chance.by_task.count(key)) {
+        ResultRecord entry = record;
+        entry.score = *level;
+        chance.by_task[key] = entry;
       }
   if (chance.by_task.empty()) return std::nullopt;
   return chance;

@@ -130,9 +130,7 @@ void ChanceLevel::add(const torch::Tensor& choice_scores, const std::vector<int6
   const auto available = rows.isnan().logical_not();
   if (answer_prior_) {
     const auto sums = rows.nan_to_num(0.0).sum(0);
-    if (answer_sums_.empty()) answer_sums_.assign(sums.size(0), 0.0);
-    for (int64_t c = 0; c < sums.size(0) && c < static_cast<int64_t>(answer_sums_.size()); ++c)
-      answer_sums_[c] += sums[c].item<double>();
+    answer_sums_ = answer_sums_.defined() ? answer_sums_ + sums : sums;
   } else {
     // Each item's expected score under a uniform choice among its available choices.
     uniform_sum_ += (rows.nan_to_num(0.0).sum(1) / available.sum(1).clamp_min(1)).sum().item<double>();
@@ -142,11 +140,11 @@ void ChanceLevel::add(const torch::Tensor& choice_scores, const std::vector<int6
 
 std::optional<double> ChanceLevel::percent(Communicator& comm) const {
   // Ranks agree on the layout first: a rank without judged items has no answer columns.
-  const auto width = static_cast<size_t>(
-      comm.all_reduce_vector({static_cast<double>(answer_sums_.size())}, ReduceOp::kMax)[0]);
+  const int64_t mine = answer_sums_.defined() ? answer_sums_.size(0) : 0;
+  const auto width = static_cast<size_t>(comm.all_reduce_vector({static_cast<double>(mine)}, ReduceOp::kMax)[0]);
   std::vector<double> sums = {items_, uniform_sum_};
   sums.resize(2 + width, 0.0);
-  std::copy(answer_sums_.begin(), answer_sums_.end(), sums.begin() + 2);
+  for (int64_t c = 0; c < mine; ++c) sums[2 + c] = answer_sums_[c].item<double>();
   sums = comm.all_reduce_vector(sums);
   if (sums[0] == 0) return std::nullopt;
   if (!answer_prior_) return 100.0 * sums[1] / sums[0];

@@ -63,7 +63,7 @@ class ChanceLevel {
  private:
   bool answer_prior_;
   double items_ = 0, uniform_sum_ = 0;
-  std::vector<double> answer_sums_;  // per answer: its score summed over items
+  torch::Tensor answer_sums_;  // [answers] float64: each answer's score summed over items (undefined: none yet)
 };
 
 // The generic policy: every item through the kind's objective, judged by the kind's judge;

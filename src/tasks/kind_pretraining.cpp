@@ -37,20 +37,32 @@ PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
   r.lm_loss = lm.detach();
   r.region_loss = region.detach();
   r.alignment_loss = align.detach();
-  r.alignment_correct = align_logits.detach().argmax(1).eq(align_class).sum().item<double>();
   r.count = b.rows();
+  // The step's counts in one device-to-host transfer (one synchronisation per step on a GPU).
   const auto word_positions = b.lm_labels.ge(0);
-  r.words_masked = word_positions.sum().item<double>();
-  r.words_correct = word_logits.detach().argmax(-1).eq(b.lm_labels).logical_and(word_positions).sum().item<double>();
-  r.region_kl_sum = (kl.detach() * masked).sum().item<double>();
-  r.regions_masked = n_masked.item<double>();
+  const auto counts = torch::stack({align_logits.detach().argmax(1).eq(align_class).sum().to(torch::kFloat64),
+                                    word_logits.detach().argmax(-1).eq(b.lm_labels).logical_and(word_positions).sum().to(torch::kFloat64),
+                                    word_positions.sum().to(torch::kFloat64),
+                                    (kl.detach() * masked).sum().to(torch::kFloat64),
+                                    n_masked.detach().to(torch::kFloat64)})
+                          .cpu();
+  const double* c = counts.data_ptr<double>();
+  r.alignment_correct = c[0];
+  r.words_correct = c[1];
+  r.words_masked = c[2];
+  r.region_kl_sum = c[3];
+  r.regions_masked = c[4];
   return r;
 }
 
 namespace {
 
+// Its further validation metrics, in the order compute() reports them.
+const std::vector<std::string> kMetricNames = {"masked_word_accuracy", "masked_region_kl", "alignment_accuracy"};
+
 class PretrainingKind : public TaskKind {
  public:
+  std::vector<std::string> metric_names() const override { return kMetricNames; }
   std::string name() const override { return "pretraining"; }
   std::string head() const override { return "cls"; }
   bool is_dataset_kind() const override { return false; }
@@ -76,9 +88,9 @@ class PretrainingKind : public TaskKind {
     r.loss = p.loss;
     r.score_sum = p.alignment_correct;
     r.count = p.count;
-    r.metrics = {{"masked_word_accuracy", p.words_correct, p.words_masked},
-                 {"masked_region_kl", p.region_kl_sum, p.regions_masked},
-                 {"alignment_accuracy", p.alignment_correct, static_cast<double>(p.count)}};
+    r.metrics = {{kMetricNames[0], p.words_correct, p.words_masked},
+                 {kMetricNames[1], p.region_kl_sum, p.regions_masked},
+                 {kMetricNames[2], p.alignment_correct, static_cast<double>(p.count)}};
     return r;
   }
 

@@ -2,8 +2,6 @@
 // included); trained with BCE against each region's IoU with the referred box (zeroed below 0.5
 // in training; the ground-truth boxes of the image are appended after the detections there);
 // right when the argmax region's IoU > 0.5.
-#include <limits>
-
 #include "data/task_datasets.h"
 #include "tasks/kind_util.h"
 #include "tasks/kinds.h"
@@ -40,8 +38,8 @@ class RegionGroundingKind : public TaskKind {
   }
   // A region is a hit when its IoU with the referred box is above 0.5 (the rule above).
   torch::Tensor choice_scores(const Batch& b, const ObjectiveResult& r) const override {
-    return TaskKind::choice_scores(b, r).gt(0.5).to(torch::kFloat64).masked_fill(
-        r.logits.to(torch::kCPU).le(-1000.0), std::numeric_limits<double>::quiet_NaN());
+    const auto iou = TaskKind::choice_scores(b, r);  // NaN where the region is not a choice
+    return torch::where(iou.isnan(), iou, iou.gt(0.5).to(torch::kFloat64));
   }
 
   void fill_random_targets(Batch& b, const ModelConfig&, int64_t regions, torch::ScalarType dtype) const override {

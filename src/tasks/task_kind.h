@@ -44,7 +44,7 @@ struct ObjectiveResult {
   torch::Tensor logits;      // per-item scores over the task's choices, detached
   torch::Tensor prediction;  // [size] int64 argmax over the choices
   torch::Tensor item_scores; // [size] float64 CPU, each item's score (sums to score_sum)
-  std::vector<MetricSum> metrics;  // the kind's further metrics, same names in every batch
+  std::vector<MetricSum> metrics;  // the kind's further metrics, in TaskKind::metric_names() order
 };
 
 // What a kind's dataset factory may open besides the common context.
@@ -107,6 +107,9 @@ class TaskKind {
 
   // ---- objective: loss (with the released scaling), batch metric, per-item scores
   virtual ObjectiveResult compute(MultiTaskModelImpl& model, const Batch& batch) const = 0;
+  // Names of the further validation metrics compute() reports (ObjectiveResult::metrics, same
+  // order); known without a batch, so every rank sums them in the same layout.
+  virtual std::vector<std::string> metric_names() const { return {}; }
   // Whether the head runs on every region (the cost model of tools/bench_step).
   virtual bool head_per_region() const { return false; }
 

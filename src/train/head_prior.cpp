@@ -34,6 +34,9 @@ std::vector<HeadPrior> set_head_bias_priors(MultiTaskModelImpl& model, const std
   std::map<std::string, std::pair<double, std::vector<std::string>>> by_head;  // head -> (sum of rates, tasks)
   for (const auto& source : sources) {
     const TaskKind& kind = source.spec->kind();
+    std::string parameter;
+    output_bias(model, kind.head(), parameter);
+    if (keep.count(parameter)) continue;  // loaded from train.init_from: not measured, not set
     const int64_t n = std::min<int64_t>(items, source.train->size());
     if (n == 0) continue;
     std::vector<int64_t> indices(n);
@@ -50,7 +53,6 @@ std::vector<HeadPrior> set_head_bias_priors(MultiTaskModelImpl& model, const std
   for (const auto& [head, entry] : by_head) {
     HeadPrior prior;
     torch::Tensor bias = output_bias(model, head, prior.parameter);
-    if (keep.count(prior.parameter)) continue;
     prior.base_rate = entry.first / static_cast<double>(entry.second.size());
     prior.tasks = entry.second;
     const double p = std::clamp(prior.base_rate, 1e-4, 1 - 1e-4);

@@ -276,18 +276,14 @@ Trainer::Validation Trainer::validate(Stream& s) {
   std::vector<int64_t> mine;
   for (int64_t i = rank; i < n; i += world) mine.push_back(i);
   std::mt19937_64 rng(DistRuntime::validation_seed(cfg_.train.seed, rank));  // same batches every time
-  // sums = {score, count, loss, batches, then sum and count of each further metric}; a rank
-  // without batches learns the metric names from the kind's first result on another rank, so
-  // every rank contributes zeros in the same layout.
-  std::vector<double> sums(4, 0.0);
-  std::vector<std::string> names;
+  // sums = {score, count, loss, batches, then sum and count of each of the kind's further metrics}.
+  const std::vector<std::string> names = s.spec->kind().metric_names();
+  std::vector<double> sums(4 + 2 * names.size(), 0.0);
   for (size_t start = 0; start < mine.size(); start += s.rank_batch) {
     if (cfg_.train.val_max_batches > 0 && sums[3] >= cfg_.train.val_max_batches) break;
     std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
     Batch b = s.val->get_batch(idx, rng).to(parts_.device);
     auto r = s.spec->kind().compute(*model_, b);
-    if (names.empty())
-      for (const auto& m : r.metrics) names.push_back(m.name), sums.insert(sums.end(), {0.0, 0.0});
     sums[0] += r.score_sum;
     sums[1] += r.count;
     sums[2] += r.loss.item<double>();
@@ -297,16 +293,11 @@ Trainer::Validation Trainer::validate(Stream& s) {
       sums[5 + 2 * k] += r.metrics[k].count;
     }
   }
-  // Ranks agree on the layout: the largest number of metrics any rank saw (a rank without items
-  // saw none and pads with zeros; names come from rank 0's kind, the same kind on every rank).
-  const auto widest = static_cast<int64_t>(comm_.all_reduce_vector({0.0 + static_cast<double>(names.size())},
-                                                                   ReduceOp::kMax)[0]);
-  sums.resize(4 + 2 * widest, 0.0);
   auto totals = comm_.all_reduce_vector(sums);
   if (totals[1] == 0) throw DataError(cat(s.key, ": the validation split is empty"));
   Validation v;
   v.score = totals[0] / totals[1];
-  for (int64_t k = 0; k < widest && k < static_cast<int64_t>(names.size()); ++k)
+  for (size_t k = 0; k < names.size(); ++k)
     if (totals[5 + 2 * k] > 0) v.metrics.emplace_back(names[k], totals[4 + 2 * k] / totals[5 + 2 * k]);
   return v;
 }
