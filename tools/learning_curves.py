@@ -6,9 +6,12 @@
 
 Prints, for each labelled run, the validation score at every validation (one column per run,
 rows by iteration) and the first iteration whose score reaches --target ("never" when none
-does), and the speed-up: iterations the first run needs divided by those of each other run.
---json appends one JSON line per run: {"label", "run_dir", "task", "target", "reached_at",
-"final", "best", "curve": [[iter, score], ...]}. Only the standard library; no plotting.
+does), the speed-up (iterations the first run needs divided by those of each other run) and
+the mean score over all validations (the area under the curve per validation: a summary that
+one noisy point cannot move much). --rows caps the printed rows (evenly spaced; the last is
+always printed). --json appends one JSON line per run: {"label", "run_dir", "task", "target",
+"reached_at", "final", "best", "mean", "curve": [[iter, score], ...]}. Only the standard
+library; no plotting.
 """
 import argparse
 import json
@@ -49,6 +52,7 @@ def main():
     parser.add_argument("--target", type=float, required=True, help="validation score to reach (0..1)")
     parser.add_argument("--task", default="", help="task key (default: every val record)")
     parser.add_argument("--json", default="", help="append one summary line per run to this file")
+    parser.add_argument("--rows", type=int, default=30, help="most rows of the printed table (default 30)")
     args = parser.parse_args()
     runs = []
     for spec in args.runs:
@@ -61,7 +65,10 @@ def main():
     print(f"{title}: validation score per iteration (target {args.target:.2f})")
     print("iter".rjust(6) + "".join(label.rjust(12) for label, _, _ in runs))
     iters = sorted({it for _, _, curve in runs for it, _ in curve})
-    for it in iters:
+    stride = max(1, -(-len(iters) // max(1, args.rows)))
+    for row, it in enumerate(iters):
+        if row % stride and row != len(iters) - 1:
+            continue
         cells = []
         for _, _, curve in runs:
             score = dict(curve).get(it)
@@ -71,8 +78,9 @@ def main():
     for i, (label, run_dir, curve) in enumerate(runs):
         at = reached_at(curve, args.target)
         best = max(score for _, score in curve)
+        mean = sum(score for _, score in curve) / len(curve)
         line = f"{title} {label}: reaches {args.target:.2f} at " + (f"iteration {at}" if at else "never")
-        line += f"; final {curve[-1][1]:.4f}, best {best:.4f}"
+        line += f"; final {curve[-1][1]:.4f}, best {best:.4f}, mean {mean:.4f}"
         if i == 0:
             first = at
         elif first and at:
@@ -83,7 +91,7 @@ def main():
         if args.json:
             with open(args.json, "a") as f:
                 f.write(json.dumps({"label": label, "run_dir": run_dir, "task": args.task, "target": args.target,
-                                    "reached_at": at, "final": curve[-1][1], "best": best,
+                                    "reached_at": at, "final": curve[-1][1], "best": best, "mean": mean,
                                     "curve": curve}) + "\n")
 
 

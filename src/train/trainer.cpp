@@ -18,6 +18,7 @@
 #include "tasks/task_data.h"
 #include "tasks/task_kind.h"
 #include "train/head_prior.h"
+#include "train/init_from.h"
 #include "train/progress.h"
 
 namespace fs = std::filesystem;
@@ -157,7 +158,7 @@ std::set<std::string> Trainer::initialise_from(const std::string& path) {
   ckpt::LoadReport report;
   try {
     auto data = ckpt::read_checkpoint(path);
-    report = ckpt::load_parameters(*model_, data.params, path, /*allow_partial=*/true);
+    report = ckpt::load_parameters(*model_, trained_parameters(data, path), path, /*allow_partial=*/true);
   } catch (const CheckpointError&) {
     report = ckpt::load_parameters(*model_, path, /*allow_partial=*/true);
   }
