@@ -14,7 +14,8 @@
 #   jobs/paper_tables.sh                    # full size: a few hours on 2 cores
 #   QUICK=1 jobs/paper_tables.sh            # a few iterations per run: ~15 minutes, smoke sized
 #   sbatch -n 2 --wrap "LAUNCHER=srun jobs/paper_tables.sh"   # through Slurm: one step per stage
-# Environment: QUICK=1; ROOT (checkpoints/synthetic/paper_tables, or ..._quick); DATA_ROOT
+# Environment: QUICK=1; SEEDS (training seeds, default "1 2 3": every run once per seed under
+# ROOT/seed<S>, every table cell mean ± sd over them); ROOT (checkpoints/synthetic/paper_tables, or ..._quick); DATA_ROOT
 # (data/synthetic, written with synth_world + clean_split when missing); iterations per kind of run:
 # PRETRAIN_ITERS, ST_ITERS, GT_ITERS, MT_ITERS (AT, ablations and Δ runs), FT_ITERS;
 # EVAL_MAX_ITEMS (evaluate at most this many items per task; default all); and those of
@@ -30,6 +31,7 @@ else
   PRETRAIN_ITERS=${PRETRAIN_ITERS:-150} ST_ITERS=${ST_ITERS:-150} GT_ITERS=${GT_ITERS:-200}
   MT_ITERS=${MT_ITERS:-100} FT_ITERS=${FT_ITERS:-60}
 fi
+SEEDS=${SEEDS:-1 2 3}
 DATA_ROOT=${DATA_ROOT:-data/synthetic}
 LOG_DIR=${LOG_DIR:-$ROOT/logs}
 source jobs/lib_launch.sh
@@ -48,47 +50,55 @@ evaluate_run() {
   rm -rf "$out.partial"
   local limit=()
   [ -n "${EVAL_MAX_ITEMS:-}" ] && limit=(--max-items "$EVAL_MAX_ITEMS")
-  vlmt_stage "eval-$name" evaluate --ckpt "$dir/latest.h5" --task all --split val \
+  vlmt_stage "eval-${name//\//-}" evaluate --ckpt "$dir/latest.h5" --task all --split val \
     --data-root "$DATA_ROOT" --out "$out.partial" "${limit[@]}" || exit $?
   [ -n "${DRY_RUN:-}" ] && return 0
   mv "$out.partial" "$out"
 }
 
-# The runs: name, setting label per table (written to the runs files), how to train.
-TABLE2=() TABLE6=() TABLE11=()  # "name|label" entries
-PRETRAINED=$ROOT/pretrain/latest.h5
-AT_CKPT=$ROOT/at/latest.h5
+# The runs of every seed: ROOT/seed<S>/<name>, trained with train.seed = S (pretraining
+# included); name, setting label per table (written to the runs files), how to train.
+TABLE2=() TABLE6=() TABLE11=()  # "seed<S>/name|label" entries
 start=$SECONDS
-
-vlmt_train pretrain "$PRETRAIN_ITERS" pretrain "$SYN/pretrain.toml"
-for task in $VLMT_ALL_TASKS; do
-  vlmt_train "st_$task" "$ST_ITERS" mt_train "$SYN/st_$task.toml" --from "$PRETRAINED"
-  TABLE2+=("st_$task|ST")
+TOP=$ROOT TOP_LOGS=$LOG_DIR
+for SEED in $SEEDS; do
+  ROOT=$TOP/seed$SEED LOG_DIR=$TOP_LOGS/seed$SEED
+  mkdir -p "$ROOT"
+  seeded() { vlmt_train "$@" --set "train.seed=$SEED"; }
+  PRETRAINED=$ROOT/pretrain/latest.h5
+  AT_CKPT=$ROOT/at/latest.h5
+  S=seed$SEED
+  seeded pretrain "$PRETRAIN_ITERS" pretrain "$SYN/pretrain.toml"
+  for task in $VLMT_ALL_TASKS; do
+    seeded "st_$task" "$ST_ITERS" mt_train "$SYN/st_$task.toml" --from "$PRETRAINED"
+    TABLE2+=("$S/st_$task|ST")
+  done
+  for g in 1 2 3 4; do
+    seeded "gt_g$g" "$GT_ITERS" mt_train "$SYN/gt_g$g.toml" --from "$PRETRAINED"
+    TABLE2+=("$S/gt_g$g|GT")
+  done
+  seeded at "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED"
+  TABLE2+=("$S/at|AT")
+  for task in $VLMT_ALL_TASKS; do
+    seeded "at_st_$task" "$FT_ITERS" finetune --task "$task" "$SYN/finetune.toml" --from "$AT_CKPT"
+    TABLE2+=("$S/at_st_$task|AT->ST")
+  done
+  TABLE6+=("$S/at|1 token per dataset (AT)")
+  for row in "task_token_head|2 token per head" "no_task_token|3 w/o task token" \
+             "no_dsg|4 w/o DSG" "curriculum|5 w/ curriculum" \
+             "anti_curriculum|6 w/ anti-curriculum" "vanilla|7 vanilla multitask"; do
+    name=ablation_${row%%|*}
+    seeded "$name" "$MT_ITERS" mt_train "$SYN/$name.toml" --from "$PRETRAINED"
+    TABLE6+=("$S/$name|${row#*|}")
+  done
+  TABLE11+=("$S/at|Δ 4")
+  for gap in 1 8 16; do
+    seeded "dsg_gap$gap" "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED" \
+      --set "train.dsg_gap=$gap"
+    TABLE11+=("$S/dsg_gap$gap|Δ $gap")
+  done
 done
-for g in 1 2 3 4; do
-  vlmt_train "gt_g$g" "$GT_ITERS" mt_train "$SYN/gt_g$g.toml" --from "$PRETRAINED"
-  TABLE2+=("gt_g$g|GT")
-done
-vlmt_train at "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED"
-TABLE2+=("at|AT")
-for task in $VLMT_ALL_TASKS; do
-  vlmt_train "at_st_$task" "$FT_ITERS" finetune --task "$task" "$SYN/finetune.toml" --from "$AT_CKPT"
-  TABLE2+=("at_st_$task|AT->ST")
-done
-TABLE6+=("at|1 token per dataset (AT)")
-for row in "task_token_head|2 token per head" "no_task_token|3 w/o task token" \
-           "no_dsg|4 w/o DSG" "curriculum|5 w/ curriculum" \
-           "anti_curriculum|6 w/ anti-curriculum" "vanilla|7 vanilla multitask"; do
-  name=ablation_${row%%|*}
-  vlmt_train "$name" "$MT_ITERS" mt_train "$SYN/$name.toml" --from "$PRETRAINED"
-  TABLE6+=("$name|${row#*|}")
-done
-TABLE11+=("at|Δ 4")
-for gap in 1 8 16; do
-  vlmt_train "dsg_gap$gap" "$MT_ITERS" mt_train "$SYN/at.toml" --from "$PRETRAINED" \
-    --set "train.dsg_gap=$gap"
-  TABLE11+=("dsg_gap$gap|Δ $gap")
-done
+ROOT=$TOP LOG_DIR=$TOP_LOGS
 echo "paper_tables: training done ($((SECONDS - start)) s)"
 
 # Every trained model, evaluated once.
@@ -108,9 +118,14 @@ print_table() {
   local number=$1; shift
   local runs_file=$ROOT/runs_table$number.toml files=() entry name
   echo "# written by jobs/paper_tables.sh: row labels of Table $number" >"$runs_file"
+  local labelled=" "
   for entry in "$@"; do
     name=${entry%%|*}
     files+=("$ROOT/$name/eval_val/results.jsonl")
+    # evaluate names a run after its directory: one entry per name serves every seed.
+    name=${name##*/}
+    case $labelled in *" $name "*) continue ;; esac
+    labelled+="$name "
     if [ "$number" = 11 ]; then
       printf '[runs."%s"]\ndsg_gap = %s\n' "$name" "${entry##*Δ }" >>"$runs_file"
     else
@@ -121,7 +136,8 @@ print_table() {
 }
 {
   echo "Synthetic world ($DATA_ROOT), $RANKS ranks; iterations: pretrain $PRETRAIN_ITERS,"
-  echo "ST $ST_ITERS, GT $GT_ITERS, AT/ablations/Δ $MT_ITERS, AT->ST $FT_ITERS; val splits."
+  echo "ST $ST_ITERS, GT $GT_ITERS, AT/ablations/Δ $MT_ITERS, AT->ST $FT_ITERS; val splits;"
+  echo "seeds $SEEDS (cells: mean ± sd over the seeds)."
   echo "Runs in $ROOT."
   echo
   print_table 2 "${TABLE2[@]}"
@@ -131,7 +147,8 @@ print_table() {
   print_table 11 "${TABLE11[@]}"
 } | tee "$ROOT/tables.md"
 report_dirs=()
-for name in pretrain "${all_runs[@]}"; do report_dirs+=("$ROOT/$name"); done
+for SEED in $SEEDS; do report_dirs+=("$ROOT/seed$SEED/pretrain"); done
+for name in "${all_runs[@]}"; do report_dirs+=("$ROOT/$name"); done
 "$VLMT_BIN/report" "${report_dirs[@]}" --out "$ROOT/report.html"
 echo "paper_tables: done in $((SECONDS - start)) s;" \
   "tables in $ROOT/tables.md, report $ROOT/report.html"

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
       info.params = model->parameter_count();
       info.models = 1;
       info.dsg_gap = cfg.train.dsg_gap;
+      info.seed = cfg.train.seed;
       append_run_info((fs::path(opt.out_dir) / "results.jsonl").string(), info);
     }
     Evaluator evaluator(cfg, model, *comm, device);

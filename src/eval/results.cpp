@@ -79,6 +79,7 @@ json to_json(const RunInfo& info) {
   if (info.params) j["params"] = *info.params;
   if (info.models) j["models"] = *info.models;
   if (info.dsg_gap) j["dsg_gap"] = *info.dsg_gap;
+  if (info.seed) j["seed"] = *info.seed;
   if (!info.task_sizes.empty()) {
     json tasks = json::object();
     for (const auto& [task, size] : info.task_sizes) tasks[task] = size;
@@ -118,6 +119,7 @@ RunInfo run_info_from_json(const json& j, const std::string& where) {
   info.params = optional_field<int64_t>(j, "params", where);
   info.models = optional_field<int64_t>(j, "models", where);
   info.dsg_gap = optional_field<int64_t>(j, "dsg_gap", where);
+  info.seed = optional_field<int64_t>(j, "seed", where);
   if (j.contains("tasks")) {
     if (!j.at("tasks").is_object())
       throw DataError(cat(where, ": field \"tasks\" must be an object {task: train size}"));

@@ -34,6 +34,7 @@ struct RunInfo {
   std::optional<int64_t> params;  // trainable parameters of one model
   std::optional<int64_t> models;  // number of models the row needs (1 for AT, 12 for ST)
   std::optional<int64_t> dsg_gap; // DSG iteration gap Δ (Table 11)
+  std::optional<int64_t> seed;    // train.seed: runs of one setting with other seeds give mean ± sd
   std::vector<std::pair<std::string, int64_t>> task_sizes;  // "tasks": {key: train size}
   // Written by the trainer at the start of a run (metrics.jsonl):
   std::string stage;                       // pretrain | mt_train | finetune

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -17,18 +18,29 @@
 namespace vlmt {
 namespace {
 
-// One table row: the merged results of the runs that share a label.
+using TaskResults = std::map<std::string, ResultRecord>;  // task key -> its main result
+
+// One table row: the merged results of the runs that share a label, per training seed (runs
+// without a seed count as one seed). Parameters and models count the runs of one seed.
 struct Row {
   std::string label;
-  std::map<std::string, ResultRecord> by_task;  // task key -> its main result
+  std::map<int64_t, TaskResults> by_seed;
   std::set<std::string> runs;
   std::optional<int64_t> params = 0;            // nullopt once a run lacks "params"
   int64_t models = 0;
+  std::optional<int64_t> counted_seed;          // the seed whose runs params/models count
+  const TaskResults& first() const {
+    static const TaskResults none;
+    return by_seed.empty() ? none : by_seed.begin()->second;
+  }
 };
 
 void merge_file(Row& row, const ResultsFile& file) {
   const std::string run = file.info ? file.info->run : (file.results.empty() ? file.path : file.results.front().run);
-  if (row.runs.insert(run).second) {
+  const int64_t seed = file.info && file.info->seed ? *file.info->seed : 0;
+  if (!row.counted_seed) row.counted_seed = seed;
+  TaskResults& by_task = row.by_seed[seed];
+  if (row.runs.insert(run).second && *row.counted_seed == seed) {
     if (file.info && file.info->params && row.params) *row.params += *file.info->params;
     else row.params.reset();
     row.models += file.info && file.info->models ? *file.info->models : 1;
@@ -42,7 +54,7 @@ void merge_file(Row& row, const ResultsFile& file) {
       log::warn(cat(file.path, ": result for unknown task \"", r.task, "\" ignored in tables"));
       continue;
     }
-    if (r.metric == spec->metric) row.by_task[spec->key] = r;
+    if (r.metric == spec->metric) by_task[spec->key] = r;
   }
 }
 
@@ -69,26 +81,39 @@ std::vector<Row> rows_by_setting(const std::vector<ResultsFile>& files) {
   return rows;
 }
 
-std::optional<double> task_score(const Row& row, const std::string& key) {
-  const auto it = row.by_task.find(key);
-  if (it == row.by_task.end()) return std::nullopt;
+std::optional<double> task_score(const TaskResults& by_task, const std::string& key) {
+  const auto it = by_task.find(key);
+  if (it == by_task.end()) return std::nullopt;
   return it->second.score;
 }
 
-std::optional<double> task_extra(const Row& row, const std::string& key, const char* extra) {
-  const auto it = row.by_task.find(key);
-  if (it == row.by_task.end()) return std::nullopt;
+std::optional<double> task_extra(const TaskResults& by_task, const std::string& key, const char* extra) {
+  const auto it = by_task.find(key);
+  if (it == by_task.end()) return std::nullopt;
   return number_extra(it->second, extra);
 }
 
-std::optional<double> mean_of(const Row& row, const std::vector<std::string>& keys) {
+std::optional<double> mean_of(const TaskResults& by_task, const std::vector<std::string>& keys) {
   double sum = 0;
   for (const auto& k : keys) {
-    const auto s = task_score(row, k);
+    const auto s = task_score(by_task, k);
     if (!s) return std::nullopt;
     sum += *s;
   }
   return keys.empty() ? std::nullopt : std::optional<double>(sum / double(keys.size()));
+}
+
+// A cell of a row: `value` of each seed's results; "-" when a seed lacks it, the value for one
+// seed, "mean ± sd" (sample standard deviation) over several.
+std::string cell(const Row& row, const std::function<std::optional<double>(const TaskResults&)>& value) {
+  std::vector<double> values;
+  for (const auto& [seed, by_task] : row.by_seed) {
+    const auto v = value(by_task);
+    if (!v) return "-";
+    values.push_back(*v);
+  }
+  if (values.size() <= 1) return format_score(values.empty() ? std::nullopt : std::optional<double>(values[0]));
+  return format_mean_sd(values);
 }
 
 // The chance levels of the tasks ("chance" of the result records, the first one found per
@@ -97,14 +122,15 @@ std::optional<Row> chance_row(const std::vector<Row>& rows) {
   Row chance;
   chance.label = "chance (uniform choice / answer prior)";
   chance.params = std::nullopt;
+  TaskResults& levels = chance.by_seed[0];
   for (const auto& row : rows)
-    for (const auto& [key, record] : row.by_task)
-      if (const auto level = number_extra(record, "chance"); level && !chance.by_task.count(key)) {
+    for (const auto& [key, record] : row.first())
+      if (const auto level = number_extra(record, "chance"); level && !levels.count(key)) {
         ResultRecord entry = record;
         entry.score = *level;
-        chance.by_task[key] = entry;
+        levels[key] = entry;
       }
-  if (chance.by_task.empty()) return std::nullopt;
+  if (levels.empty()) return std::nullopt;
   return chance;
 }
 
@@ -122,6 +148,19 @@ std::string format_score(const std::optional<double>& score) {
   if (!score) return "-";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", *score);
+  return buf;
+}
+
+std::string format_mean_sd(const std::vector<double>& values) {
+  if (values.empty()) return "-";
+  double mean = 0;
+  for (double v : values) mean += v;
+  mean /= static_cast<double>(values.size());
+  double ss = 0;
+  for (double v : values) ss += (v - mean) * (v - mean);
+  const double sd = values.size() > 1 ? std::sqrt(ss / static_cast<double>(values.size() - 1)) : 0.0;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.2f ± %.2f", mean, sd);
   return buf;
 }
 
@@ -151,10 +190,11 @@ TextTable make_table2(const std::vector<ResultsFile>& files) {
   if (auto chance = chance_row(rows)) rows.push_back(std::move(*chance));
   for (const Row& row : rows) {
     std::vector<std::string> cells = {row.label};
-    for (const auto& key : all_task_keys()) cells.push_back(format_score(task_score(row, key)));
-    for (int g = 1; g <= 4; ++g) cells.push_back(format_score(mean_of(row, task_keys_in_group(g))));
+    for (const auto& key : all_task_keys())
+      cells.push_back(cell(row, [&](const TaskResults& r) { return task_score(r, key); }));
+    for (int g = 1; g <= 4; ++g) cells.push_back(cell(row, [&](const TaskResults& r) { return mean_of(r, task_keys_in_group(g)); }));
     cells.push_back(row.params ? cat(format_params(*row.params), " (", row.models, ")") : "-");
-    cells.push_back(format_score(mean_of(row, all_task_keys())));
+    cells.push_back(cell(row, [&](const TaskResults& r) { return mean_of(r, all_task_keys()); }));
     table.rows.push_back(std::move(cells));
   }
   return table;
@@ -168,8 +208,8 @@ TextTable make_table6(const std::vector<ResultsFile>& files) {
   if (auto chance = chance_row(rows)) rows.push_back(std::move(*chance));
   for (const Row& row : rows) {
     std::vector<std::string> cells = {row.label};
-    for (int g = 1; g <= 4; ++g) cells.push_back(format_score(mean_of(row, task_keys_in_group(g))));
-    cells.push_back(format_score(mean_of(row, all_task_keys())));
+    for (int g = 1; g <= 4; ++g) cells.push_back(cell(row, [&](const TaskResults& r) { return mean_of(r, task_keys_in_group(g)); }));
+    cells.push_back(cell(row, [&](const TaskResults& r) { return mean_of(r, all_task_keys()); }));
     table.rows.push_back(std::move(cells));
   }
   return table;
@@ -191,13 +231,13 @@ TextTable make_table11(const std::vector<ResultsFile>& files) {
     Row row;
     row.label = cat("Δ ", gap);
     for (const auto& f : gap_files) merge_file(row, f);
-    auto score = [&](const char* key) { return format_score(task_score(row, key)); };
-    auto group = [&](int g) { return format_score(mean_of(row, task_keys_in_group(g))); };
+    auto score = [&](const char* key) { return cell(row, [&](const TaskResults& r) { return task_score(r, key); }); };
+    auto group = [&](int g) { return cell(row, [&](const TaskResults& r) { return mean_of(r, task_keys_in_group(g)); }); };
     std::vector<std::string> cells = {row.label, score("vqa"), score("vgqa"), score("gqa"), group(1)};
     for (const char* key : {"retrieval_coco", "retrieval_flickr30k"}) {
       cells.push_back(score(key));
-      cells.push_back(format_score(task_extra(row, key, "r5")));
-      cells.push_back(format_score(task_extra(row, key, "r10")));
+      for (const char* extra : {"r5", "r10"})
+        cells.push_back(cell(row, [&](const TaskResults& r) { return task_extra(r, key, extra); }));
     }
     cells.push_back(group(2));
     for (const char* key : {"refcoco", "refcoco+", "refcocog", "visual7w", "guesswhat"})
@@ -206,7 +246,7 @@ TextTable make_table11(const std::vector<ResultsFile>& files) {
     cells.push_back(score("nlvr2"));
     cells.push_back(score("snli_ve"));
     cells.push_back(group(4));
-    cells.push_back(format_score(mean_of(row, all_task_keys())));
+    cells.push_back(cell(row, [&](const TaskResults& r) { return mean_of(r, all_task_keys()); }));
     table.rows.push_back(std::move(cells));
   }
   return table;
@@ -239,11 +279,12 @@ void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files) {
         if (key == "setting") {
           if (!value.is_string()) throw ConfigError(cat(where, " must be a string"));
           file.info->setting = *value.value<std::string>();
-        } else if (key == "dsg_gap" || key == "models") {
+        } else if (key == "dsg_gap" || key == "models" || key == "seed") {
           if (!value.is_integer()) throw ConfigError(cat(where, " must be an integer"));
-          (key == "models" ? file.info->models : file.info->dsg_gap) = *value.value<int64_t>();
+          (key == "models" ? file.info->models : key == "seed" ? file.info->seed : file.info->dsg_gap) =
+              *value.value<int64_t>();
         } else {
-          throw ConfigError(cat(where, ": unknown key (setting, dsg_gap, models)"));
+          throw ConfigError(cat(where, ": unknown key (setting, dsg_gap, models, seed)"));
         }
       }
     }

@@ -12,6 +12,9 @@
 // A task's score is its result record whose metric is the task's metric (task_table.h) — for
 // retrieval "recall@1" with extras r5/r10; when a row has several, the last one read wins.
 // Missing entries, and means over incomplete groups, are "-".
+// Seeds: runs of one row with different seeds (run_info "seed", written by the trainer and
+// evaluate from train.seed) give "mean ± sd" over the seeds in every cell (group means and the
+// average computed per seed first); a cell any seed lacks is "-".
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +32,8 @@ struct TextTable {
 
 // "72.57" or "-".
 std::string format_score(const std::optional<double>& score);
+// "72.57 ± 0.31": mean and sample standard deviation (0 for one value); "-" for none.
+std::string format_mean_sd(const std::vector<double>& values);
 // 270000000 -> "270M", 3000000000 -> "3B", 1080000000 -> "1.1B", 86000 -> "86K".
 std::string format_params(int64_t params);
 
@@ -40,6 +45,7 @@ TextTable make_table11(const std::vector<ResultsFile>& files);
 //   setting = "AT"      # row label
 //   dsg_gap = 4         # Table 11 row
 //   models = 1
+//   seed = 2            # the run's training seed (overrides run_info)
 // Only labels and structure, never scores. Throws ConfigError naming the file and key on
 // unknown keys or wrong types; runs named there but absent from `files` are an error too.
 void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files);

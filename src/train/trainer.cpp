@@ -342,6 +342,7 @@ int Trainer::run() {
   info.params = model_->parameter_count();
   info.world_size = comm_.size();
   info.schedule = schedule_->name();
+  info.seed = cfg_.train.seed;
   info.total_iterations = state_.total_iterations;
   info.start_iteration = state_.iteration;
   for (const auto& s : streams_) info.task_sizes.emplace_back(s.key, s.loader->dataset().size());

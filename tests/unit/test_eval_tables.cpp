@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "eval/results.h"
 #include "eval/tables.h"
 
@@ -130,6 +131,36 @@ TEST_F(EvalTables, RunsFileLabelsRunsWithoutRunInfo) {
   EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
   std::ofstream(toml) << "[runs.nobody]\nsetting = \"x\"\n";
   EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
+}
+
+// Runs of one setting with several seeds: every cell is mean ± sample sd over the seeds (group
+// means per seed first); parameters and models count one seed's runs; a task one seed lacks is "-".
+TEST_F(EvalTables, SeedsGiveMeanAndStandardDeviation) {
+  std::vector<ResultsFile> all;
+  const std::map<int64_t, std::pair<double, double>> scores = {{1, {70.0, 50.0}}, {2, {72.0, 54.0}}, {3, {74.0, 58.0}}};
+  for (const auto& [seed, vqa_nlvr2] : scores) {
+    const std::string path = (dir_ / cat("at_s", seed, ".jsonl")).string();
+    append_result(path, {cat("at_s", seed), "vqa", "val", "vqa_accuracy", vqa_nlvr2.first, 128, {}});
+    append_result(path, {cat("at_s", seed), "nlvr2", "val", "accuracy", vqa_nlvr2.second, 128, {}});
+    if (seed != 2) append_result(path, {cat("at_s", seed), "gqa", "val", "vqa_accuracy", 40.0, 128, {}});
+    RunInfo info;
+    info.run = cat("at_s", seed);
+    info.setting = "AT";
+    info.params = 1000;
+    info.seed = seed;
+    append_run_info(path, info);
+    all.push_back(read_results_file(path));
+  }
+  const std::string t2 = to_markdown(make_table2(all));
+  EXPECT_TRUE(has_line(t2, "| AT | 72.00 ± 2.00 | - | - | - | - | - | - | - | - | - | 54.00 ± 4.00 | - | - | - | - | "
+                           "- | 1K (1) | - |")) << t2;
+  EXPECT_EQ(format_mean_sd({1.0}), "1.00 ± 0.00");
+  EXPECT_EQ(format_mean_sd({}), "-");
+  // The runs file can give a run's seed.
+  const std::string toml = (dir_ / "seeds.toml").string();
+  std::ofstream(toml) << "[runs.at_s3]\nseed = 2\n";  // now seeds 1 and 2 (twice: last read wins)
+  apply_runs_file(toml, all);
+  EXPECT_NE(to_markdown(make_table2(all)).find("| AT | 72.00 ± 2.83 |"), std::string::npos) << to_markdown(make_table2(all));
 }
 
 TEST(EvalTablesFormat, ParamsAndScores) {
