@@ -61,10 +61,10 @@ evaluate_run() {
 TABLE2=() TABLE6=() TABLE11=()  # "seed<S>/name|label" entries
 start=$SECONDS
 TOP=$ROOT TOP_LOGS=$LOG_DIR
+seeded() { vlmt_train "$@" --set "train.seed=$SEED"; }  # SEED: the loop's current seed
 for SEED in $SEEDS; do
   ROOT=$TOP/seed$SEED LOG_DIR=$TOP_LOGS/seed$SEED
   mkdir -p "$ROOT"
-  seeded() { vlmt_train "$@" --set "train.seed=$SEED"; }
   PRETRAINED=$ROOT/pretrain/latest.h5
   AT_CKPT=$ROOT/at/latest.h5
   S=seed$SEED

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <utility>
@@ -155,13 +156,16 @@ std::set<std::string> Trainer::initialise_from(const std::string& path) {
     throw CheckpointError(cat("train.init_from: ", path, " does not exist (run the earlier stage first, or set "
                               "train.init_from / --init-from)"));
   // An earlier stage's checkpoint, or a bare parameter file (BERT import, converted release).
-  ckpt::LoadReport report;
+  // Only "not a stage checkpoint" selects the bare-file path: an error in a stage checkpoint's
+  // trainer state or parameters is reported, not retried as a parameter file.
+  std::optional<ckpt::CheckpointData> data;
   try {
-    auto data = ckpt::read_checkpoint(path);
-    report = ckpt::load_parameters(*model_, trained_parameters(data, path), path, /*allow_partial=*/true);
+    data = ckpt::read_checkpoint(path);
   } catch (const CheckpointError&) {
-    report = ckpt::load_parameters(*model_, path, /*allow_partial=*/true);
   }
+  const ckpt::LoadReport report =
+      data ? ckpt::load_parameters(*model_, trained_parameters(*data, path), path, /*allow_partial=*/true)
+           : ckpt::load_parameters(*model_, path, /*allow_partial=*/true);
   log::info0(cat("initialised from ", path, ": ", report.loaded.size(), " tensors loaded, ", report.missing.size(),
                  " missing (kept their initial values)"));
   return {report.loaded.begin(), report.loaded.end()};
