@@ -2,7 +2,7 @@
 # defines). vlmt_run_step turns the environment into one srun step of a vlmt executable and
 # handles preemption:
 #
-#   VLMT_BIN        directory of the executables (default <repo>/build/bin)
+#   VLMT_BIN        directory of the executables (default <repo>/build/bin, else the one on PATH)
 #   NODES           nodes for the step (default: the allocation's)
 #   RANKS_PER_NODE  ranks per node (default: the allocation's --ntasks-per-node)
 #   GPUS_PER_NODE   > 0: one rank per GPU (--gpus-per-task=1), NCCL, dist.backend=nccl;
@@ -65,7 +65,11 @@ vlmt_forward() {  # signal: pass it to the running srun, which hands it to every
 vlmt_run_step() {
   local exe=$1; shift
   cd "$VLMT_ROOT" || return 2
+  # The executables: VLMT_BIN, else the repository's build, else an installed vlmt on PATH.
   local VLMT_BIN="${VLMT_BIN:-$VLMT_ROOT/build/bin}"
+  if [ ! -x "$VLMT_BIN/$exe" ] && command -v "$exe" >/dev/null; then
+    VLMT_BIN=$(dirname "$(command -v "$exe")")
+  fi
   vlmt_step_options
   if [ ! -x "$VLMT_BIN/$exe" ]; then
     echo "vlmt: $VLMT_BIN/$exe is not an executable (build it, or set VLMT_BIN)" >&2; return 2

@@ -15,10 +15,12 @@
 #SBATCH --ntasks-per-node=2
 #SBATCH --cpus-per-task=1
 set -uo pipefail
-# sbatch runs a spooled copy of this script, so find the repository from the submit directory.
+# sbatch runs a spooled copy of this script: the job works in the submit directory (VLMT_ROOT)
+# and takes the helpers from an installed vlmt (VLMT_HOME, set by its env.sh) or from there.
 VLMT_ROOT="${VLMT_ROOT:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}}"
-if [ ! -f "$VLMT_ROOT/slurm/lib_step.sh" ]; then
-  echo "vlmt: $VLMT_ROOT is not the vlmt repository; submit from it or set VLMT_ROOT" >&2; exit 2
+if [ ! -f "${VLMT_HOME:-$VLMT_ROOT}/slurm/lib_step.sh" ]; then
+  echo "vlmt: no ${VLMT_HOME:-$VLMT_ROOT}/slurm/lib_step.sh: submit from the vlmt repository," \
+    "set VLMT_ROOT, or source an installed vlmt's share/vlmt/env.sh" >&2; exit 2
 fi
-source "$VLMT_ROOT/slurm/lib_step.sh"
+source "${VLMT_HOME:-$VLMT_ROOT}/slurm/lib_step.sh"
 vlmt_run_step mt_train "${CONFIG:-configs/at.toml}" "$@"

@@ -27,13 +27,13 @@ double time_all_reduce(Communicator& comm, torch::Tensor& buffer, int iters) {
 }
 
 int bench(DistRuntime& runtime, int argc, char** argv) {
-  const auto args = parse_cli(argc, argv, "bench_allreduce", "",
-                              {{"backend", true, "auto|mpi|nccl|local (default auto)"},
-                               {"max-mb", true, "largest message in MiB (default 64)"},
-                               {"iters", true, "iterations per size (default: adaptive)"}});
+  const auto args = parse_cli(argc, argv, "bench_allreduce", "[--backend B] [--max-mb M] [--iters N]",
+                              {cli_text("backend", "communicator (default auto)", {"auto", "mpi", "nccl", "local"}),
+                               cli_number("max-mb", "largest message in MiB (default 64)", 0.001, 65536),
+                               cli_integer("iters", "iterations per size (default: adaptive)", 1, 1e9)});
   const std::string backend = args.get("backend", "auto");
-  const double max_mb = std::stod(args.get("max-mb", "64"));
-  const int fixed_iters = std::stoi(args.get("iters", "0"));
+  const double max_mb = args.number("max-mb", 64);
+  const int fixed_iters = static_cast<int>(args.integer("iters", 0));
   const bool want_cuda = backend == "nccl" || backend == "auto";
   const torch::Device device = runtime.select_device(want_cuda);
   auto comm = make_communicator(backend, runtime, device);

@@ -120,32 +120,29 @@ void report_allreduce(DistRuntime& runtime, int64_t numel, const torch::Device& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  DistRuntime runtime(&argc, &argv);
-  try {
+  return run_main(argc, argv, [&](DistRuntime& runtime) {
     const CliArgs args = parse_cli(argc, argv, "bench_step", "[--preset P] [--task T] [--batch B] ...",
-                                   {{"preset", true, "model preset (default tiny)"},
-                                    {"task", true, "task key (default vqa)"},
-                                    {"batch", true, "items per step (default: the task's batch size)"},
-                                    {"text-len", true, "text length (default: the task's max_text)"},
-                                    {"regions", true, "regions (default: the task's max_regions)"},
-                                    {"steps", true, "timed steps (default 5)"},
-                                    {"threads", true, "intra-op threads (default: all cores)"},
-                                    {"device", true, "cpu or cuda (default cpu)"},
-                                    {"bf16", false, "trunk under bf16 autocast (train.bf16)"}});
-    if (args.has("threads")) torch::set_num_threads(std::stoi(args.get("threads")));
+                                   {cli_text("preset", "model preset (default tiny)"),
+                                    cli_text("task", "task key (default vqa)"),
+                                    cli_integer("batch", "items per step (default: the task's batch size)", 1, 1e6),
+                                    cli_integer("text-len", "text length (default: the task's max_text)", 2, 512),
+                                    cli_integer("regions", "regions (default: the task's max_regions)", 1, 1000),
+                                    cli_integer("steps", "timed steps (default 5)", 1, 1e6),
+                                    cli_integer("threads", "intra-op threads (default: all cores)", 1, 1024),
+                                    cli_text("device", "cpu or cuda (default cpu)", {"cpu", "cuda"}),
+                                    cli_flag("bf16", "trunk under bf16 autocast (train.bf16)")});
+    if (args.has("threads")) torch::set_num_threads(static_cast<int>(args.integer("threads", 1)));
     const ModelConfig config = load_model_preset(args.get("preset", "tiny"));
     const TaskSpec& spec = task_by_key(args.get("task", "vqa"));
-    const int64_t batch = std::stoll(args.get("batch", std::to_string(spec.batch_size)));
+    const int64_t batch = args.integer("batch", spec.batch_size);
     const std::string device_name = args.get("device", "cpu");
-    if (device_name != "cpu" && device_name != "cuda")
-      throw ConfigError(cat("bench_step: --device must be cpu or cuda, got ", device_name));
     if (device_name == "cuda" && !torch::cuda::is_available())
       throw ConfigError("bench_step: --device cuda, but this LibTorch sees no GPU (CPU-only build?)");
     const torch::Device device = runtime.select_device(device_name == "cuda");
     const bool bf16 = args.has("bf16");
-    const int64_t L = std::stoll(args.get("text-len", std::to_string(spec.max_text)));
-    const int64_t R = std::stoll(args.get("regions", std::to_string(spec.max_regions)));
-    const int steps = std::stoi(args.get("steps", "5"));
+    const int64_t L = args.integer("text-len", spec.max_text);
+    const int64_t R = args.integer("regions", spec.max_regions);
+    const int steps = static_cast<int>(args.integer("steps", 5));
     if (!runtime.is_root()) log::set_level(log::Level::kWarn);
 
     MultiTaskModel model(config);
@@ -193,8 +190,5 @@ int main(int argc, char** argv) {
       if (name.rfind("bert.", 0) == 0) trunk += p.numel();
     report_allreduce(runtime, trunk, device);
     return 0;
-  } catch (const Error& e) {
-    log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

@@ -21,14 +21,13 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return vlmt::run_tool([&] {
     auto args = vlmt::parse_cli(
         argc, argv, "clean_split", "--root DIR [--out FILE] [--vg-image-data FILE]",
-        {{"root", true, "data root holding annotations/"},
-         {"vg-image-data", true, "Visual Genome image_data.json: its coco_id finds COCO test images inside the "
-                                 "VG-based tasks (default DIR/splits/vg_image_data.json when present)"},
-         {"out", true, "output JSON (default DIR/splits/clean_split.json); tables go next to it "
-                       "as .md"}});
+        {vlmt::cli_text("root", "data root holding annotations/"),
+         vlmt::cli_text("vg-image-data", "Visual Genome image_data.json: its coco_id finds COCO test images inside the "
+                                   "VG-based tasks (default DIR/splits/vg_image_data.json when present)"),
+         vlmt::cli_text("out", "output JSON (default DIR/splits/clean_split.json); tables go next to it as .md")});
     if (!args.has("root")) throw vlmt::ConfigError("clean_split: --root is required");
     const std::string root = args.get("root");
     if (!std::filesystem::is_directory(std::filesystem::path(root) / "annotations"))
@@ -55,8 +54,5 @@ int main(int argc, char** argv) {
     vlmt::log::info(vlmt::cat(report.removed.size(), " test images to remove from training data; wrote ",
                               json_path.string(), " and ", md_path.string()));
     return 0;
-  } catch (const vlmt::Error& e) {
-    vlmt::log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

@@ -29,14 +29,14 @@ torch::Tensor require(const std::map<std::string, torch::Tensor>& in, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return vlmt::run_tool([&] {
     const CliArgs args = parse_cli(argc, argv, "forward_dump", "--params P.h5 --preset NAME --inputs IN.h5 --out OUT.h5",
-                                   {{"params", true, "parameter file or checkpoint"},
-                                    {"preset", true, "model preset name or .toml path (default base)"},
-                                    {"task-token", true, "per_dataset | per_head | none (default: the preset's)"},
-                                    {"inputs", true, "HDF5 tensor file of inputs"},
-                                    {"out", true, "HDF5 tensor file to write"},
-                                    {"allow-partial", false, "accept a parameter file that covers only part of the model"}});
+                                   {cli_text("params", "parameter file or checkpoint"),
+                                    cli_text("preset", "model preset name or .toml path (default base)"),
+                                    cli_text("task-token", "task token mode (default: the preset's)", {"per_dataset", "per_head", "none"}),
+                                    cli_text("inputs", "HDF5 tensor file of inputs"),
+                                    cli_text("out", "HDF5 tensor file to write"),
+                                    cli_flag("allow-partial", "accept a parameter file that covers only part of the model")});
     for (const char* k : {"params", "inputs", "out"})
       if (!args.has(k)) throw ConfigError(cat("forward_dump: --", k, " is required"));
     ModelConfig config = load_model_preset(args.get("preset", "base"));
@@ -89,8 +89,5 @@ int main(int argc, char** argv) {
     log::info(cat("forward_dump: ", ids.size(0), " rows, ", report.loaded.size(), " parameters loaded, ", dump.size(),
                   " outputs written to ", args.get("out")));
     return 0;
-  } catch (const Error& e) {
-    log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

@@ -14,11 +14,11 @@
 
 int main(int argc, char** argv) {
   using namespace vlmt;
-  try {
+  return vlmt::run_tool([&] {
     auto args = parse_cli(argc, argv, "import_bert", "--safetensors FILE --out FILE.h5",
-                          {{"safetensors", true, "Hugging Face BERT weights (.safetensors)"},
-                           {"out", true, "vlmt parameter file to write (HDF5)"},
-                           {"allow-partial", false, "write the file even if names are unknown"}});
+                          {cli_text("safetensors", "Hugging Face BERT weights (.safetensors)"),
+                           cli_text("out", "vlmt parameter file to write (HDF5)"),
+                           cli_flag("allow-partial", "write the file even if names are unknown")});
     if (!args.has("safetensors") || !args.has("out")) {
       throw ConfigError("import_bert: --safetensors and --out are required");
     }
@@ -44,11 +44,5 @@ int main(int argc, char** argv) {
     ckpt::write_tensors(out, result.mapped);
     std::cout << "import_bert: wrote " << result.mapped.size() << " tensors to " << out << "\n";
     return 0;
-  } catch (const vlmt::Error& e) {
-    vlmt::log::error(e.what());
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    vlmt::log::error(e.what());
-    return static_cast<int>(vlmt::ExitCode::kFailure);
-  }
+  });
 }

@@ -12,6 +12,8 @@ PACKAGES=(
   libboost-serialization-dev        # trainer state inside checkpoints
   libtomlplusplus-dev               # TOML configs
   nlohmann-json3-dev                # JSON Lines metrics, annotations, safetensors headers
+  libcli11-dev                      # command-line parsing (src/core/cli)
+  zlib1g-dev                        # CRC-32 of checkpoint tensors
   googletest libgtest-dev           # unit tests
   slurm-wlm munge libpmix-dev       # local Slurm for integration tests and the quickstart
   python3 python3-numpy python3-h5py # small conversion helpers

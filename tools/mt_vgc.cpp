@@ -12,16 +12,13 @@
 
 int main(int argc, char** argv) {
   using namespace vlmt;
-  try {
+  return vlmt::run_tool([&] {
     const auto args = parse_cli(
         argc, argv, "mt_vgc", "--results-dir DIR [--split val] [--data-root ROOT] [--no-fallback]",
-        {{"results-dir", true, "evaluate's output directory (results.jsonl, predictions/)"},
-         {"split", true, "evaluated split (default val)"},
-         {"data-root", true,
-          "read the annotations under this data root instead of the recorded paths"},
-         {"no-fallback", false,
-          "concepts from the built-in lexicon only (no stop-word fallback)"}});
-    if (!args.overrides.empty()) throw ConfigError("mt_vgc: --set is not used by this tool");
+        {cli_text("results-dir", "evaluate's output directory (results.jsonl, predictions/)"),
+         cli_text("split", "evaluated split (default val)"),
+         cli_text("data-root", "read the annotations under this data root instead of the recorded paths"),
+         cli_flag("no-fallback", "concepts from the built-in lexicon only (no stop-word fallback)")});
     if (!args.has("results-dir")) throw ConfigError("mt_vgc: --results-dir DIR is required");
     MtVgcOptions o;
     o.results_dir = args.get("results-dir");
@@ -34,8 +31,5 @@ int main(int argc, char** argv) {
               << r.extras["images"] << ", questions " << r.extras["questions"] << ", expressions "
               << r.extras["expressions"] << ")" << std::endl;
     return 0;
-  } catch (const Error& e) {
-    log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

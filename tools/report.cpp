@@ -8,18 +8,15 @@
 #include "eval/html_report.h"
 
 int main(int argc, char** argv) {
-  try {
+  return vlmt::run_tool([&] {
     const auto args = vlmt::parse_cli(argc, argv, "report", "RUN_DIR... [--out report.html]",
-                                      {{"out", true, "output HTML file (default report.html)"}});
-    if (!args.overrides.empty()) throw vlmt::ConfigError("report: --set is not used by this tool");
+                                      {vlmt::cli_positional("RUN_DIR", "run directories", 1, -1),
+                                       vlmt::cli_text("out", "output HTML file (default report.html)")});
     if (args.positional.empty()) throw vlmt::ConfigError("report: give at least one run directory");
     const std::string out = args.get("out", "report.html");
     const auto counts = vlmt::write_report(args.positional, out);
     vlmt::log::info(vlmt::cat("report: wrote ", out, " (", counts.svg_total(), " plots, ",
                               counts.tables, " tables)"));
     return 0;
-  } catch (const vlmt::Error& e) {
-    vlmt::log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

@@ -10,28 +10,22 @@
 #include "eval/tables.h"
 
 int main(int argc, char** argv) {
-  try {
+  return vlmt::run_tool([&] {
     const auto args = vlmt::parse_cli(argc, argv, "tables",
                                       "RESULTS.jsonl... [--table 2|6|11] [--runs-file runs.toml]",
-                                      {{"table", true, "print only this table (2, 6 or 11)"},
-                                       {"runs-file", true, "TOML labelling runs (setting, dsg_gap, models)"}});
-    if (!args.overrides.empty()) throw vlmt::ConfigError("tables: --set is not used by this tool");
+                                      {vlmt::cli_positional("RESULTS.jsonl", "results files of the runs", 1, -1),
+                                       vlmt::cli_text("table", "print only this table", {"2", "6", "11"}),
+                                       vlmt::cli_text("runs-file", "TOML labelling runs (setting, dsg_gap, models)")});
     if (args.positional.empty()) throw vlmt::ConfigError("tables: give at least one results.jsonl");
     std::vector<vlmt::ResultsFile> files;
     for (const auto& path : args.positional) files.push_back(vlmt::read_results_file(path));
     if (args.has("runs-file")) vlmt::apply_runs_file(args.get("runs-file"), files);
     std::vector<int> numbers = {2, 6, 11};
     if (args.has("table")) {
-      const std::string t = args.get("table");
-      if (t != "2" && t != "6" && t != "11")
-        throw vlmt::ConfigError(vlmt::cat("tables: --table must be 2, 6 or 11, got \"", t, "\""));
-      numbers = {std::stoi(t)};
+      numbers = {static_cast<int>(args.integer("table", 0))};  // one of the declared choices
     }
     for (size_t i = 0; i < numbers.size(); ++i)
       std::printf("%s%s", i ? "\n" : "", vlmt::to_markdown(vlmt::make_table(numbers[i], files)).c_str());
     return 0;
-  } catch (const vlmt::Error& e) {
-    vlmt::log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

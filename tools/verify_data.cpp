@@ -117,10 +117,10 @@ std::vector<std::string> split_commas(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return vlmt::run_tool([&] {
     auto args = parse_cli(argc, argv, "verify_data", "--root DIR [--tasks a,b]",
-                          {{"root", true, "data root to check"},
-                           {"tasks", true, "comma-separated task keys (and/or 'pretrain'); default: all present"}});
+                          {cli_text("root", "data root to check"),
+                           cli_text("tasks", "comma-separated task keys (and/or 'pretrain'); default: all present")});
     if (!args.has("root")) throw ConfigError("verify_data needs --root DIR");
     const std::string root = args.get("root");
     if (!fs::is_directory(root)) throw DataError(cat("data root ", root, " is not a directory"));
@@ -170,8 +170,5 @@ int main(int argc, char** argv) {
     }
     std::cout << (bad ? "data root has problems\n" : "data root OK\n");
     return bad ? static_cast<int>(ExitCode::kData) : 0;
-  } catch (const Error& e) {
-    log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

@@ -17,12 +17,12 @@ int main(int argc, char** argv) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
     const CliArgs args = parse_cli(
         argc, argv, "evaluate", "--ckpt PATH [--task NAME|all] [--split val|test|test-dev] [options]",
-        {{"ckpt", true, "checkpoint to evaluate (a stage's latest.h5)"},
-         {"task", true, "task key or \"all\" (default: all tasks the checkpoint was trained on)"},
-         {"split", true, "val (each task's released val split), test, test-dev, ... (default val)"},
-         {"out", true, "output directory (default <ckpt dir>/eval_<split>)"},
-         {"data-root", true, "data root (default: the checkpoint's data.root / $VLMT_DATA_ROOT)"},
-         {"max-items", true, "evaluate at most this many items per task (smoke runs)"}});
+        {cli_set(), cli_text("ckpt", "checkpoint to evaluate (a stage's latest.h5)"),
+         cli_text("task", "task key or \"all\" (default: all tasks the checkpoint was trained on)"),
+         cli_text("split", "val (each task's released val split), test, test-dev, ... (default val)"),
+         cli_text("out", "output directory (default <ckpt dir>/eval_<split>)"),
+         cli_text("data-root", "data root (default: the checkpoint's data.root / $VLMT_DATA_ROOT)"),
+         cli_integer("max-items", "evaluate at most this many items per task (smoke runs; default all)", 1, 1e15)});
     if (!args.has("ckpt")) throw ConfigError("evaluate: --ckpt PATH is required");
     const std::string ckpt_path = args.get("ckpt");
     std::vector<std::string> overrides = args.overrides;
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     opt.split = args.get("split", "val");
     opt.run_name = fs::path(ckpt_path).parent_path().filename().string();
     opt.out_dir = args.get("out", (fs::path(ckpt_path).parent_path() / ("eval_" + opt.split)).string());
-    opt.max_items = args.has("max-items") ? std::stoll(args.get("max-items")) : 0;
+    opt.max_items = args.integer("max-items", 0);
     std::vector<std::string> tasks;
     const std::string which = args.get("task", "all");
     if (which == "all") {

@@ -12,16 +12,16 @@
 using namespace vlmt;
 
 int main(int argc, char** argv) {
-  try {
+  return run_tool([&] {
     const CliArgs args = parse_cli(
         argc, argv, "infer", "--ckpt PATH --task NAME --image-id ID[,ID] --text \"...\" [--embed]",
-        {{"ckpt", true, "checkpoint (a stage's latest.h5)"},
-         {"task", true, "task key: vqa, gqa, refcoco, retrieval_coco, nlvr2, snli_ve, ..."},
-         {"image-id", true, "image id; two comma-separated for nlvr2; retrieval: candidates (default all)"},
-         {"text", true, "question, expression, caption or statement"},
-         {"top", true, "how many answers / images to list (default 5)"},
-         {"data-root", true, "data root (default: the checkpoint's)"},
-         {"embed", false, "also print the pooled text/image and fused embeddings"}});
+        {cli_set(), cli_text("ckpt", "checkpoint (a stage's latest.h5)"),
+         cli_text("task", "task key: vqa, gqa, refcoco, retrieval_coco, nlvr2, snli_ve, ..."),
+         cli_text("image-id", "image id; two comma-separated for nlvr2; retrieval: candidates (default all)"),
+         cli_text("text", "question, expression, caption or statement"),
+         cli_integer("top", "how many answers / images to list (default 5)", 1, 1000000),
+         cli_text("data-root", "data root (default: the checkpoint's)"),
+         cli_flag("embed", "also print the pooled text/image and fused embeddings")});
     for (const char* required : {"ckpt", "task", "text"})
       if (!args.has(required)) throw ConfigError(cat("infer: --", required, " is required"));
     const auto t0 = std::chrono::steady_clock::now();
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     InferenceRequest req;
     req.task = args.get("task");
     req.text = args.get("text");
-    req.top = std::stoi(args.get("top", "5"));
+    req.top = static_cast<int>(args.integer("top", 5));
     req.embed = args.has("embed");
     std::stringstream ids(args.get("image-id"));
     for (std::string id; std::getline(ids, id, ',');)
@@ -42,8 +42,5 @@ int main(int argc, char** argv) {
     result["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << result.dump(2) << std::endl;
     return 0;
-  } catch (const Error& e) {
-    log::error(e.what());
-    return static_cast<int>(e.code());
-  }
+  });
 }

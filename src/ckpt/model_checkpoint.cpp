@@ -8,8 +8,8 @@
 
 namespace vlmt::ckpt {
 
-LoadedModel load_model_checkpoint(const std::string& path, const std::vector<std::string>& overrides) {
-  auto data = read_checkpoint(path);
+RunConfig stored_run_config(const CheckpointData& data, const std::string& path,
+                            const std::vector<std::string>& overrides) {
   toml::table table;
   try {
     table = toml::parse(data.config_toml);
@@ -17,8 +17,13 @@ LoadedModel load_model_checkpoint(const std::string& path, const std::vector<std
     throw CheckpointError(cat(path, ": stored config does not parse: ", e.description()));
   }
   for (const auto& o : overrides) apply_override(table, o, "--set");
+  return run_config_from_table(table, path + " (stored config)");
+}
+
+LoadedModel load_model_checkpoint(const std::string& path, const std::vector<std::string>& overrides) {
+  auto data = read_checkpoint(path);
   LoadedModel out;
-  out.config = run_config_from_table(table, path + " (stored config)");
+  out.config = stored_run_config(data, path, overrides);
   out.model = MultiTaskModel(out.config.model);
   load_parameters(*out.model, data.params, path, /*allow_partial=*/false);
   out.model->eval();

@@ -14,6 +14,12 @@ struct LoadedModel {
   MultiTaskModel model{nullptr};
 };
 
+struct CheckpointData;
+
+// The run configuration stored in a stage checkpoint (read_checkpoint), overrides applied.
+RunConfig stored_run_config(const CheckpointData& data, const std::string& path,
+                            const std::vector<std::string>& overrides = {});
+
 // overrides: `section.key=value` strings (e.g. from --set, or data.root from --data-root).
 LoadedModel load_model_checkpoint(const std::string& path, const std::vector<std::string>& overrides);
 

@@ -113,9 +113,9 @@ int run_main(int argc, char** argv, const std::function<int(DistRuntime&)>& body
   try {
     code = body(*runtime);
   } catch (const Error& e) {
-    log::error(e.what());
     code = static_cast<int>(e.code());
-    failed = true;
+    failed = code != 0;  // 0: --help or --version, already printed (CliExit)
+    if (failed) log::error(e.what());
   } catch (const std::exception& e) {
     log::error(cat("internal error: ", e.what()));
     code = static_cast<int>(ExitCode::kFailure);

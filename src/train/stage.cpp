@@ -1,5 +1,6 @@
 #include "train/stage.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -25,25 +26,37 @@ std::string default_run_dir(const RunConfig& cfg, const std::string& config_path
   return (fs::path("checkpoints") / name).string();
 }
 
+// A relative config path that does not exist here, such as configs/at.toml outside the
+// repository, is looked up beside the configs directory (VLMT_CONFIG_DIR of an installed vlmt),
+// so the documented commands work from any directory.
+std::string installed_config(const std::string& path) {
+  if (fs::exists(path) || fs::path(path).is_absolute()) return path;
+  const fs::path candidate = fs::path(find_configs_dir()).parent_path() / path;
+  if (!fs::exists(candidate)) return path;  // the loader reports the missing file
+  log::info0(cat(path, " is not in ", fs::current_path().string(), ": using ", candidate.string()));
+  return candidate.string();
+}
+
 }  // namespace
 
 StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, const std::string& stage) {
   const CliArgs args = parse_cli(
       argc, argv, stage, "[CONFIG.toml] [options]",
-      {{"task", true, "task to train (finetune) — sets tasks.active"},
-       {"run-dir", true, "run directory (default checkpoints/<config name>)"},
-       {"init-from", true, "parameters to start from (an earlier stage's checkpoint)"},
-       {"from", true, "same as --init-from"},
-       {"data-root", true, "data root (default data.root, $VLMT_DATA_ROOT, ./data)"},
-       {"max-hours", true, "checkpoint and exit (code 75) before this many hours"},
-       {"plan", false, "print parameters, steps, memory and time estimates; do not train"},
-       {"check-config", false, "validate the config, print it resolved, and exit (no data needed)"}});
+      {cli_set(), cli_positional("CONFIG.toml", "run file (default: the stage's own, from the configs directory)", 0, 1),
+       cli_text("task", "task to train (finetune) — sets tasks.active"),
+       cli_text("run-dir", "run directory (default checkpoints/<config name>)"),
+       cli_text("init-from", "parameters to start from (an earlier stage's checkpoint)"),
+       cli_text("from", "same as --init-from"),
+       cli_text("data-root", "data root (default data.root, $VLMT_DATA_ROOT, ./data)"),
+       cli_number("max-hours", "checkpoint and exit (code 75) before this many hours", 0, 1e6),
+       cli_flag("plan", "print parameters, steps, memory and time estimates; do not train"),
+       cli_flag("check-config", "validate the config, print it resolved, and exit (no data needed)")});
   if (args.positional.size() > 1)
     throw ConfigError(cat(stage, ": expected at most one config file, got ", args.positional.size()));
 
   std::string config_path;
   if (!args.positional.empty()) {
-    config_path = args.positional[0];
+    config_path = installed_config(args.positional[0]);
   } else {
     config_path = (fs::path(find_configs_dir()) / default_config_name(stage)).string();
     log::info0(cat("no config given: using ", config_path, " (the default for ", stage, ")"));
@@ -56,7 +69,11 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
   for (const char* key : {"init-from", "from"})
     if (args.has(key)) overrides.push_back("train.init_from=\"" + args.get(key) + "\"");
   if (args.has("data-root")) overrides.push_back("data.root=\"" + args.get("data-root") + "\"");
-  if (args.has("max-hours")) overrides.push_back("train.max_hours=" + args.get("max-hours"));
+  if (args.has("max-hours")) {
+    char hours[32];  // %.17g round-trips and is TOML (CLI11 took ".5" or "5." too)
+    std::snprintf(hours, sizeof hours, "%.17g", args.number("max-hours", 0));
+    overrides.push_back(cat("train.max_hours=", hours));
+  }
 
   StageContext ctx;
   ctx.runtime = &runtime;

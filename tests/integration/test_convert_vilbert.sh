@@ -50,12 +50,12 @@ PYEOF
 
 $CONVERT --from-npz "$WORK/good.npz" --spec "$WORK/spec.txt" --out "$WORK/good.h5" \
   || fail "converter rejected a complete file"
-"$VLMT_BIN/ckpt_info" "$WORK/good.h5" > "$WORK/info.txt" || fail "C++ side rejected the file"
+"$VLMT_BIN/ckpt_info" --tensors "$WORK/good.h5" > "$WORK/info.txt" || fail "C++ side rejected the file"
 grep -q "^/params/bert.encoder.layer.0.attention.self.query.weight float16 \[4, 4\]" "$WORK/info.txt" \
   || fail "float16 tensor not read back: $(cat "$WORK/info.txt")"
 grep -q "^/params/head.logit_fc.0.bias int64 \[3\]" "$WORK/info.txt" || fail "int64 tensor lost"
 grep -q "^/params/head.scale float32 \[\]" "$WORK/info.txt" || fail "0-dim tensor lost"
-grep -q "9 tensors, 114 elements; all checksums OK" "$WORK/info.txt" \
+grep -q "114 parameters in 9 tensors" "$WORK/info.txt" && grep -q "parameter file, 9 tensors; all checksums OK" "$WORK/info.txt" \
   || fail "unexpected summary: $(tail -n 1 "$WORK/info.txt")"
 
 # Missing, unexpected and mis-shaped names: reported, exit 4, nothing written.

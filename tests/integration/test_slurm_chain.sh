@@ -7,7 +7,8 @@
 #   3. on a real local Slurm cluster, `WAIT=1 jobs/chain.sh synthetic` runs the REAL executables:
 #      pretrain → mt_train (group model G4) → finetune (array over nlvr2, snli_ve) → evaluate,
 #      2 ranks each, a few iterations on a tiny synthetic world; every job completes, in afterok order,
-#      every stage's checkpoint passes ckpt_info, metrics.jsonl has its iterations, and evaluate's
+#      every stage's checkpoint passes ckpt_info (whose summary names stage, iteration, ranks and
+#      the DSG state per task), metrics.jsonl has its iterations, and evaluate's
 #      results.jsonl holds a run_info and one score per task;
 #   4. when mt_train fails there, the jobs after it never run and leave the queue (stand-ins: a
 #      real stage does not fail on demand).
@@ -121,6 +122,15 @@ for run in pretrain gt_g4 finetune/nlvr2 finetune/snli_ve; do
     bad "$run: $(cat "$WORK/ckpt_info.out"); last iteration in metrics.jsonl: $(last_iter "$CK/$run/metrics.jsonl")"
   fi
 done
+# ckpt_info's summary of the group model: stage, progress, ranks and a schedule state per task.
+"$BIN/ckpt_info" "$CK/gt_g4/latest.h5" >"$WORK/ckpt_summary.out" 2>&1
+if grep -q "^  stage     mt_train, iteration $ITERATIONS of $ITERATIONS, trained on 2 rank(s), schedule dsg" \
+     "$WORK/ckpt_summary.out" && grep -Eq "^  nlvr2 +(go|stop) " "$WORK/ckpt_summary.out" \
+   && grep -Eq "^  snli_ve +(go|stop) " "$WORK/ckpt_summary.out" && grep -q "^  features  " "$WORK/ckpt_summary.out"; then
+  ok "ckpt_info summarises the group model (stage, iteration, ranks, DSG state per task, features)"
+else
+  bad "ckpt_info summary: $(cat "$WORK/ckpt_summary.out")"
+fi
 results=$CK/gt_g4/eval_val/results.jsonl
 if python3 - "$results" <<'PY'
 import json, sys
