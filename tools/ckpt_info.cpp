@@ -33,7 +33,6 @@ int main(int argc, char** argv) {
                            cli_flag("tensors", "also list every tensor (name, dtype, shape)"),
                            cli_flag("config", "also print the run configuration stored in a stage checkpoint"),
                            cli_flag("quiet", "print only the verification line")});
-    if (args.positional.size() != 1) throw ConfigError("ckpt_info: give exactly one FILE.h5");
     const std::string path = args.positional[0];
     const bool quiet = args.has("quiet");
     std::string kind;

@@ -19,8 +19,6 @@ int main(int argc, char** argv) {
          vlmt::cli_integer("feature-dim", "region feature dimension (default 64)", 4, 4096),
          vlmt::cli_integer("classes", "detector classes in /cls_prob, class 0 = background (default 64)", 2, 100000),
          vlmt::cli_flag("float16", "store region features as float16")});
-    if (!args.positional.empty())
-      throw vlmt::ConfigError("synth_world: unexpected argument " + args.positional[0]);
     vlmt::SynthWorldOptions o;
     o.out_dir = args.get("out");
     o.scale = args.number("scale", 0.001);

@@ -16,7 +16,6 @@ int main(int argc, char** argv) {
                                       {vlmt::cli_positional("RESULTS.jsonl", "results files of the runs", 1, -1),
                                        vlmt::cli_text("table", "print only this table", {"2", "6", "11"}),
                                        vlmt::cli_text("runs-file", "TOML labelling runs (setting, dsg_gap, models)")});
-    if (args.positional.empty()) throw vlmt::ConfigError("tables: give at least one results.jsonl");
     std::vector<vlmt::ResultsFile> files;
     for (const auto& path : args.positional) files.push_back(vlmt::read_results_file(path));
     if (args.has("runs-file")) vlmt::apply_runs_file(args.get("runs-file"), files);

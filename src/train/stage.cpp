@@ -51,8 +51,6 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
        cli_number("max-hours", "checkpoint and exit (code 75) before this many hours", 0, 1e6),
        cli_flag("plan", "print parameters, steps, memory and time estimates; do not train"),
        cli_flag("check-config", "validate the config, print it resolved, and exit (no data needed)")});
-  if (args.positional.size() > 1)
-    throw ConfigError(cat(stage, ": expected at most one config file, got ", args.positional.size()));
 
   std::string config_path;
   if (!args.positional.empty()) {
