@@ -4,26 +4,23 @@
 #   All 12 as array:   sbatch --array=0-11 slurm/finetune.sh   (task = TASKS[SLURM_ARRAY_TASK_ID])
 # Environment: TASKS (space separated; default the 12 tasks in the paper's Table 2 order), TASK,
 # CONFIG (default configs/finetune.toml), FROM (checkpoint to start from; default the config's
-# train.init_from), RUN_DIR (parent; each task writes RUN_DIR/<task>, default
+# train.init_from), RUN_DIR (parent; each task writes RUN_DIR/<task>; default the executable's,
 # checkpoints/finetune/<task>) and those of slurm/lib_step.sh.
 # Arguments after the task are passed to `finetune`.
 #SBATCH --job-name=vlmt-finetune
 #SBATCH --output=logs/%x-%A_%a.out
 #SBATCH --open-mode=append
-#SBATCH --signal=B:USR1@300
+#SBATCH --time=12:00:00
 #SBATCH --requeue
 #SBATCH --nodes=1
 #SBATCH --ntasks-per-node=2
 #SBATCH --cpus-per-task=1
+# Prologue (slurm/lib_step.sh says why): environment hook, helpers from VLMT_HOME or the submit dir.
+[ -z "${VLMT_ENV:-}" ] || source "$VLMT_ENV" || { echo "vlmt: sourcing VLMT_ENV=$VLMT_ENV failed" >&2; exit 2; }
 set -uo pipefail
-# sbatch runs a spooled copy of this script: the job works in the submit directory (VLMT_ROOT)
-# and takes the helpers from an installed vlmt (VLMT_HOME, set by its env.sh) or from there.
 VLMT_ROOT="${VLMT_ROOT:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "$0")/.." && pwd)}}"
-if [ ! -f "${VLMT_HOME:-$VLMT_ROOT}/slurm/lib_step.sh" ]; then
-  echo "vlmt: no ${VLMT_HOME:-$VLMT_ROOT}/slurm/lib_step.sh: submit from the vlmt repository," \
-    "set VLMT_ROOT, or source an installed vlmt's share/vlmt/env.sh" >&2; exit 2
-fi
-source "${VLMT_HOME:-$VLMT_ROOT}/slurm/lib_step.sh"
+source "${VLMT_HOME:-$VLMT_ROOT}/slurm/lib_step.sh" || { echo "vlmt: submit from the vlmt repository," \
+  "set VLMT_ROOT, or source an installed vlmt's share/vlmt/env.sh" >&2; exit 2; }
 read -r -a task_list <<<"${TASKS:-$VLMT_ALL_TASKS}"
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then TASK=$1; shift; fi
 if [ -z "${TASK:-}" ]; then
@@ -40,7 +37,8 @@ if [ -z "${TASK:-}" ]; then
   fi
   TASK=${task_list[$index]}
 fi
-RUN_DIR="${RUN_DIR:-checkpoints/finetune}/$TASK"
+# The executable's own run directory (checkpoints/<config name>/<task>) unless RUN_DIR is given.
+[ -n "${RUN_DIR:-}" ] && RUN_DIR=$RUN_DIR/$TASK
 from_args=()
 [ -n "${FROM:-}" ] && from_args=(--from "$FROM")
 vlmt_run_step finetune --task "$TASK" "${CONFIG:-configs/finetune.toml}" "${from_args[@]}" "$@"

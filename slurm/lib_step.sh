@@ -1,29 +1,50 @@
 # Sourced by the stage scripts in slurm/ and by jobs/ (not a job script itself; sourcing only
-# defines). vlmt_run_step turns the environment into one srun step of a vlmt executable and
-# handles preemption:
+# defines). Each stage script starts the same way: it sources VLMT_ENV when set (the environment
+# hook: `module load ...`, a virtualenv, an installed vlmt's env.sh), before `set -u`, which
+# module systems do not survive; then this file, from an installed vlmt (VLMT_HOME, set by its
+# env.sh) or from the submit directory (sbatch runs a spooled copy of the script, so its own
+# location says nothing; the job works in the submit directory, VLMT_ROOT). vlmt_run_step turns the allocation and the environment into one srun step of a vlmt
+# executable and handles the time limit and preemption:
 #
 #   VLMT_BIN        directory of the executables (default <repo>/build/bin, else the one on PATH)
 #   NODES           nodes for the step (default: the allocation's)
 #   RANKS_PER_NODE  ranks per node (default: the allocation's --ntasks-per-node)
-#   GPUS_PER_NODE   > 0: one rank per GPU (--gpus-per-task=1), NCCL, dist.backend=nccl;
-#                   0 (default): CPU ranks, OMP_NUM_THREADS = cpus-per-task, dist.backend=mpi
+#   GPUS_PER_NODE   GPUs per node (default: the allocation's, SLURM_GPUS_ON_NODE; 0 without GPUs).
+#                   > 0: one rank per GPU (--gpus-per-task=1; the ranks per node must equal it),
+#                   NCCL, dist.backend=nccl; 0: CPU ranks, dist.backend=mpi
 #   RUN_DIR         --set train.run_dir=...      DATA_ROOT   --set data.root=...
 #   EXTRA_SETS      more overrides, space separated: "train.seed=3 train.log_every=5"
 #   SRUN_MPI        --mpi=... for srun (default: the cluster's MpiDefault)
+#   VLMT_SIGNAL_MARGIN  seconds before the time limit at which the step is told to checkpoint
+#                   (default: derived from the limit, see vlmt_signal_margin)
 #
-# Preemption: the scripts run with `--signal=B:USR1@300`, so 300 s before the time limit the batch
-# shell gets USR1; on preemption or scancel every process gets TERM. The trap below forwards both
-# to the srun step (srun passes them on to every rank). The executables then write a checkpoint
-# and exit with 75 (vlmt::ExitCode::kPreempted); the script requeues its own job, which keeps its
-# id (so afterok dependencies keep waiting) and resumes from the run directory's checkpoint.
+# Every rank gets the allocation's --cpus-per-task explicitly (srun of Slurm 22.05-23.02 does not
+# inherit it from sbatch and would pin each rank to one core) and OMP_NUM_THREADS equal to it.
+#
+# Time limit and preemption: a watcher in the batch shell (vlmt_time_guard) sends USR1 to the
+# step a margin before the job's time limit, as `sbatch --signal=B:USR1@margin` would, but with
+# the margin derived from whatever --time the job got; on preemption or scancel every process
+# gets TERM. The trap below forwards both to the srun step (srun passes them on to every rank).
+# The executables then write a checkpoint and exit with 75 (vlmt::ExitCode::kPreempted); the
+# script requeues its own job, which keeps its id (so afterok dependencies keep waiting) and
+# resumes from the run directory's checkpoint.
 
 # The 12 task keys in the paper's Table 2 order (src/tasks/task_table.cpp): the default TASKS of
 # finetune arrays and chains.
 VLMT_ALL_TASKS="vqa gqa vgqa retrieval_coco retrieval_flickr30k"
 VLMT_ALL_TASKS+=" refcoco refcoco+ refcocog visual7w guesswhat nlvr2 snli_ve"
 
+# vlmt_gpus_per_node: GPUS_PER_NODE, else the GPUs the allocation has on this node (0 if none).
+vlmt_gpus_per_node() {
+  local gpus=${GPUS_PER_NODE:-${SLURM_GPUS_ON_NODE:-${SLURM_GPUS_PER_NODE:-0}}}
+  gpus=${gpus##*:}  # --gpus-per-node=a100:8 is exported as "a100:8"
+  [[ $gpus =~ ^[0-9]+$ ]] || gpus=0
+  echo "$gpus"
+}
+
 # Fills SRUN_OPTS and VLMT_SETS (the overrides every stage gets: backend, run directory, data root,
-# extras) from the environment, and exports the thread and NCCL settings.
+# extras) from the allocation and the environment, and exports the thread and NCCL settings.
+# Returns 2 (after saying why) when a GPU allocation does not have one rank per GPU.
 vlmt_step_options() {
   SRUN_OPTS=(--kill-on-bad-exit=1)
   VLMT_SETS=()
@@ -32,15 +53,28 @@ vlmt_step_options() {
   [ -n "${NODES:-}" ] && [ -n "${RANKS_PER_NODE:-}" ] \
     && SRUN_OPTS+=(--ntasks=$((NODES * RANKS_PER_NODE)))
   [ -n "${SRUN_MPI:-}" ] && SRUN_OPTS+=(--mpi="$SRUN_MPI")
-  if [ "${GPUS_PER_NODE:-0}" -gt 0 ]; then
+  if [ -n "${SLURM_CPUS_PER_TASK:-}" ]; then
+    SRUN_OPTS+=(--cpus-per-task="$SLURM_CPUS_PER_TASK")
+    export OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK
+  else
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+  fi
+  local gpus ranks
+  gpus=$(vlmt_gpus_per_node)
+  if [ "$gpus" -gt 0 ]; then
+    ranks=${RANKS_PER_NODE:-${SLURM_NTASKS_PER_NODE:-$gpus}}
+    if [ "$ranks" != "$gpus" ]; then
+      echo "vlmt: one rank per GPU, but this job has $ranks ranks and $gpus GPUs per node:" \
+        "submit with slurm/submit.sh (GPUS_PER_NODE=$gpus), or with both" \
+        "--ntasks-per-node=$gpus and --gpus-per-node=$gpus" >&2
+      return 2
+    fi
     SRUN_OPTS+=(--gpus-per-task=1)
     export NCCL_DEBUG="${NCCL_DEBUG:-WARN}"
     # A rank that dies must not leave the others blocked in a collective forever.
     export NCCL_ASYNC_ERROR_HANDLING="${NCCL_ASYNC_ERROR_HANDLING:-1}"
-    export OMP_NUM_THREADS="${OMP_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-4}}"
     VLMT_SETS+=(--set dist.backend=nccl)
   else
-    export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-${OMP_NUM_THREADS:-1}}"
     VLMT_SETS+=(--set dist.backend=mpi)
   fi
   [ -n "${RUN_DIR:-}" ] && VLMT_SETS+=(--set "train.run_dir=$RUN_DIR")
@@ -48,6 +82,56 @@ vlmt_step_options() {
   local kv
   for kv in ${EXTRA_SETS:-}; do VLMT_SETS+=(--set "$kv"); done
   return 0
+}
+
+# vlmt_slurm_seconds TIME: squeue's [days-][hours:]minutes:seconds as seconds; nothing for
+# UNLIMITED, NOT_SET, INVALID or anything else that is not a time.
+vlmt_slurm_seconds() {
+  local t=$1 days=0 h=0 m=0 s=0 parts
+  [[ $t =~ ^([0-9]+-)?([0-9]+:)?[0-9]+:[0-9]+$ ]] || return 0
+  if [[ $t == *-* ]]; then days=${t%%-*}; t=${t#*-}; fi
+  IFS=: read -r -a parts <<<"$t"
+  if [ "${#parts[@]}" -eq 3 ]; then h=${parts[0]}; m=${parts[1]}; s=${parts[2]}
+  else m=${parts[0]}; s=${parts[1]}; fi
+  echo $(( ((10#$days * 24 + 10#$h) * 60 + 10#$m) * 60 + 10#$s ))
+}
+
+# vlmt_signal_margin LIMIT_SECONDS: how long before the time limit the step is told to
+# checkpoint: VLMT_SIGNAL_MARGIN if set, else 5 % of the limit, at least 60 s (a checkpoint of the
+# base model and its optimiser state to a parallel file system) and at most 900 s, but never more
+# than half the limit, so that a short job trains before it checkpoints.
+vlmt_signal_margin() {
+  local limit=$1 margin
+  if [ -n "${VLMT_SIGNAL_MARGIN:-}" ]; then echo "$VLMT_SIGNAL_MARGIN"; return 0; fi
+  margin=$((limit / 20))
+  [ "$margin" -lt 60 ] && margin=60
+  [ "$margin" -gt 900 ] && margin=900
+  [ "$margin" -gt $((limit / 2)) ] && margin=$((limit / 2))
+  echo "$margin"
+}
+
+# vlmt_time_guard PID (run in the background): USR1 to PID the margin before the job's time limit.
+# It asks squeue for the time left at most every 5 minutes, so `scontrol update TimeLimit=...`
+# is followed; without a limit (or outside a job) it returns at once.
+vlmt_time_guard() {
+  local pid=$1 limit left margin wait
+  [ -n "${SLURM_JOB_ID:-}" ] || return 0
+  limit=$(vlmt_slurm_seconds "$(squeue -h -j "$SLURM_JOB_ID" -o %l 2>/dev/null)")
+  [ -n "$limit" ] || return 0
+  margin=$(vlmt_signal_margin "$limit")
+  echo "vlmt: time limit $limit s: the step checkpoints $margin s before it"
+  while :; do
+    left=$(vlmt_slurm_seconds "$(squeue -h -j "$SLURM_JOB_ID" -o %L 2>/dev/null)")
+    if [ -z "$left" ]; then sleep 60; continue; fi  # slurmctld busy: ask again
+    if [ "$left" -le "$margin" ]; then
+      echo "vlmt: $left s left of the time limit: USR1 to the step"
+      kill -s USR1 "$pid"
+      return 0
+    fi
+    wait=$((left - margin))
+    [ "$wait" -gt 300 ] && wait=300
+    sleep "$wait"
+  done
 }
 
 vlmt_step_pid=""
@@ -70,7 +154,7 @@ vlmt_run_step() {
   if [ ! -x "$VLMT_BIN/$exe" ] && command -v "$exe" >/dev/null; then
     VLMT_BIN=$(dirname "$(command -v "$exe")")
   fi
-  vlmt_step_options
+  vlmt_step_options || return 2
   if [ ! -x "$VLMT_BIN/$exe" ]; then
     echo "vlmt: $VLMT_BIN/$exe is not an executable (build it, or set VLMT_BIN)" >&2; return 2
   fi
@@ -81,7 +165,9 @@ vlmt_run_step() {
   echo "vlmt: srun ${SRUN_OPTS[*]} $VLMT_BIN/$exe $* ${VLMT_SETS[*]}"
   srun "${SRUN_OPTS[@]}" "$VLMT_BIN/$exe" "$@" "${VLMT_SETS[@]}" &
   vlmt_step_pid=$!
-  local rc again
+  local rc again guard_pid
+  vlmt_time_guard $$ &
+  guard_pid=$!
   while :; do
     rc=0; wait "$vlmt_step_pid" || rc=$?  # (|| keeps `set -e` callers alive)
     # A trapped signal interrupts `wait` with 128+n while the step still runs: wait again.
@@ -92,6 +178,7 @@ vlmt_run_step() {
     again=0; wait "$vlmt_step_pid" 2>/dev/null || again=$?
     [ "$again" -ne 127 ] && rc=$again
   fi
+  pkill -P "$guard_pid" 2>/dev/null; kill "$guard_pid" 2>/dev/null
   trap - USR1 TERM
   vlmt_step_pid=""
   echo "vlmt: $(date -Is) step $exe exited with $rc"

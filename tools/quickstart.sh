@@ -45,15 +45,15 @@ step "5/7 pretrain (masked words + regions, alignment) on the captions corpus"
 step "6/7 all-task training: 12 datasets, 4 task groups, dynamic stop-and-go"
 "${LAUNCH[@]}" "$BIN/mt_train" configs/synthetic/at.toml --data-root "$DATA"
 "${LAUNCH[@]}" "$BIN/finetune" --task nlvr2 configs/synthetic/finetune.toml --data-root "$DATA" \
-  --run-dir checkpoints/synthetic/finetune_nlvr2
+  --run-dir checkpoints/synthetic/finetune/nlvr2
 
 step "7/7 evaluate every task, tables and report"
 "${LAUNCH[@]}" "$BIN/evaluate" --ckpt checkpoints/synthetic/at/latest.h5 --task all --split val \
   --data-root "$DATA" --out checkpoints/synthetic/at/eval_val
-"${LAUNCH[@]}" "$BIN/evaluate" --ckpt checkpoints/synthetic/finetune_nlvr2/latest.h5 --task nlvr2 --split val \
-  --data-root "$DATA" --out checkpoints/synthetic/finetune_nlvr2/eval_val
+"${LAUNCH[@]}" "$BIN/evaluate" --ckpt checkpoints/synthetic/finetune/nlvr2/latest.h5 --task nlvr2 --split val \
+  --data-root "$DATA" --out checkpoints/synthetic/finetune/nlvr2/eval_val
 "$BIN/tables" checkpoints/synthetic/at/eval_val/results.jsonl --table 2
-"$BIN/report" checkpoints/synthetic/pretrain checkpoints/synthetic/at checkpoints/synthetic/finetune_nlvr2 \
+"$BIN/report" checkpoints/synthetic/pretrain checkpoints/synthetic/at checkpoints/synthetic/finetune/nlvr2 \
   --out checkpoints/synthetic/report.html
 echo
 echo "quickstart: done. Report: $(pwd)/checkpoints/synthetic/report.html"

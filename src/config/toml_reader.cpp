@@ -1,5 +1,7 @@
 #include "config/toml_reader.h"
 
+#include <cctype>
+#include <charconv>
 #include <sstream>
 
 #include "core/error.h"
@@ -242,10 +244,68 @@ void merge_tables(toml::table& base, const toml::table& overlay) {
   }
 }
 
+namespace {
+
+// The shortest text that reads back as the same double ("0.1", not toml++'s max_digits10
+// "0.10000000000000001"), with ".0" kept on whole numbers so the value stays a float.
+std::string shortest_float(const std::string& token) {
+  double value = 0;
+  const auto parsed = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (parsed.ec != std::errc() || parsed.ptr != token.data() + token.size()) return token;
+  char buffer[32];
+  const auto printed = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string out(buffer, printed.ptr);
+  if (out.find_first_of(".eEn") == std::string::npos) out += ".0";
+  return out;
+}
+
+// Rewrites every float value of toml++'s output with shortest_float: only values (after a key's
+// '=', inside arrays across lines), never keys, table headers or strings.
+std::string shorten_floats(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  char quote = 0;        // inside a '...' or "..." string
+  bool in_value = false; // after '=' on this line
+  int array_depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      out += c;
+      if (c == '\\' && quote == '"' && i + 1 < text.size()) out += text[++i];
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') quote = c;
+    if (c == '\n') in_value = array_depth > 0;
+    if (c == '=') in_value = true;
+    if (in_value && c == '[') ++array_depth;
+    if (in_value && c == ']') --array_depth;
+    const bool starts_number = std::isdigit(static_cast<unsigned char>(c)) ||
+                               ((c == '-' || c == '+') && i + 1 < text.size() &&
+                                std::isdigit(static_cast<unsigned char>(text[i + 1])));
+    const bool after_word = i > 0 && (std::isalnum(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '_');
+    if (!in_value || !starts_number || after_word) {
+      out += c;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '.' ||
+                                 text[end] == '_' || text[end] == '+' || text[end] == '-'))
+      ++end;
+    const std::string token = text.substr(i, end - i);
+    const bool is_float = token.find_first_of(".eE") != std::string::npos && token.find('x') == std::string::npos;
+    out += is_float ? shortest_float(token) : token;
+    i = end - 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string format_toml(const toml::table& table) {
   std::ostringstream out;
   out << toml::toml_formatter(table);
-  return out.str();
+  return shorten_floats(out.str());
 }
 
 }  // namespace vlmt

@@ -84,6 +84,7 @@ void apply_override(toml::table& root, const std::string& assignment, const std:
 // Deep-merges `overlay` onto `base` (tables merge, everything else replaces).
 void merge_tables(toml::table& base, const toml::table& overlay);
 
+// TOML text of `table`; floats in their shortest round-trip form (0.1, 2e-05).
 std::string format_toml(const toml::table& table);
 
 }  // namespace vlmt

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "train/run_plan.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -21,9 +22,11 @@ const char* default_config_name(const std::string& stage) {
 }
 
 std::string default_run_dir(const RunConfig& cfg, const std::string& config_path, const std::string& stage) {
-  std::string name = config_path.empty() ? stage : fs::path(config_path).stem().string();
-  if (stage == "finetune" && cfg.tasks.active.size() == 1) name = "finetune_" + cfg.tasks.active[0];
-  return (fs::path("checkpoints") / name).string();
+  // checkpoints/<config name>, and for a fine-tuning one folder per task inside it
+  // (checkpoints/finetune/nlvr2), as slurm/finetune.sh's array of tasks writes them.
+  const fs::path dir = fs::path("checkpoints") / (config_path.empty() ? stage : fs::path(config_path).stem().string());
+  if (stage == "finetune" && cfg.tasks.active.size() == 1) return (dir / cfg.tasks.active[0]).string();
+  return dir.string();
 }
 
 // A relative config path that does not exist here, such as configs/at.toml outside the
@@ -49,7 +52,10 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
        cli_text("from", "same as --init-from"),
        cli_text("data-root", "data root (default data.root, $VLMT_DATA_ROOT, ./data)"),
        cli_number("max-hours", "checkpoint and exit (code 75) before this many hours", 0, 1e6),
-       cli_flag("plan", "print parameters, steps, memory and time estimates; do not train"),
+       cli_flag("plan", "print parameters, steps, memory and time estimates; train nothing, write nothing"),
+       cli_integer("items-per-task", "--plan without data: train items of every task", 1, 1e12),
+       cli_text("items", "--plan without data: train items per task, TASK=N[,TASK=N...]"),
+       cli_integer("ranks", "--plan: ranks to plan for (default: this launch's)", 1, 1e6),
        cli_flag("check-config", "validate the config, print it resolved, and exit (no data needed)")});
 
   std::string config_path;
@@ -76,6 +82,11 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
   StageContext ctx;
   ctx.runtime = &runtime;
   ctx.plan_only = args.has("plan");
+  for (const char* key : {"items-per-task", "items", "ranks"})
+    if (args.has(key) && !ctx.plan_only) throw ConfigError(cat("--", key, " is an option of --plan"));
+  ctx.plan.ranks = static_cast<int>(args.integer("ranks", 0));
+  ctx.plan.items_per_task = args.integer("items-per-task", 0);
+  if (args.has("items")) ctx.plan.items = parse_item_counts(args.get("items"));
   ctx.check_config = args.has("check-config");
   ctx.config = load_run_config(config_path, overrides);
   RunConfig& cfg = ctx.config;
@@ -108,7 +119,7 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
   log::info0(cat(stage, ": ", runtime.size(), " rank(s), backend ", ctx.grad_comm->backend(), ", device ",
                  ctx.device.str(), ", ", threads, " thread(s) per rank, config ", config_path));
 
-  if (runtime.is_root()) {
+  if (runtime.is_root() && !ctx.plan_only) {
     fs::create_directories(ctx.run_dir);
     std::ofstream(fs::path(ctx.run_dir) / "config.toml") << cfg.resolved_toml();
     log::info0("resolved configuration:\n" + cfg.resolved_toml());
@@ -124,8 +135,9 @@ int run_stage(int argc, char** argv, const std::string& stage) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
     StageContext ctx = make_stage_context(runtime, argc, argv, stage);
     if (ctx.check_config) return 0;
+    if (ctx.plan_only) return run_plan(ctx, ctx.plan);
     Trainer trainer(assemble_trainer_parts(ctx));
-    return ctx.plan_only ? trainer.plan() : trainer.run();
+    return trainer.run();
   });
 }
 

@@ -9,6 +9,7 @@
 #include "core/cli.h"
 #include "dist/communicator.h"
 #include "dist/runtime.h"
+#include "train/run_plan.h"
 
 namespace vlmt {
 
@@ -20,6 +21,7 @@ struct StageContext {
   std::unique_ptr<Communicator> control_comm;  // small host collectives: validation sums, DSG, stop flag
   DistRuntime* runtime = nullptr;
   bool plan_only = false;     // --plan: print the plan, do not train
+  PlanOptions plan;           // --ranks, --items-per-task, --items
   bool check_config = false;  // --check-config: validate and print the resolved config, then exit
 };
 

@@ -21,11 +21,11 @@
 #include "train/head_prior.h"
 #include "train/init_from.h"
 #include "train/progress.h"
+#include "train/run_plan.h"
 
 namespace fs = std::filesystem;
 
 namespace vlmt {
-namespace {
 
 int64_t divide_batch(int64_t global, int world, const std::string& key) {
   if (global % world != 0)
@@ -33,6 +33,8 @@ int64_t divide_batch(int64_t global, int world, const std::string& key) {
                           " ranks (each rank takes batch_size / ranks)"));
   return global / world;
 }
+
+namespace {
 
 // The generators whose streams a resumed run must continue: the CPU one (data order, CPU dropout)
 // and, on a GPU, the device's (its dropout masks), each under a name that says which.
@@ -122,12 +124,12 @@ void Trainer::build_streams() {
 
 void Trainer::build_optimisation() {
   std::vector<ScheduledTask> scheduled;
-  int64_t derived = 0;
+  std::vector<std::pair<int64_t, int64_t>> epochs_batches;
   for (const auto& s : streams_) {
     scheduled.push_back({s.key, group_index(s.spec->group), s.loader->batches_per_epoch()});
-    derived = std::max(derived, s.epochs * s.loader->batches_per_epoch());
+    epochs_batches.emplace_back(s.epochs, s.loader->batches_per_epoch());
   }
-  const int64_t total = cfg_.train.iterations > 0 ? cfg_.train.iterations : derived;
+  const int64_t total = run_iterations(cfg_.train.iterations, epochs_batches);
   if (cfg_.train.iterations <= 0)
     log::info0(cat("train.iterations not set: ", total, " = the largest stream's epochs × batches per epoch"));
   state_.stage = cfg_.train.stage;
@@ -402,26 +404,6 @@ int Trainer::run() {
   }
   save_checkpoint();
   log::info0(cat(cfg_.train.stage, " finished: ", state_.total_iterations, " iterations (run ", parts_.run_name, ")"));
-  return 0;
-}
-
-int Trainer::plan() {
-  const int64_t params = model_->parameter_count();
-  // fp32 weights + gradients + two AdamW moments per parameter.
-  const double state_gb = params * 4.0 * 4.0 / 1e9;
-  log::info0(cat("plan: ", params, " parameters; weights+grads+AdamW state ", state_gb, " GB per rank"));
-  double seconds_per_iteration = 0;
-  for (auto& s : streams_) {
-    train_step(s);  // warm-up
-    const auto t0 = std::chrono::steady_clock::now();
-    train_step(s);
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    seconds_per_iteration += dt;
-    log::info0(cat("plan: ", s.key, ": ", s.loader->batches_per_epoch(), " batches per epoch per rank, ", s.epochs,
-                   " epochs, batch ", s.rank_batch, " per rank, ", dt, " s per step"));
-  }
-  log::info0(cat("plan: ", state_.total_iterations, " iterations; at most ", format_duration(seconds_per_iteration *
-                 state_.total_iterations), " if every stream trains every iteration (DSG stop phases shorten it)"));
   return 0;
 }
 

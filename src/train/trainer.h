@@ -85,8 +85,6 @@ class Trainer {
   explicit Trainer(TrainerParts parts);
   // Trains to the end (returns 0) or until a stop signal / --max-hours (checkpoint, returns 75).
   int run();
-  // --plan: parameter count, steps per task, memory and time estimates; returns 0.
-  int plan();
 
   // For tests.
   MultiTaskModel& model() { return model_; }
@@ -148,5 +146,14 @@ class Trainer {
 // otherwise one per active task), the stage's communicators and device, checkpoints in the run
 // directory and metrics.jsonl there (rank 0).
 TrainerParts assemble_trainer_parts(StageContext& ctx);
+
+// The tasks a stage trains with the batch, epochs and LR of each: pretraining trains the captions
+// corpus (batch, epochs and LR from train.*, the LR 1e-4 by default as train_concap.py); the
+// other stages one stream per active task (tasks.<key>).
+std::vector<std::pair<const TaskSpec*, TaskHyper>> training_tasks(const RunConfig& cfg);
+
+// A task's global batch split over `world` ranks; ConfigError naming tasks.<key>.batch_size when
+// it does not divide.
+int64_t divide_batch(int64_t global, int world, const std::string& key);
 
 }  // namespace vlmt

@@ -56,6 +56,24 @@ std::shared_ptr<CheckpointStore> run_dir_checkpoints(const std::string& run_dir)
 
 std::shared_ptr<CheckpointStore> memory_checkpoints() { return std::make_shared<MemoryCheckpoints>(); }
 
+std::vector<std::pair<const TaskSpec*, TaskHyper>> training_tasks(const RunConfig& cfg) {
+  std::vector<std::pair<const TaskSpec*, TaskHyper>> out;
+  if (cfg.train.stage == "pretrain") {
+    const TaskSpec& spec = pretraining_task();
+    TaskHyper hyper;
+    hyper.batch_size = cfg.train.batch_size;
+    hyper.epochs = cfg.train.epochs;
+    hyper.lr = cfg.train.lr > 0 ? cfg.train.lr : 1e-4;
+    hyper.val_split = spec.val_split;
+    hyper.max_text = spec.max_text;
+    hyper.max_regions = spec.max_regions;
+    out.emplace_back(&spec, hyper);
+    return out;
+  }
+  for (const auto& key : cfg.tasks.active) out.emplace_back(&task_by_key(key), cfg.tasks.of(key));
+  return out;
+}
+
 TrainerParts assemble_trainer_parts(StageContext& ctx) {
   const RunConfig& cfg = ctx.config;
   TrainerParts parts;
@@ -69,22 +87,8 @@ TrainerParts assemble_trainer_parts(StageContext& ctx) {
     auto writer = std::make_shared<JsonlWriter>((fs::path(ctx.run_dir) / "metrics.jsonl").string());
     parts.metrics = [writer](const nlohmann::json& record) { writer->write(record); };
   }
-  // Pretraining is one stream of the pretraining task (batch, epochs and LR from train.*, the
-  // LR 1e-4 by default as train_concap.py); the other stages have one stream per active task.
-  const bool pretraining = cfg.train.stage == "pretrain";
-  const std::vector<std::string> keys = pretraining ? std::vector<std::string>{pretraining_task().key}
-                                                    : cfg.tasks.active;
-  for (const auto& key : keys) {
-    const TaskSpec& spec = task_by_key(key);
-    TaskHyper hyper;
-    if (pretraining) {
-      hyper.batch_size = cfg.train.batch_size;
-      hyper.epochs = cfg.train.epochs;
-      hyper.lr = cfg.train.lr > 0 ? cfg.train.lr : 1e-4;
-      hyper.val_split = spec.val_split;
-    } else {
-      hyper = cfg.tasks.of(spec.key);
-    }
+  for (const auto& [spec_ptr, hyper] : training_tasks(cfg)) {
+    const TaskSpec& spec = *spec_ptr;
     TrainingStream s;
     s.spec = &spec;
     s.val = make_task_dataset(spec.key, hyper.val_split, cfg.data, hyper, cfg.model, cfg.train);
@@ -95,7 +99,7 @@ TrainerParts assemble_trainer_parts(StageContext& ctx) {
     parts.streams.push_back(std::move(s));
   }
   // One stream has nobody to share iterations with: pretraining runs every iteration.
-  if (pretraining)
+  if (cfg.train.stage == "pretrain")
     parts.make_schedule = [cfg](std::vector<ScheduledTask> tasks, int64_t total) {
       TrainConfig vanilla = cfg.train;
       vanilla.schedule = "vanilla";

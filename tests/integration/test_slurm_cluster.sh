@@ -7,7 +7,9 @@
 #   3. the same job preempted: `scancel --signal=USR1 --batch` mid-run → the script forwards USR1,
 #      every rank checkpoints and exits 75, the script requeues the job, the requeued job resumes
 #      from the checkpoint and finishes with per-iteration losses identical to the reference;
-#   4. kill -9 of one rank mid-step ends the whole step (srun --kill-on-bad-exit=1) within 60 s
+#   4. a time limit (--time=2, VLMT_SIGNAL_MARGIN=105): the script's time guard sends USR1 to the
+#      step 105 s before the limit, every rank checkpoints and exits 75, the job requeues itself;
+#   5. kill -9 of one rank mid-step ends the whole step (srun --kill-on-bad-exit=1) within 60 s
 #      and the job fails instead of hanging in a collective.
 # The daemons are always stopped (lib/slurm_test.bash). If the cluster cannot start, the test says
 # why and fails.
@@ -102,7 +104,7 @@ fi
 start=$SECONDS
 job=$(submit preempt "$WORK/preempt")
 if wait_iter "$WORK/preempt/metrics.jsonl" 3 180; then
-  # As --signal=B:USR1@300 does before the time limit: USR1 to the batch shell only.
+  # As the time guard does before the time limit (section 4): USR1 to the batch shell only.
   scancel --signal=USR1 --batch "$job"
   state=$(wait_job_end "$job" 300)
   restarts=$(job_field "$job" Restarts)
@@ -128,7 +130,25 @@ else
   bad "preempted job $job never reached iteration 3; output: $(tail -n 20 "$WORK/preempt.out")"
 fi
 
-# --- 4. kill -9 of one rank ends the step ---------------------------------------------------------
+# --- 4. the time limit: USR1 from the time guard, checkpoint, requeue ------------------------------
+start=$SECONDS
+job=$(submit timelimit "$WORK/timelimit" --time=2 --export=ALL,VLMT_SIGNAL_MARGIN=105 \
+      -- --set train.iterations=100000)
+for _ in $(seq 120); do grep -q "requeueing job $job" "$WORK/timelimit.out" 2>/dev/null && break; sleep 1; done
+scancel "$job"
+if grep -q "time limit 120 s: the step checkpoints 105 s before it" "$WORK/timelimit.out" \
+   && grep -q "s left of the time limit: USR1 to the step" "$WORK/timelimit.out" \
+   && grep -q "step mt_train exited with 75" "$WORK/timelimit.out" \
+   && grep -q "requeueing job $job" "$WORK/timelimit.out" && [ -f "$WORK/timelimit/latest.h5" ]; then
+  ok "--time=2: USR1 105 s before the limit, checkpoint at iteration $(grep -o 'checkpoint .* at iteration [0-9]*' \
+"$WORK/timelimit.out" | head -n 1 | grep -o '[0-9]*$'), exit 75, requeue ($((SECONDS - start)) s)"
+else
+  bad "time-limit job $job: output:
+$(tail -n 20 "$WORK/timelimit.out")"
+fi
+wait_job_end "$job" 60 >/dev/null
+
+# --- 5. kill -9 of one rank ends the step ---------------------------------------------------------
 # rank_pid JOB RANK: the mt_train process of that job and rank (by its Slurm environment).
 rank_pid() {
   local pid

@@ -6,8 +6,12 @@
 #     resolve on PATH (mt_train, finetune, evaluate, pretrain) and the documented relative config
 #     paths (configs/at.toml) load from the installed configs: `srun -n 2 mt_train configs/at.toml`
 #     and `srun finetune --task nlvr2` with --check-config;
-#  3. `sbatch PREFIX/share/vlmt/slurm/pretrain_cc.sh --check-config` runs the installed Slurm
-#     script from that directory and ends COMPLETED.
+#  3. the installed Slurm scripts from that directory, which has no logs/ yet:
+#     `slurm/submit.sh pretrain_cc --check-config` creates logs/, sources the VLMT_ENV hook, gives
+#     srun the allocation's --cpus-per-task, derives the checkpoint margin from the 24 h default
+#     --time and ends COMPLETED; a job with more GPUs than ranks per node fails with exit 2 and
+#     says why; `GPUS_PER_NODE=8 NODES=2 submit.sh` shapes the allocation from the one number
+#     (printed, not submitted: this node has no GPU); the time parsing and margin formula.
 source "$(dirname "$0")/lib/slurm_test.bash"
 slurm_test_init install 23000
 BUILD=$(dirname "$BIN")
@@ -21,7 +25,7 @@ for f in bin/mt_train bin/pretrain bin/finetune bin/evaluate bin/ckpt_info share
   [ -e "$PREFIX/$f" ] && ok "installed $f" || bad "not installed: $f"
 done
 
-mkdir -p "$WORK/elsewhere/logs"
+mkdir -p "$WORK/elsewhere"
 cd "$WORK/elsewhere" || exit 1
 # A clean PATH without the build directory: only env.sh can make the commands resolve.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -45,10 +49,38 @@ if srun evaluate --version >"$WORK/ev.out" 2>&1 && grep -q "^evaluate (vlmt" "$W
   ok "srun evaluate --version"
 else bad "srun evaluate --version: $(tail -5 "$WORK/ev.out")"; fi
 
-job=$(sbatch --parsable "$PREFIX/share/vlmt/slurm/pretrain_cc.sh" --check-config 2>"$WORK/sbatch.err")
-if [ -z "$job" ]; then bad "sbatch: $(cat "$WORK/sbatch.err")"; finish; fi
+echo 'echo "hook: sourced on $(hostname -s)"' >"$WORK/hook.sh"
+job=$(VLMT_ENV=$WORK/hook.sh "$VLMT_HOME/slurm/submit.sh" pretrain_cc --check-config 2>"$WORK/sbatch.err" \
+      | grep -o 'Submitted batch job [0-9]*' | grep -o '[0-9]*$')
+if [ -z "$job" ]; then bad "submit.sh: $(cat "$WORK/sbatch.err")"; finish; fi
 state=$(wait_job_end "$job" 120)
-if [ "$state" = COMPLETED ] && grep -q "pretrain_cc.toml: valid" logs/*"$job".out; then
-  ok "sbatch of the installed slurm/pretrain_cc.sh from another directory: $state"
-else bad "installed pretrain_cc.sh: $state; $(tail -8 logs/*"$job".out 2>/dev/null)"; fi
+log=$(ls logs/*"$job".out 2>/dev/null)
+if [ "$state" = COMPLETED ] && grep -q "pretrain_cc.toml: valid" "$log"; then
+  ok "slurm/submit.sh pretrain_cc from another directory: logs/ created, job $job $state"
+else bad "installed pretrain_cc.sh via submit.sh: $state; $(tail -8 "$log" 2>/dev/null)"; fi
+grep -q "^hook: sourced on" "$log" && ok "VLMT_ENV hook sourced in the job" || bad "no hook line in $log"
+grep -q "srun --kill-on-bad-exit=1 --cpus-per-task=1 " "$log" \
+  && ok "srun gets the allocation's --cpus-per-task" || bad "srun line: $(grep 'vlmt: srun' "$log")"
+grep -q "time limit 86400 s: the step checkpoints 900 s before it" "$log" \
+  && ok "24 h default --time, checkpoint margin 900 s" || bad "time guard line: $(grep 'time limit' "$log")"
+
+job=$(GPUS_PER_NODE=4 sbatch --parsable "$VLMT_HOME/slurm/mt_train.sh" --check-config 2>"$WORK/sbatch.err")
+state=$(wait_job_end "$job" 60)
+if [ "$state" = FAILED ] && [ "$(job_field "$job" ExitCode)" = 2:0 ] \
+   && grep -q "2 ranks and 4 GPUs per node" logs/*"$job".out; then
+  ok "4 GPUs per node with 2 ranks per node: exit 2, says why"
+else bad "GPU/rank mismatch: $state $(job_field "$job" ExitCode); $(tail -3 logs/*"$job".out 2>/dev/null)"; fi
+
+shaped=$(SUBMIT_DRY_RUN=1 GPUS_PER_NODE=8 NODES=2 "$VLMT_HOME/slurm/submit.sh" mt_train 2>&1)
+if grep -q -- "sbatch --nodes=2 --ntasks-per-node=8 --cpus-per-task=1 --gpus-per-node=8 " <<<"$shaped"; then
+  ok "GPUS_PER_NODE=8 NODES=2: one rank per GPU"
+else bad "submit.sh shape: $shaped"; fi
+SUBMIT_DRY_RUN=1 GPUS_PER_NODE=x "$VLMT_HOME/slurm/submit.sh" mt_train >/dev/null 2>&1
+[ $? -eq 2 ] && ok "submit.sh GPUS_PER_NODE=x: exit 2" || bad "submit.sh accepted GPUS_PER_NODE=x"
+
+times=$(source "$VLMT_HOME/slurm/lib_step.sh"
+        for t in 1:58 2:00:00 1-02:03:04 UNLIMITED; do echo -n "$(vlmt_slurm_seconds "$t")/"; done
+        for l in 120 3600 86400; do echo -n "$(vlmt_signal_margin "$l")/"; done)
+[ "$times" = "118/7200/93784//60/180/900/" ] && ok "squeue times and margins: $times" \
+  || bad "squeue times and margins: $times"
 finish

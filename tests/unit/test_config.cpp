@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "config/run_config.h"
+#include "config/toml_reader.h"
 #include "core/error.h"
 
 namespace fs = std::filesystem;
@@ -101,4 +102,42 @@ TEST(Config, StructuralChecks) {
   EXPECT_THROW(load_run_config("", {"model.hidden_size=100", "model.num_attention_heads=12"}, configs_dir()),
                ConfigError);
   EXPECT_THROW(load_run_config("", {"model.t_biattention_id=[1]"}, configs_dir()), ConfigError);
+}
+
+// The resolved configuration prints floats as written (0.1, not 0.10000000000000001), reads back
+// to the same doubles, and leaves keys, headers, strings, integers and arrays alone.
+TEST(Config, ResolvedFloatsAreShortestAndRoundTrip) {
+  toml::table t = toml::parse(R"(
+a = 0.1
+b = 4e-05
+c = 25.0
+d = [0.1, 2, -1e-12]
+e = '0.10000000000000001'
+f = 3
+[tasks.'refcoco+']
+lr = 2e-05
+)");
+  const std::string text = format_toml(t);
+  EXPECT_NE(text.find("a = 0.1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("b = 4e-05\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("c = 25.0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.1, 2, -1e-12"), std::string::npos) << text;
+  EXPECT_NE(text.find("e = '0.10000000000000001'"), std::string::npos) << text;
+  EXPECT_NE(text.find("f = 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("lr = 2e-05"), std::string::npos) << text;
+  const toml::table back = toml::parse(text);
+  EXPECT_EQ(back["a"].value<double>(), 0.1);
+  EXPECT_EQ(back["b"].value<double>(), 4e-05);
+  EXPECT_EQ(back["c"].value<double>(), 25.0);
+  EXPECT_EQ(back["d"][2].value<double>(), -1e-12);
+  EXPECT_EQ(back["tasks"]["refcoco+"]["lr"].value<double>(), 2e-05);
+  EXPECT_EQ(back["f"].value<int64_t>(), 3);
+
+  // Every double of the base preset's resolved config reads back bit for bit.
+  const RunConfig cfg = load_run_config("", {}, configs_dir());
+  const toml::table resolved = toml::parse(cfg.resolved_toml());
+  EXPECT_EQ(resolved["model"]["layer_norm_eps"].value<double>(), cfg.model.layer_norm_eps);
+  EXPECT_EQ(resolved["model"]["hidden_dropout"].value<double>(), cfg.model.hidden_dropout);
+  EXPECT_EQ(resolved["train"]["adam_beta2"].value<double>(), cfg.train.adam_beta2);
+  EXPECT_EQ(cfg.resolved_toml().find("0000000000"), std::string::npos) << cfg.resolved_toml();
 }

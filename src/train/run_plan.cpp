@@ -1,0 +1,255 @@
+#include "train/run_plan.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "data/sampler.h"
+#include "model/multitask_model.h"
+#include "tasks/random_batch.h"
+#include "tasks/task_data.h"
+#include "tasks/task_kind.h"
+#include "train/adamw.h"
+#include "train/memory_estimate.h"
+#include "train/progress.h"
+#include "train/stage.h"
+#include "train/trainer.h"
+
+namespace vlmt {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct PlannedTask {
+  const TaskSpec* spec = nullptr;
+  TaskHyper hyper;
+  int64_t items = 0;
+  std::string items_from;  // "data", "--items", "--items-per-task"
+  int64_t rank_batch = 0, batches_per_epoch = 0;
+  int64_t text_len = 0, regions = 0, rows = 0;  // per rank and step
+  double activation_bytes = 0;
+  double step_s = 0;  // forward + backward + AdamW at the rank batch
+};
+
+int64_t train_items(const RunConfig& cfg, const TaskSpec& spec, const TaskHyper& hyper, const PlanOptions& options,
+                    std::string& from) {
+  if (auto it = options.items.find(spec.key); it != options.items.end()) {
+    from = "--items";
+    return it->second;
+  }
+  if (options.items_per_task > 0) {
+    from = "--items-per-task";
+    return options.items_per_task;
+  }
+  from = "data";
+  try {
+    return make_task_dataset(spec.key, "train", cfg.data, hyper, cfg.model, cfg.train)->size();
+  } catch (const std::exception& e) {
+    throw DataError(cat(e.what(), "\n--plan without data: give the train items as --items-per-task N or --items ",
+                        spec.key, "=N,..."));
+  }
+}
+
+double gigabytes(double bytes) { return bytes / 1e9; }
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+template <class F>
+double seconds_of(const torch::Device& device, F&& f) {
+  synchronize(device);
+  const auto t0 = Clock::now();
+  f();
+  synchronize(device);
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// AdamW's step is elementwise over the parameters, so its time is linear in their number: it is
+// timed on the trunk's first parameters (about an eighth of the model; the second step, after
+// the first allocated the moments) and scaled to all of them. Needs the gradients of a backward.
+double adamw_step_seconds(MultiTaskModelImpl& model, const torch::Device& device) {
+  std::vector<std::pair<std::string, torch::Tensor>> subset;
+  int64_t numel = 0;
+  const int64_t total = model.parameter_count();
+  for (const auto& p : model.named_parameters()) {
+    if (numel * 8 >= total) break;
+    if (p.key().rfind("bert.", 0) != 0 || !p.value().grad().defined()) continue;
+    subset.emplace_back(p.key(), p.value());
+    numel += p.value().numel();
+  }
+  if (numel == 0) return 0;
+  AdamW optimizer(subset, AdamWOptions{});
+  optimizer.step(1.0);  // allocates the moments
+  return seconds_of(device, [&] { optimizer.step(1.0); }) * static_cast<double>(total) / static_cast<double>(numel);
+}
+
+// One forward + backward per task kind, at the shapes of the kind's first task in the run: at the
+// whole rank batch on a GPU, and on the CPU too when one item says that takes under
+// kFullBatchBudgetS; otherwise the one item's time is scaled linearly to the rank batch (the
+// CPU's step is GEMM-bound, so its time grows with the rows). Every task's step then scales
+// with its rows × (tokens + regions) against the measured batch, plus one AdamW step over all
+// parameters. Gradients accumulate across the timed steps: the first backward allocates them,
+// later ones add, as training's do after zero_grad. Returns the parameter count and how the time
+// was measured, for the printout.
+constexpr double kFullBatchBudgetS = 3.0;
+
+std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch::Device& device,
+                                              std::vector<PlannedTask>& tasks) {
+  const auto built = Clock::now();
+  MultiTaskModel model(cfg.model);
+  model->to(device);
+  model->bf16_trunk = cfg.train.bf16;
+  model->train();
+  log::info0(cat("plan: ", cfg.model.preset, " model built in ",
+                 std::chrono::duration<double>(Clock::now() - built).count(), " s"));
+  struct Measured {
+    double seconds;
+    double work;  // rows × (tokens + regions) of the measured batch
+  };
+  std::map<std::string, Measured> by_kind;
+  double adamw_s = -1;
+  int scaled = 0;
+  for (const auto& t : tasks) {
+    const TaskKind& kind = t.spec->kind();
+    if (by_kind.count(kind.name())) continue;
+    auto time_step = [&](int64_t items) {
+      Batch batch = random_batch(cfg.model, t.spec->key, items, t.text_len, t.regions).to(device);
+      auto step = [&] { kind.compute(*model, batch).loss.backward(); };
+      if (adamw_s < 0) {
+        step();  // warm-up: allocates the gradients; the thread pool starts
+        adamw_s = adamw_step_seconds(*model, device);
+      }
+      return Measured{seconds_of(device, step), static_cast<double>(batch.rows() * (t.text_len + t.regions))};
+    };
+    Measured m = time_step(device.is_cuda() ? t.rank_batch : 1);
+    if (!device.is_cuda() && t.rank_batch > 1) {
+      if (m.seconds * static_cast<double>(t.rank_batch) <= kFullBatchBudgetS) m = time_step(t.rank_batch);
+      else ++scaled;
+    }
+    by_kind[kind.name()] = m;
+    log::info0(cat("plan: ", kind.name(), " (", t.spec->key, "): forward + backward ", m.seconds, " s"));
+  }
+  for (auto& t : tasks) {
+    const Measured& m = by_kind.at(t.spec->kind().name());
+    t.step_s = m.seconds * static_cast<double>(t.rows * (t.text_len + t.regions)) / m.work + adamw_s;
+  }
+  return {model->parameter_count(),
+          cat("one forward + backward per task kind on ", device.str(), " at the rank batch",
+              scaled ? cat(" (", scaled, " of ", by_kind.size(), " kinds from 1 item, scaled linearly)") : "",
+              ", each task scaled by rows x (tokens + regions), plus one AdamW step of ", adamw_s, " s")};
+}
+
+std::vector<PlannedTask> plan_tasks(const RunConfig& cfg, const PlanOptions& options, int ranks) {
+  std::vector<PlannedTask> tasks;
+  const int64_t task_token = cfg.model.task_token == TaskTokenMode::kNone ? 0 : 1;
+  for (const auto& [spec, hyper] : training_tasks(cfg)) {
+    PlannedTask t;
+    t.spec = spec;
+    t.hyper = hyper;
+    t.items = train_items(cfg, *spec, hyper, options, t.items_from);
+    t.rank_batch = divide_batch(hyper.batch_size, ranks, spec->key);
+    t.batches_per_epoch = DistributedSampler(t.items, t.rank_batch, 0, ranks, 0).batches_per_epoch();
+    if (t.batches_per_epoch == 0)
+      throw DataError(cat(spec->key, ": ", t.items, " train items are fewer than one global batch of ",
+                          hyper.batch_size));
+    t.text_len = hyper.max_text + (spec->key == pretraining_task().key ? 0 : task_token);
+    t.regions = hyper.max_regions;
+    t.rows = t.rank_batch * spec->kind().random_rows_per_item();
+    t.activation_bytes = activation_bytes(cfg.model, t.rows, t.text_len, t.regions, cfg.train.bf16);
+    tasks.push_back(t);
+  }
+  return tasks;
+}
+
+void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::vector<PlannedTask>& tasks,
+                const std::string& timing) {
+  const RunConfig& cfg = ctx.config;
+  std::vector<std::pair<int64_t, int64_t>> epochs_batches;
+  for (const auto& t : tasks) epochs_batches.emplace_back(t.hyper.epochs, t.batches_per_epoch);
+  const int64_t total = run_iterations(cfg.train.iterations, epochs_batches);
+  const WarmupLinearSchedule lr(total, cfg.train.warmup_proportion);
+
+  std::printf("plan: %s, preset %s, %lld parameters, %d rank(s)%s, schedule %s\n", cfg.train.stage.c_str(),
+              cfg.model.preset.c_str(), static_cast<long long>(params), ranks,
+              ranks == ctx.runtime->size() ? "" : cat(" (this launch has ", ctx.runtime->size(), ")").c_str(),
+              cfg.train.stage == "pretrain" ? "every iteration" : cfg.train.schedule.c_str());
+  std::printf("  %-20s %9s %-16s %6s %5s %8s %6s %4s %4s %5s %9s %8s\n", "task", "items", "items from", "batch",
+              "/rank", "batches", "epochs", "L", "R", "rows", "act. GB", "step s");
+  const PlannedTask* peak = nullptr;
+  double iteration_s = 0;
+  for (const auto& t : tasks) {
+    std::printf("  %-20s %9lld %-16s %6d %5lld %8lld %6d %4lld %4lld %5lld %9.2f %8.3f\n", t.spec->key.c_str(),
+                static_cast<long long>(t.items), t.items_from.c_str(), t.hyper.batch_size,
+                static_cast<long long>(t.rank_batch), static_cast<long long>(t.batches_per_epoch), t.hyper.epochs,
+                static_cast<long long>(t.text_len), static_cast<long long>(t.regions), static_cast<long long>(t.rows),
+                gigabytes(t.activation_bytes), t.step_s);
+    if (!peak || t.activation_bytes > peak->activation_bytes) peak = &t;
+    iteration_s += t.step_s;
+  }
+  std::printf("  (batches: per rank and epoch; L: text tokens with the task token; R: regions; rows: image-text "
+              "rows per rank and step)\n");
+  std::printf("length: %lld iterations (%s), warm-up %.0f iterations (%.0f%%)\n", static_cast<long long>(total),
+              cfg.train.iterations > 0 ? "train.iterations" : "the largest task's epochs x batches per epoch",
+              lr.warmup_steps(), 100.0 * cfg.train.warmup_proportion);
+  const double state = optimiser_state_bytes(params), buckets = 2.0 * cfg.dist.bucket_mb * (1 << 20);
+  std::printf("memory per rank: %.2f GB = %.2f GB weights, gradients and AdamW moments (16 B x %lld parameters) "
+              "+ %.2f GB activations of the largest step (%s, %s) + %.2f GB gradient buckets (2 x %.0f MB); "
+              "formula: src/train/memory_estimate.h, docs/PLAN.md\n",
+              gigabytes(state + peak->activation_bytes + buckets), gigabytes(state), static_cast<long long>(params),
+              gigabytes(peak->activation_bytes), peak->spec->key.c_str(), cfg.train.bf16 ? "bf16" : "float32",
+              gigabytes(buckets), cfg.dist.bucket_mb);
+  std::printf("time: %.2f s per iteration when every task steps; the run at most %s (%s; DSG's stop phases "
+              "shorten it; the gradient all-reduce is not included: bench_allreduce measures it)\n",
+              iteration_s, format_duration(iteration_s * static_cast<double>(total)).c_str(), timing.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+std::map<std::string, int64_t> parse_item_counts(const std::string& text) {
+  std::map<std::string, int64_t> out;
+  std::stringstream entries(text);
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    const auto eq = entry.find('=');
+    const std::string key = entry.substr(0, eq);
+    if (eq == std::string::npos || key.empty())
+      throw ConfigError(cat("--items: '", entry, "' is not TASK=N"));
+    task_by_key(key);  // ConfigError naming an unknown task
+    const std::string number = entry.substr(eq + 1);
+    size_t used = 0;
+    long long n = -1;
+    try {
+      n = std::stoll(number, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != number.size() || n <= 0)
+      throw ConfigError(cat("--items: ", key, "=", number, ": the item count must be a positive integer"));
+    out[key] = n;
+  }
+  return out;
+}
+
+int64_t run_iterations(int64_t configured, const std::vector<std::pair<int64_t, int64_t>>& epochs_batches) {
+  if (configured > 0) return configured;
+  int64_t derived = 0;
+  for (const auto& [epochs, batches] : epochs_batches) derived = std::max(derived, epochs * batches);
+  return derived;
+}
+
+int run_plan(StageContext& ctx, const PlanOptions& options) {
+  if (!ctx.runtime->is_root()) return 0;  // one rank plans; the others have nothing to add
+  const int ranks = options.ranks > 0 ? options.ranks : ctx.runtime->size();
+  std::vector<PlannedTask> tasks = plan_tasks(ctx.config, options, ranks);
+  log::info0(cat("plan: building the ", ctx.config.model.preset, " model and timing one step per task kind"));
+  const auto [params, timing] = measure_steps(ctx.config, ctx.device, tasks);
+  print_plan(ctx, ranks, params, tasks, timing);
+  return 0;
+}
+
+}  // namespace vlmt
