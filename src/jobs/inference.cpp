@@ -51,21 +51,74 @@ Batch make_rows(const RunConfig& cfg, const TaskSpec& spec, const std::string& r
 
 }  // namespace
 
-nlohmann::json run_inference(const RunConfig& cfg, MultiTaskModelImpl& model, const InferenceRequest& req) {
+InferenceRequest parse_inference_request(const nlohmann::json& line, const std::string& where) {
+  if (!line.is_object()) throw ConfigError(cat(where, ": a request is a JSON object, got ", line.dump()));
+  auto text_field = [&](const char* key) {
+    const auto& v = line.at(key);
+    if (!v.is_string()) throw ConfigError(cat(where, ": \"", key, "\" must be a string, got ", v.dump()));
+    return v.get<std::string>();
+  };
+  InferenceRequest req;
+  for (const char* key : {"task", "text"})
+    if (!line.contains(key)) throw ConfigError(cat(where, ": \"", key, "\" is missing"));
+  for (const auto& [key, value] : line.items()) {
+    if (key == "task") req.task = text_field("task");
+    else if (key == "text") req.text = text_field("text");
+    else if (key == "features") req.features = text_field("features");
+    else if (key == "image_id") req.image_ids = {text_field("image_id")};
+    else if (key == "image_ids") {
+      if (!value.is_array()) throw ConfigError(cat(where, ": \"image_ids\" must be an array of strings"));
+      for (const auto& id : value) {
+        if (!id.is_string()) throw ConfigError(cat(where, ": \"image_ids\" must be an array of strings, has ", id.dump()));
+        req.image_ids.push_back(id.get<std::string>());
+      }
+    } else if (key == "top") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1000000)
+        throw ConfigError(cat(where, ": \"top\" must be an integer in [1, 1000000], got ", value.dump()));
+      req.top = value.get<int>();
+    } else if (key == "embed") {
+      if (!value.is_boolean()) throw ConfigError(cat(where, ": \"embed\" must be true or false, got ", value.dump()));
+      req.embed = value.get<bool>();
+    } else if (key != "id") {
+      throw ConfigError(cat(where, ": unknown key \"", key,
+                            "\" (known: task, text, image_id, image_ids, top, embed, features, id)"));
+    }
+  }
+  return req;
+}
+
+InferenceSession::InferenceSession(RunConfig config, MultiTaskModel model)
+    : config_(std::move(config)), model_(std::move(model)), data_root_(resolve_data_root(config_.data)) {
+  model_->eval();
+}
+
+FeatureStore& InferenceSession::features_of(const std::string& path) {
+  auto& store = stores_[path];
+  if (!store) {
+    store = open_feature_store(path, config_.data.feature_cache_images);
+    if (store->feature_dim() != config_.model.v_feature_size)
+      throw DataError(cat(path, ": features of dimension ", store->feature_dim(), ", but the model reads ",
+                          config_.model.v_feature_size, " (model.v_feature_size): features from another detector?"));
+  }
+  return *store;
+}
+
+nlohmann::json InferenceSession::answer(const InferenceRequest& req) {
   torch::NoGradGuard no_grad;
-  model.eval();
   const TaskSpec& spec = task_by_key(req.task);
   const TaskKind& kind = spec.kind();
-  const std::string root = resolve_data_root(cfg.data);
-  auto store = open_feature_store((fs::path(root) / "features" / (spec.image_source + ".h5")).string(),
-                                  cfg.data.feature_cache_images);
-  const std::vector<std::string> images = kind.inference_images(spec, req.image_ids, store->ids());
+  const std::string path = req.features.empty()
+                               ? (fs::path(data_root_) / "features" / (spec.image_source + ".h5")).string()
+                               : req.features;
+  FeatureStore& store = features_of(path);
+  const std::vector<std::string> images = kind.inference_images(spec, req.image_ids, store.ids());
 
   std::vector<torch::Tensor> boxes;
-  Batch b = make_rows(cfg, spec, root, req.text, images, *store, &boxes);
-  auto out = model.forward(b);
+  Batch b = make_rows(config_, spec, data_root_, req.text, images, store, &boxes);
+  auto out = model_->forward(b);
   nlohmann::json j = {{"task", spec.key}, {"text", req.text}, {"image_ids", images}};
-  j.update(kind.format_inference(model, out, b, InferenceContext{spec, root, images, boxes, req.top}));
+  j.update(kind.format_inference(*model_, out, b, InferenceContext{spec, data_root_, images, boxes, req.top}));
+  j["features"] = {{"file", store.path()}, {"fingerprint", store.fingerprint()}};
   if (req.embed) {
     using kind_util::to_vector;
     j["embedding"] = {{"pooled_text", to_vector(out.trunk.pooled_text[0])},

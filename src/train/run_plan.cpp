@@ -243,9 +243,10 @@ int64_t run_iterations(int64_t configured, const std::vector<std::pair<int64_t, 
 }
 
 int run_plan(StageContext& ctx, const PlanOptions& options) {
-  if (!ctx.runtime->is_root()) return 0;  // one rank plans; the others have nothing to add
   const int ranks = options.ranks > 0 ? options.ranks : ctx.runtime->size();
+  // Every rank reads the items, so a bad input fails on every rank; rank 0 times and prints.
   std::vector<PlannedTask> tasks = plan_tasks(ctx.config, options, ranks);
+  if (!ctx.runtime->is_root()) return 0;
   log::info0(cat("plan: building the ", ctx.config.model.preset, " model and timing one step per task kind"));
   const auto [params, timing] = measure_steps(ctx.config, ctx.device, tasks);
   print_plan(ctx, ranks, params, tasks, timing);

@@ -6,6 +6,8 @@
 #  3. a missing split and an unknown task: a clear error listing what exists, non-zero exit on
 #     every rank;
 #  4. infer for vqa, refcoco, retrieval_coco, nlvr2 and --embed prints the JSON users ask for;
+#     on the user's own features (--features, from an .npz via features_from_npz.py) and in
+#     batch mode (--requests JSON Lines);
 #  5. mt_vgc reads the predictions and appends its record.
 set -euo pipefail
 source "$(dirname "$0")/lib/checks.bash"
@@ -160,6 +162,62 @@ assert len(e["pooled_text"]) > 0 and len(e["pooled_image"]) > 0 and len(e["fused
 PY
 set +e; infer --task nlvr2 --image-id "$(first vqa image_id)" --text "x" > "$T/i_bad.json" 2> "$T/i_bad.log"; rc=$?; set -e
 [ "$rc" = 2 ] && grep -q "two images" "$T/i_bad.log" && ok "infer nlvr2 with one image: exit 2" || bad "infer nlvr2 one image (rc $rc)"
+
+# 4b. infer on one's own features: an .npz per image (the extractor's layout) converted with
+# tools/convert/features_from_npz.py, read with --features; a file of another feature dimension
+# is exit 3 naming both dimensions.
+dim=$($PY -c "import h5py,sys; print(h5py.File(sys.argv[1])['features'].shape[1])" "$T/data/features/coco.h5")
+$PY - "$T/own" "$dim" <<'PY'
+import os, sys, numpy as np
+out, dim = sys.argv[1], int(sys.argv[2])
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(0)
+for name, d in (("my_photo", dim), ("wrong_dim", dim // 2)):
+    n = 12
+    x1y1 = rng.uniform(0, 300, (n, 2)); wh = rng.uniform(20, 200, (n, 2))
+    os.makedirs(f"{out}/{name}", exist_ok=True)
+    np.savez(f"{out}/{name}/{name}.npz", features=rng.standard_normal((n, d)).astype(np.float32),
+             boxes=np.hstack([x1y1, x1y1 + wh]).astype(np.float32), image_w=640, image_h=480)
+PY
+for name in my_photo wrong_dim; do
+  $PY "$SRC/tools/convert/features_from_npz.py" --out "$T/own/$name.h5" --detector mine "$T/own/$name" \
+    > "$T/own/$name.log" 2>&1 || { cat "$T/own/$name.log"; bad "features_from_npz.py $name"; }
+done
+infer --task vqa --features "$T/own/my_photo.h5" --image-id my_photo --text "what is on the table?" --top 2 \
+  > "$T/i_own.json" && $PY - "$T/i_own.json" "$T/own/my_photo.h5" <<'PY' && ok "infer --features with the user's own image" || bad "infer --features"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["image_ids"] == ["my_photo"] and len(r["answers"]) == 2, r
+assert r["features"]["file"] == sys.argv[2] and r["features"]["fingerprint"].startswith("mine/"), r["features"]
+PY
+set +e; infer --task vqa --features "$T/own/wrong_dim.h5" --image-id wrong_dim --text "x" > /dev/null 2> "$T/i_dim.log"; rc=$?; set -e
+[ "$rc" = 3 ] && grep -q "features of dimension $((dim / 2)), but the model reads $dim" "$T/i_dim.log" \
+  && ok "--features of another dimension: exit 3, both dimensions named" || bad "wrong dimension (rc $rc): $(cat "$T/i_dim.log")"
+
+# 4c. batch mode: JSON Lines in, one answer line per request, in order; a bad line is answered
+# with its error and the rest still run; the exit code is the first failure's.
+{
+  printf '{"id": "q1", "task": "vqa", "image_id": "%s", "text": "%s", "top": 3}\n' "$(first vqa image_id)" "$(first vqa question)"
+  printf '{"id": 7, "task": "vqaa", "text": "x"}\n'
+  printf 'not json\n\n'
+  printf '{"task": "vqa", "features": "%s", "image_ids": ["my_photo"], "text": "what is on the table?", "top": 2}\n' "$T/own/my_photo.h5"
+  printf '{"task": "vqa", "text": "x", "topp": 3}\n'
+} > "$T/requests.jsonl"
+set +e; infer --requests "$T/requests.jsonl" --out "$T/answers.jsonl" 2> "$T/batch.log"; rc=$?; set -e
+[ "$rc" = 2 ] && $PY - "$T/answers.jsonl" "$T/i_vqa.json" "$T/i_own.json" <<'PY' && ok "infer --requests: 5 answers in order, errors per line, exit 2" || { cat "$T/batch.log"; bad "infer --requests (rc $rc)"; }
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+single, own = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+assert [r["request"] for r in a] == [1, 2, 3, 5, 6], [r["request"] for r in a]
+assert a[0]["id"] == "q1" and a[0]["answers"] == single["answers"], (a[0], single)
+assert a[1]["id"] == 7 and a[1]["exit_code"] == 2 and 'unknown task "vqaa"' in a[1]["error"], a[1]
+assert a[2]["exit_code"] == 2 and "requests.jsonl:3: not JSON" in a[2]["error"], a[2]
+assert a[3]["answers"] == own["answers"] and a[3]["image_ids"] == ["my_photo"], a[3]
+assert a[4]["exit_code"] == 2 and 'unknown key "topp"' in a[4]["error"], a[4]
+PY
+set +e; infer --requests - --task vqa < /dev/null > /dev/null 2> "$T/batch_bad.log"; rc=$?; set -e
+[ "$rc" = 2 ] && grep -q "with --requests give it in each line" "$T/batch_bad.log" \
+  && ok "--requests with --task: exit 2" || bad "--requests with --task (rc $rc)"
 
 # 5. MT-VGC. The small world's VQA and RefCOCO val splits share no image; their train splits do.
 for t in vqa refcoco refcoco+; do
