@@ -6,24 +6,14 @@ one line per referring expression, box [x1, y1, x2, y2].
 --input REFS.p INSTANCES.json ;  --split train | val | testA | testB | test (as in the refs).
 Lines carry "sent_id" besides the documented fields, since one ref has several expressions.
 """
-import pickle
-
 from common import ConvertError, field, load_json, xywh_to_xyxy
+import safe_pickle
 
 
 def load_refs(path):
-    """The released pickles were written by Python 2; non-ASCII str needs latin-1 there."""
-    for encoding in ("ASCII", "latin1"):
-        try:
-            with open(path, "rb") as f:
-                refs = pickle.load(f, encoding=encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-        except OSError as e:
-            raise ConvertError(f"{path}: cannot read: {e.strerror}")
-        except (pickle.UnpicklingError, EOFError, ValueError) as e:
-            raise ConvertError(f"{path}: not a readable pickle (truncated?): {e}")
+    """The released pickles were written by Python 2 (str read as latin-1, which equals ASCII
+    where they are ASCII); untrusted, so read by the restricted unpickler."""
+    refs = safe_pickle.load(path)
     if not isinstance(refs, list):
         raise ConvertError(f"{path}: expected a pickled list of refs")
     return refs

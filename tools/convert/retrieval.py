@@ -29,63 +29,20 @@ is read by an unpickler that only resolves the numpy globals an array pickle nee
 """
 import json
 import os
-import pickle
 import sys
 
 from common import (AtomicFile, ConvertError, annotation_path, field, image_id_from_filename,
                     load_json)
+import safe_pickle
 
 SPLIT_MEMBERS = {"train": {"train", "restval"}, "val": {"val"}, "test": {"test"},
                  "test5k": {"test"}}
 COCO_TEST_1K = 1000  # images of the COCO 1K test set (fold 0 of the 5K test split)
 
-# The globals a pickled dict of lists / numpy arrays / numpy scalars refers to, and nothing
-# else (numpy >= 2 writes numpy._core; protocol 5 uses _frombuffer; Python-2-protocol pickles
-# of bytes use _codecs.encode).
-ALLOWED_GLOBALS = {
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("_codecs", "encode"),
-}
-
-
 def image_id_of(image, where):
     if "cocoid" in image:
         return str(image["cocoid"])
     return image_id_from_filename(field(image, "filename", where))
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, f, path):
-        # latin1: numpy arrays pickled by Python 2 carry their data as str (numpy's advice).
-        super().__init__(f, encoding="latin1")
-        self.path = path
-
-    def find_class(self, module, name):
-        if (module, name) not in ALLOWED_GLOBALS:
-            raise ConvertError(f"{self.path}: refusing to unpickle global '{module}.{name}' "
-                               "(only numpy arrays, lists and dicts are allowed)")
-        try:
-            return super().find_class(module, name)
-        except (ImportError, AttributeError) as e:
-            raise ConvertError(f"{self.path}: cannot resolve '{module}.{name}': {e}")
-
-
-def load_pickle(path):
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise ConvertError(f"{path}: cannot read: {e.strerror}")
-    with f:
-        try:
-            return _RestrictedUnpickler(f, path).load()
-        except ConvertError:
-            raise
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError,
-                KeyError, AttributeError, UnicodeDecodeError, MemoryError) as e:
-            raise ConvertError(f"{path}: not a readable pickle (truncated?): {e}")
 
 
 def pool_id(value, path, n):
@@ -105,7 +62,7 @@ def pool_id(value, path, n):
 def read_hard_pool(path):
     """→ {image id: [pool image id, ...]} (columns 1.. of each row), validated."""
     import numpy as np
-    data = load_pickle(path)
+    data = safe_pickle.load(path)
     if not isinstance(data, dict):
         raise ConvertError(f"{path}: expected a pickled dict with keys 'train_image_list' and "
                            f"'train_hard_pool', got {type(data).__name__}")
