@@ -16,7 +16,7 @@ PACKAGES=(
   zlib1g-dev                        # CRC-32 of checkpoint tensors
   googletest libgtest-dev           # unit tests
   slurm-wlm munge libpmix-dev       # local Slurm for integration tests and the quickstart
-  python3 python3-numpy python3-h5py # small conversion helpers
+  python3 python3-numpy python3-h5py python3-lmdb # conversion helpers (lmdb: released features)
 )
 
 SUDO=""

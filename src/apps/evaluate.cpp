@@ -8,6 +8,7 @@
 #include "dist/runtime.h"
 #include "eval/tables.h"
 #include "jobs/evaluator.h"
+#include "jobs/model_source.h"
 #include "train/stage.h"
 
 namespace fs = std::filesystem;
@@ -15,19 +16,19 @@ using namespace vlmt;
 
 int main(int argc, char** argv) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
-    const CliArgs args = parse_cli(
-        argc, argv, "evaluate", "--ckpt PATH [--task NAME|all] [--split val|test|test-dev] [options]",
-        {cli_set(), cli_text("ckpt", "checkpoint to evaluate (a stage's latest.h5)"),
-         cli_text("task", "task key or \"all\" (default: all tasks the checkpoint was trained on)"),
-         cli_text("split", "val (each task's released val split), test, test-dev, ... (default val)"),
-         cli_text("out", "output directory (default <ckpt dir>/eval_<split>)"),
-         cli_text("data-root", "data root (default: the checkpoint's data.root / $VLMT_DATA_ROOT)"),
-         cli_integer("max-items", "evaluate at most this many items per task (smoke runs; default all)", 1, 1e15)});
-    if (!args.has("ckpt")) throw ConfigError("evaluate: --ckpt PATH is required");
+    std::vector<CliOption> options = model_source_options();
+    for (auto o : {cli_text("task", "task key or \"all\" (default: all tasks the model was trained on, or the run "
+                                    "file's for a parameter file)"),
+                   cli_text("split", "val (each task's released val split), test, test-dev, ... (default val)"),
+                   cli_text("out", "output directory (default <ckpt dir>/eval_<split>)"),
+                   cli_integer("max-items", "evaluate at most this many items per task (smoke runs; default all)",
+                               1, 1e15)})
+      options.push_back(o);
+    const CliArgs args = parse_cli(argc, argv, "evaluate",
+                                   "--ckpt PATH [--config RUN.toml] [--task NAME|all] [--split val|test|test-dev] [options]",
+                                   options);
+    auto loaded = load_model_source(args, "evaluate");
     const std::string ckpt_path = args.get("ckpt");
-    std::vector<std::string> overrides = args.overrides;
-    if (args.has("data-root")) overrides.push_back("data.root=\"" + args.get("data-root") + "\"");
-    auto loaded = ckpt::load_model_checkpoint(ckpt_path, overrides);
     const RunConfig& cfg = loaded.config;
     MultiTaskModel model = loaded.model;
     auto comm = make_control_communicator(runtime);
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
     if (which == "all") {
       tasks = cfg.tasks.active;
       if (tasks.empty()) throw ConfigError(cat(ckpt_path, ": the checkpoint names no tasks (a pretraining checkpoint?)"));
-      log::info0(cat("--task all: the ", tasks.size(), " task(s) the checkpoint was trained on"));
+      log::info0(cat("--task all: the ", tasks.size(), " task(s) ",
+                     loaded.kind == "parameters" ? "of the run file" : "the checkpoint was trained on"));
     } else {
       tasks = {task_by_key(which).key};
     }

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "ckpt/model_checkpoint.h"
+#include "jobs/model_source.h"
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
     const CliArgs args = parse_cli(
         argc, argv, "infer",
         "--ckpt PATH (--task NAME --image-id ID[,ID] --text \"...\" | --requests FILE.jsonl) [options]",
-        {cli_set(), cli_text("ckpt", "checkpoint (a stage's latest.h5)"),
+        [] {
+          auto options = model_source_options();
+          for (auto o : {
          cli_text("task", "task key: vqa, gqa, refcoco, retrieval_coco, nlvr2, snli_ve, ..."),
          cli_text("image-id", "image id; two comma-separated for nlvr2; retrieval: candidates (default all)"),
          cli_text("text", "question, expression, caption or statement"),
@@ -74,9 +76,10 @@ int main(int argc, char** argv) {
          cli_integer("top", "how many answers / images to list (default 5)", 1, 1000000),
          cli_text("requests", "JSON Lines of requests, one answer line each (- = stdin)"),
          cli_text("out", "with --requests: where the answers go (default - = stdout)"),
-         cli_text("data-root", "data root (default: the checkpoint's)"),
-         cli_flag("embed", "also print the pooled text/image and fused embeddings")});
-    if (!args.has("ckpt")) throw ConfigError("infer: --ckpt is required");
+         cli_flag("embed", "also print the pooled text/image and fused embeddings")})
+            options.push_back(o);
+          return options;
+        }());
     const bool batch = args.has("requests");
     for (const char* single : {"task", "text", "image-id", "features", "top", "embed"})
       if (batch && args.has(single))
@@ -88,10 +91,8 @@ int main(int argc, char** argv) {
     }
     const auto t0 = Clock::now();
     torch::set_num_threads(1);
-    std::vector<std::string> overrides = args.overrides;
-    if (args.has("data-root")) overrides.push_back("data.root=\"" + args.get("data-root") + "\"");
     log::set_level(log::Level::kWarn);  // stdout is the JSON answer
-    auto loaded = ckpt::load_model_checkpoint(args.get("ckpt"), overrides);
+    auto loaded = load_model_source(args, "infer");
     InferenceSession session(loaded.config, loaded.model);
 
     if (batch) {

@@ -64,6 +64,7 @@ void write_file(const std::string& path, const CheckpointData& data) {
                  {"config_toml", bytes_tensor(data.config_toml)},
                  {"fingerprints", bytes_tensor(fingerprints.dump())}},
                 path);
+  write_head_answers(file.get(), data.answers, path);
   h5::check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), cat(path, ": flush failed"));
   if (!file.close()) throw CheckpointError(cat(path, ": closing the file failed (disk full?)"));
 }
@@ -131,6 +132,7 @@ CheckpointData read_checkpoint(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw CheckpointError(cat(path, ": /fingerprints is not a JSON string map: ", e.what()));
   }
+  data.answers = read_head_answers(file.get(), path);
   return data;
 }
 

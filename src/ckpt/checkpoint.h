@@ -8,11 +8,13 @@
 //   /trainer_state   uint8 dataset: Boost.Serialization blob (ckpt/blob.h), with crc32
 //   /config_toml     uint8 dataset: the resolved TOML config, with crc32
 //   /fingerprints    uint8 dataset: JSON object string -> string, with crc32
+//   /answers/<head>  the heads' answer vocabularies (ckpt/head_answers.h), when the run had any
 // Every dataset carries a crc32 that read_checkpoint verifies.
 #include <map>
 #include <optional>
 #include <string>
 
+#include "ckpt/head_answers.h"
 #include "ckpt/tensor_file.h"
 
 namespace vlmt::ckpt {
@@ -24,6 +26,7 @@ struct CheckpointData {
   int format_version = kCheckpointFormatVersion;
   std::string config_toml;
   std::map<std::string, std::string> fingerprints;
+  HeadAnswers answers;
   NamedTensors params;
   NamedTensors optim;
   std::string trainer_state;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "ckpt/crc32.h"
+#include "ckpt/head_answers.h"
 #include "core/error.h"
 #include "core/hdf5_util.h"
 #include "core/log.h"
@@ -146,7 +147,8 @@ NamedTensors read_tensors(hid_t group, const std::string& context) {
   return tensors;
 }
 
-void write_tensors(const std::string& path, const NamedTensors& tensors) {
+void write_tensors(const std::string& path, const NamedTensors& tensors,
+                   const std::map<std::string, std::vector<std::string>>& answers) {
   // Written beside the target and renamed into place, so a killed write never leaves a
   // half-written file under the final name.
   const std::string tmp = path + ".tmp";
@@ -158,6 +160,7 @@ void write_tensors(const std::string& path, const NamedTensors& tensors) {
       h5::Handle group = h5::create_group(file.get(), kParamsGroup, path);
       write_tensors(group.get(), tensors, path);
     }
+    write_head_answers(file.get(), answers, path);
     if (!file.close()) throw CheckpointError(cat(path, ": closing the file failed (disk full?)"));
   } catch (...) {
     std::remove(tmp.c_str());

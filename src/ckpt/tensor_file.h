@@ -12,6 +12,7 @@
 #include <hdf5.h>
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,8 +36,9 @@ torch::Tensor read_tensor(hid_t parent, const std::string& name, const std::stri
 
 // File forms: a parameter file with the tensors under /params and root attributes
 // `format_version` and `kind` = "parameters". Writing goes to <path>.tmp, then renames it over
-// the file.
-void write_tensors(const std::string& path, const NamedTensors& tensors);
+// the file. `answers`: the heads' answer vocabularies stored beside them (ckpt/head_answers.h).
+void write_tensors(const std::string& path, const NamedTensors& tensors,
+                   const std::map<std::string, std::vector<std::string>>& answers = {});
 NamedTensors read_tensors(const std::string& path);
 
 // Name of a dtype in the `dtype` attribute; throws CheckpointError for unsupported dtypes.

@@ -47,11 +47,23 @@ std::string find_configs_dir(const std::string& near) {
 #endif
 }
 
+std::string locate_config(const std::string& path) {
+  if (fs::exists(path) || fs::path(path).is_absolute()) return path;
+  const fs::path candidate = fs::path(find_configs_dir()).parent_path() / path;
+  if (!fs::exists(candidate)) return path;  // the loader reports the missing file
+  log::info0(cat(path, " is not in ", fs::current_path().string(), ": using ", candidate.string()));
+  return candidate.string();
+}
+
 void apply_stage_defaults(TrainConfig& c) {
   if (c.stage == "pretrain") {  // train_concap.py's AdamW (issue 12, row 8)
     c.adam_beta2 = 0.98;
     c.adam_eps = 1e-8;
     c.adam_bias_correction = true;
+    c.init_expect_missing.insert(c.init_expect_missing.end(),
+                                 {"bert.v_embeddings.", "bert.encoder.v_layer.", "bert.encoder.c_layer.",
+                                  "bert.t_pooler.", "bert.v_pooler.", "cls.imagePredictions.",
+                                  "cls.bi_seq_relationship."});
   }
 }
 
@@ -221,6 +233,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   apply_stage_defaults(c);
   c.run_dir = s.get("run_dir", c.run_dir);
   c.init_from = s.get("init_from", c.init_from);
+  c.init_expect_missing = s.get("init_expect_missing", c.init_expect_missing);
   c.seed = s.get("seed", c.seed);
   c.deterministic = s.get("deterministic", c.deterministic);
   c.iterations = s.get("iterations", c.iterations);

@@ -78,6 +78,12 @@ struct TrainConfig {
   std::string stage = "mt_train";   // pretrain | mt_train | finetune
   std::string run_dir;              // "" = checkpoints/<config name>
   std::string init_from;            // parameters to start from (earlier stage's checkpoint)
+  // Parameter-name prefixes that init_from may lack; any other parameter the file lacks, or a
+  // tensor of the file the model does not have, is an error. Default: the task heads and the task
+  // token table (a pretrained model has none); the pretrain stage also allows the visual stream,
+  // co-attention, poolers and image-side pretraining heads (a text-only BERT import has none).
+  std::vector<std::string> init_expect_missing = {"vil_", "vision_logit.", "linguisic_logit.",
+                                                  "bert.embeddings.task_embeddings."};
   int64_t seed = 42;
   bool deterministic = false;
   int64_t iterations = 0;           // 0 = derived (largest task's epochs × iterations per epoch)
@@ -162,6 +168,11 @@ ModelConfig load_model_preset(const std::string& name_or_path, const std::string
 // Where configs/ is: $VLMT_CONFIG_DIR, the ancestor of `near` that holds model/, ./configs,
 // or the source tree's configs/.
 std::string find_configs_dir(const std::string& near = "");
+
+// A relative config path that does not exist here, such as configs/at.toml outside the
+// repository, is looked up beside the configs directory (VLMT_CONFIG_DIR of an installed vlmt),
+// so the documented commands work from any directory. Logs where it found it.
+std::string locate_config(const std::string& path);
 
 std::string task_token_mode_name(TaskTokenMode mode);
 

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cstring>
+
 #include "core/error.h"
 #include "core/log.h"
 
@@ -219,6 +221,69 @@ uint32_t read_uint32_attr(hid_t obj, const std::string& name, const std::string&
   check_status(H5Aread(attr.get(), H5T_NATIVE_UINT32, &value),
                cat(context, ": cannot read attribute '", name, "' as uint32"));
   return value;
+}
+
+}  // namespace vlmt::h5
+
+namespace vlmt::h5 {
+
+namespace {
+Handle variable_utf8_type(const std::string& context) {
+  Handle type = check(H5Tcopy(H5T_C_S1), H5Tclose, context);
+  check_status(H5Tset_size(type.get(), H5T_VARIABLE), context);
+  check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), context);
+  return type;
+}
+}  // namespace
+
+void write_string_list(hid_t parent, const std::string& name, const std::vector<std::string>& values,
+                       const std::string& context) {
+  QuietErrors quiet;
+  const std::string where = cat(context, ": /", name);
+  Handle type = variable_utf8_type(where);
+  hsize_t n = values.size();
+  Handle space = check(H5Screate_simple(1, &n, nullptr), H5Sclose, where);
+  Handle ds = check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                               H5P_DEFAULT),
+                    H5Dclose, cat(where, ": cannot create dataset"));
+  // The C API takes variable-length strings as an array of char pointers.
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  if (n > 0)
+    check_status(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+                 cat(where, ": cannot write"));
+}
+
+std::vector<std::string> read_string_list(hid_t parent, const std::string& name, const std::string& context) {
+  QuietErrors quiet;
+  const std::string where = cat(context, ": /", name);
+  Handle ds = check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), H5Dclose, cat(where, ": cannot open dataset"));
+  Handle type = check(H5Dget_type(ds.get()), H5Tclose, where);
+  if (H5Tget_class(type.get()) != H5T_STRING) throw CheckpointError(cat(where, ": is not a string dataset"));
+  Handle space = check(H5Dget_space(ds.get()), H5Sclose, where);
+  if (H5Sget_simple_extent_ndims(space.get()) != 1) throw CheckpointError(cat(where, ": is not one-dimensional"));
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  std::vector<std::string> out(n);
+  if (n == 0) return out;
+  const std::string bad = cat(where, ": cannot read (file truncated or damaged)");
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Handle mem = variable_utf8_type(where);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
+    std::vector<char*> raw(n, nullptr);
+    check_status(H5Dread(ds.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()), bad);
+    for (hsize_t i = 0; i < n; ++i) out[i] = raw[i] != nullptr ? raw[i] : "";
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, raw.data());
+    return out;
+  }
+  const size_t width = H5Tget_size(type.get());
+  std::vector<char> raw(n * width);
+  check_status(H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()), bad);
+  for (hsize_t i = 0; i < n; ++i) {
+    const char* s = raw.data() + i * width;
+    out[i] = std::string(s, strnlen(s, width));
+  }
+  return out;
 }
 
 }  // namespace vlmt::h5

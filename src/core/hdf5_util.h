@@ -71,4 +71,10 @@ std::vector<int64_t> read_int64_attr(hid_t obj, const std::string& name,
 uint32_t read_uint32_attr(hid_t obj, const std::string& name, const std::string& context);
 bool has_attr(hid_t obj, const std::string& name);
 
+// A 1-D dataset of variable-length UTF-8 strings (as h5py's string_dtype("utf-8") writes).
+void write_string_list(hid_t parent, const std::string& name, const std::vector<std::string>& values,
+                       const std::string& context);
+// Reads variable- or fixed-length string datasets of rank 1.
+std::vector<std::string> read_string_list(hid_t parent, const std::string& name, const std::string& context);
+
 }  // namespace vlmt::h5

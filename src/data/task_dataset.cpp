@@ -133,3 +133,25 @@ void open_gt_features(DatasetContext& ctx, const std::string& root, const DataCo
 }
 
 }  // namespace vlmt
+
+namespace vlmt {
+
+std::map<std::string, std::string> feature_fingerprints(const DatasetContext& ctx) {
+  std::map<std::string, std::string> out;
+  if (ctx.features) out[ctx.task_key] = ctx.features->fingerprint();
+  if (ctx.gt_features) out[ctx.task_key + "_gt"] = ctx.gt_features->fingerprint();
+  return out;
+}
+
+std::vector<std::string> fingerprint_mismatches(const std::map<std::string, std::string>& trained,
+                                                const std::map<std::string, std::string>& now) {
+  std::vector<std::string> out;
+  for (const auto& [key, fp] : now) {
+    auto it = trained.find(key);
+    if (it != trained.end() && it->second != fp)
+      out.push_back(cat("features of ", key, ": trained on ", it->second, ", now ", fp));
+  }
+  return out;
+}
+
+}  // namespace vlmt

@@ -2,6 +2,7 @@
 // Task datasets: each turns item indices into one collated Batch (data/batch.h documents the
 // layout of every task type). All randomness comes from the std::mt19937_64 passed in, so a
 // batch is a pure function of (items, rng state); the loader seeds that rng per batch.
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -91,5 +92,14 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
 // Adds features/<source>_gt.h5 (ground-truth box features) to a context.
 void open_gt_features(DatasetContext& ctx, const std::string& root, const DataConfig& data,
                       const std::string& source);
+
+// The fingerprints of a context's feature files under the keys checkpoints record them by:
+// "<task>" for features/<source>.h5, "<task>_gt" for the ground-truth boxes' file.
+std::map<std::string, std::string> feature_fingerprints(const DatasetContext& ctx);
+// One line per key whose fingerprint differs between `trained` (a model's provenance or a
+// checkpoint) and `now`, naming the key and both fingerprints; keys missing on either side are
+// not compared (unknown is not different).
+std::vector<std::string> fingerprint_mismatches(const std::map<std::string, std::string>& trained,
+                                                const std::map<std::string, std::string>& now);
 
 }  // namespace vlmt

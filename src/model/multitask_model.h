@@ -19,6 +19,7 @@
 #include "config/run_config.h"
 #include "data/batch.h"
 #include "model/heads.h"
+#include "model/provenance.h"
 #include "model/vilbert.h"
 #include "tasks/task_table.h"
 
@@ -65,6 +66,8 @@ struct MultiTaskModelImpl : torch::nn::Module {
   SimpleClassifier vil_prediction{nullptr}, vil_prediction_gqa{nullptr}, vil_binary_prediction{nullptr};
   torch::nn::Linear vil_logit{nullptr}, vil_tri_prediction{nullptr}, vision_logit{nullptr}, linguisic_logit{nullptr};
   double dropout;
+  // Answer vocabularies and training features of the weights (model/provenance.h).
+  ModelProvenance provenance;
 };
 TORCH_MODULE(MultiTaskModel);
 

@@ -25,7 +25,18 @@ EvaluationRun::EvaluationRun(const RunConfig& config, const TaskSpec& spec, Mult
       split_label(std::move(split_label)), out_dir(std::move(out_dir)), max_items(max_items) {}
 
 std::unique_ptr<TaskDataset> EvaluationRun::open_dataset() const {
-  return make_task_dataset(spec.key, split_file, config.data, config.tasks.of(spec.key), config.model);
+  auto dataset = make_task_dataset(spec.key, split_file, config.data, config.tasks.of(spec.key), config.model);
+  // Weights scored on region features other than those they were trained on give numbers that
+  // mean nothing, and nothing else would notice.
+  const auto changed = fingerprint_mismatches(model.provenance.feature_fingerprints,
+                                              feature_fingerprints(dataset->context()));
+  if (!changed.empty()) {
+    const std::string what = cat(model.provenance.source, ": ", changed.front());
+    if (!config.data.allow_fingerprint_mismatch)
+      throw DataError(cat(what, "; evaluating on other features than the training ones needs --allow-feature-mismatch"));
+    if (comm.rank() == 0) log::warn(cat(what, " (--allow-feature-mismatch)"));
+  }
+  return dataset;
 }
 
 int64_t EvaluationRun::items(const TaskDataset& dataset) const {

@@ -55,6 +55,10 @@ class VocabClassifierKind : public TaskKind {
   void check_side_files(const std::string& data_root, const TaskSpec& spec) const override {
     read_answer_vocab(data_root, spec);
   }
+  std::optional<std::vector<std::string>> answer_vocabulary(const std::string& data_root,
+                                                            const TaskSpec& spec) const override {
+    return read_answer_vocab(data_root, spec);
+  }
 
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
     auto logits = logits_of(m, m.forward(b));
@@ -72,8 +76,9 @@ class VocabClassifierKind : public TaskKind {
 
   std::unique_ptr<ItemJudge> make_judge(const EvaluationRun& run, const TaskDataset& dataset) const override {
     const std::string& annotations = dataset.context().annotation_path;
-    auto judge = std::make_unique<HumanAnswerJudge>(read_answer_vocab(resolve_data_root(run.config.data), run.spec),
-                                                    annotations, run.spec.exact_answer_match);
+    auto judge = std::make_unique<HumanAnswerJudge>(
+        model_answers(run.model, resolve_data_root(run.config.data), run.spec, run.comm.rank() == 0), annotations,
+        run.spec.exact_answer_match);
     if (judge->humans().labelled_without_answers() > 0 && run.comm.rank() == 0)
       log::warn(cat(annotations, ": ", judge->humans().labelled_without_answers(),
                     " question(s) have labels but no raw \"answers\" and are not scored (re-convert "
@@ -84,7 +89,7 @@ class VocabClassifierKind : public TaskKind {
   nlohmann::json format_inference(MultiTaskModelImpl& m, const ModelOutput& out, const Batch&,
                                   const InferenceContext& ctx) const override {
     auto probs = torch::sigmoid(logits_of(m, out))[0];
-    const auto answers = read_answer_vocab(ctx.data_root, ctx.spec);
+    const auto answers = model_answers(m, ctx.data_root, ctx.spec, /*report=*/false);
     const int64_t n = static_cast<int64_t>(answers.size());
     auto top = probs.narrow(0, 0, std::min<int64_t>(probs.size(0), n)).topk(std::min<int64_t>(ctx.top, n));
     nlohmann::json j;
@@ -99,6 +104,38 @@ class VocabClassifierKind : public TaskKind {
     return gqa_head_ ? m.gqa_logits(out) : m.vqa_logits(out);
   }
   int answer_rows(const ModelConfig& c) const { return gqa_head_ ? c.num_gqa_answers : c.num_vqa_answers; }
+
+  // The answers of the head's rows: those stored with the weights, so that a head is never read
+  // through another vocabulary; the data root's answers.json only for weights stored without
+  // one (older checkpoints). Scores compare answer strings with the human answers, so they stay
+  // right when the data root's vocabulary differs; the validation loss (labels index the data
+  // root's vocabulary) does not, and `report` says so.
+  std::vector<std::string> model_answers(const MultiTaskModelImpl& m, const std::string& data_root,
+                                         const TaskSpec& spec, bool report) const {
+    const auto stored = m.provenance.head_answers.find(head_);
+    if (stored == m.provenance.head_answers.end()) {
+      if (report)
+        log::warn(cat(spec.key, ": ", m.provenance.source, " stores no answers for ", head_,
+                      "; reading its rows through ", answer_vocab_path(data_root, spec)));
+      return read_answer_vocab(data_root, spec);
+    }
+    const auto& answers = stored->second;
+    // A vocabulary may leave rows unused (a small world under a larger head), never lack rows.
+    if (static_cast<int64_t>(answers.size()) > answer_rows(m.config))
+      throw DataError(cat(m.provenance.source, ": ", answers.size(), " answers stored for ", head_, ", which has only ",
+                          answer_rows(m.config), " outputs"));
+    if (report) {
+      try {
+        if (read_answer_vocab(data_root, spec) != answers)
+          log::warn(cat(spec.key, ": ", answer_vocab_path(data_root, spec), " differs from the answers stored with ",
+                        m.provenance.source, "; answers come from the model, so scores are right, but the "
+                        "validation loss is computed against the data root's labels"));
+      } catch (const DataError&) {
+        // No vocabulary in the data root (e.g. own features and questions): the stored one serves.
+      }
+    }
+    return answers;
+  }
 
   std::string name_, head_;
   bool gqa_head_;

@@ -1,8 +1,12 @@
 #pragma once
-// What train.init_from takes from an earlier stage's checkpoint.
+// train.init_from: a new run's parameters from an earlier stage's checkpoint or from a
+// parameter file (a converted release, an import_bert output).
+#include <set>
 #include <string>
+#include <vector>
 
 #include "ckpt/checkpoint.h"
+#include "model/multitask_model.h"
 
 namespace vlmt {
 
@@ -11,7 +15,16 @@ namespace vlmt {
 // and the heads of the tasks its run had. A stage checkpoint also holds the heads it never trained
 // — random initial values from another seed — and the released pretraining model has no task
 // heads at all, so those are left out: they start from this run's initialisation (and
-// train.head_bias_init). Logs the heads it leaves out; `path` names the file.
-ckpt::NamedTensors trained_parameters(const ckpt::CheckpointData& data, const std::string& path);
+// train.head_bias_init). `left_out` receives the head prefixes ("vil_logit.") it leaves out.
+ckpt::NamedTensors trained_parameters(const ckpt::CheckpointData& data, std::set<std::string>& left_out);
+
+// Loads `path` into the model, strictly: every model parameter the file lacks must start with one
+// of `expect_missing` (or be a head the source stage left out), and every tensor of the file must
+// be a model parameter of the same shape; otherwise CheckpointError listing them, naming the file
+// and train.init_expect_missing. What stays at its initial value is reported at WARN, by prefix.
+// The answers stored with the file (ckpt/head_answers.h) become the model's provenance for the
+// heads it loaded. Returns the names it loaded.
+std::set<std::string> initialise_from(MultiTaskModelImpl& model, const std::string& path,
+                                      const std::vector<std::string>& expect_missing);
 
 }  // namespace vlmt

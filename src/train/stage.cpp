@@ -29,17 +29,6 @@ std::string default_run_dir(const RunConfig& cfg, const std::string& config_path
   return dir.string();
 }
 
-// A relative config path that does not exist here, such as configs/at.toml outside the
-// repository, is looked up beside the configs directory (VLMT_CONFIG_DIR of an installed vlmt),
-// so the documented commands work from any directory.
-std::string installed_config(const std::string& path) {
-  if (fs::exists(path) || fs::path(path).is_absolute()) return path;
-  const fs::path candidate = fs::path(find_configs_dir()).parent_path() / path;
-  if (!fs::exists(candidate)) return path;  // the loader reports the missing file
-  log::info0(cat(path, " is not in ", fs::current_path().string(), ": using ", candidate.string()));
-  return candidate.string();
-}
-
 }  // namespace
 
 StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, const std::string& stage) {
@@ -60,7 +49,7 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
 
   std::string config_path;
   if (!args.positional.empty()) {
-    config_path = installed_config(args.positional[0]);
+    config_path = locate_config(args.positional[0]);
   } else {
     config_path = (fs::path(find_configs_dir()) / default_config_name(stage)).string();
     log::info0(cat("no config given: using ", config_path, " (the default for ", stage, ")"));

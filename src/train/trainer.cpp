@@ -14,6 +14,7 @@
 #include "ckpt/param_io.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "data/answer_vocab.h"
 #include "eval/results.h"
 #include "dist/runtime.h"
 #include "tasks/task_data.h"
@@ -111,8 +112,7 @@ void Trainer::build_streams() {
     if (sampler.batches_per_epoch() == 0)
       throw DataError(cat(s.key, ": the train split has ", t.train->size(), " items, fewer than one global batch of ",
                           t.global_batch));
-    for (const auto& store : {t.train->context().features, t.train->context().gt_features})
-      if (store) fingerprints_[s.key + (store == t.train->context().features ? "" : "_gt")] = store->fingerprint();
+    for (const auto& [key, fp] : feature_fingerprints(t.train->context())) fingerprints_[key] = fp;
     s.loader = std::make_unique<TaskLoader>(t.train, sampler, seed, cfg_.data.prefetch_batches,
                                             /*pin_memory=*/parts_.device.is_cuda());
     log::info0(cat("stream ", s.key, ": ", t.train->size(), " train items, ", s.val->size(), " val items, batch ",
@@ -154,23 +154,26 @@ void Trainer::write_metric(const nlohmann::json& record) {
 }
 
 std::set<std::string> Trainer::initialise_from(const std::string& path) {
-  if (!fs::exists(path))
-    throw CheckpointError(cat("train.init_from: ", path, " does not exist (run the earlier stage first, or set "
-                              "train.init_from / --init-from)"));
-  // An earlier stage's checkpoint, or a bare parameter file (BERT import, converted release).
-  // Only "not a stage checkpoint" selects the bare-file path: an error in a stage checkpoint's
-  // trainer state or parameters is reported, not retried as a parameter file.
-  std::optional<ckpt::CheckpointData> data;
-  try {
-    data = ckpt::read_checkpoint(path);
-  } catch (const CheckpointError&) {
+  return vlmt::initialise_from(*model_, path, cfg_.train.init_expect_missing);
+}
+
+void Trainer::record_provenance() {
+  const std::string data_root = resolve_data_root(cfg_.data);
+  auto& stored = model_->provenance.head_answers;
+  for (const auto& s : streams_) {
+    const TaskKind& kind = s.spec->kind();
+    auto answers = kind.answer_vocabulary(data_root, *s.spec);
+    if (!answers) continue;
+    auto it = stored.find(kind.head());
+    if (it != stored.end() && it->second != *answers)
+      throw DataError(cat(s.key, ": the answer vocabulary of the data root (", answer_vocab_path(data_root, *s.spec),
+                          ", ", answers->size(), " answers) differs from the one ", kind.head(), " was trained with (",
+                          it->second.size(), " answers, stored with ", model_->provenance.source.empty()
+                              ? std::string("another task of this run") : model_->provenance.source,
+                          "): its rows would be paired with the wrong answers"));
+    stored[kind.head()] = std::move(*answers);
   }
-  const ckpt::LoadReport report =
-      data ? ckpt::load_parameters(*model_, trained_parameters(*data, path), path, /*allow_partial=*/true)
-           : ckpt::load_parameters(*model_, path, /*allow_partial=*/true);
-  log::info0(cat("initialised from ", path, ": ", report.loaded.size(), " tensors loaded, ", report.missing.size(),
-                 " missing (kept their initial values)"));
-  return {report.loaded.begin(), report.loaded.end()};
+  model_->provenance.feature_fingerprints = fingerprints_;
 }
 
 void Trainer::initialise_head_priors(const std::set<std::string>& loaded) {
@@ -196,13 +199,13 @@ bool Trainer::resume() {
   if (saved.world_size != comm_.size())
     throw CheckpointError(cat(*latest, ": written by ", saved.world_size, " ranks, resumed with ", comm_.size(),
                               "; data shards would differ — resume with the same number of ranks"));
-  for (const auto& [key, fp] : fingerprints_) {
-    auto it = data.fingerprints.find(key);
-    if (it != data.fingerprints.end() && it->second != fp && !cfg_.data.allow_fingerprint_mismatch)
-      throw CheckpointError(cat(*latest, ": features of ", key, " changed (checkpoint ", it->second, ", now ", fp,
-                                "); set data.allow_fingerprint_mismatch = true to override"));
-  }
+  const auto changed = fingerprint_mismatches(data.fingerprints, fingerprints_);
+  if (!changed.empty() && !cfg_.data.allow_fingerprint_mismatch)
+    throw CheckpointError(cat(*latest, ": ", changed.front(), (changed.size() > 1 ? " (and more)" : ""),
+                              "; set data.allow_fingerprint_mismatch = true to override"));
   ckpt::load_parameters(*model_, data.params, *latest, /*allow_partial=*/false);
+  model_->provenance.head_answers = data.answers;
+  model_->provenance.source = *latest;
   optimizer_->load_state_tensors(data.optim);
   lr_->set_step(saved.lr_step);
   schedule_->load_state(saved.schedule_blob);
@@ -245,6 +248,7 @@ void Trainer::save_checkpoint() {
     data.stage = cfg_.train.stage;
     data.config_toml = cfg_.resolved_toml();
     data.fingerprints = fingerprints_;
+    data.answers = model_->provenance.head_answers;
     data.params = ckpt::module_tensors(*model_);
     data.optim = optimizer_->state_tensors();
     data.trainer_state = ckpt::to_blob(state_);
@@ -342,6 +346,7 @@ int Trainer::run() {
     if (!cfg_.train.init_from.empty()) loaded = initialise_from(cfg_.train.init_from);
     if (cfg_.train.head_bias_init == "prior") initialise_head_priors(loaded);
   }
+  record_provenance();
   RunInfo info;
   info.run = parts_.run_name;
   info.stage = cfg_.train.stage;

@@ -116,6 +116,9 @@ class Trainer {
   void build_optimisation();
   bool resume();
   std::set<std::string> initialise_from(const std::string& path);  // the parameters it loaded
+  // Records the answer vocabularies of this run's heads (DataError if one differs from what the
+  // loaded weights were trained with) and its feature fingerprints in the model's provenance.
+  void record_provenance();
   void initialise_head_priors(const std::set<std::string>& loaded);  // train.head_bias_init = "prior"
   StepStats train_step(Stream& s, double weight = 1.0);  // weight: the schedule's, scales the loss
   struct Validation {

@@ -72,6 +72,7 @@ class FeatureStoreWriter:
         self.ids, self.widths, self.heights, self.offsets = [], [], [], [0]
         self.seen = set()
         self.pending = []  # (boxes, features, cls_prob) not yet written
+        self.extra_attrs = {}  # further file attributes (e.g. which part of a Slurm array)
 
     # ---- appending -----------------------------------------------------------------------
     def add(self, image_id, image_w, image_h, boxes, features, cls_prob, where):
@@ -169,6 +170,8 @@ class FeatureStoreWriter:
         f.attrs["settings_hash"] = self.settings_hash
         f.attrs["fingerprint"] = f"{self.detector}/{self.feature_dim}/{self.settings_hash}"
         f.attrs["format_version"] = np.int64(FORMAT_VERSION)
+        for name, value in self.extra_attrs.items():
+            f.attrs[name] = value
         f.close()
         self.file = None
         os.replace(self.tmp, self.path)

@@ -19,22 +19,26 @@ def load_refs(path):
     return refs
 
 
-def records(args):
-    if len(args.input) != 2:
-        raise ConvertError(f"{args.dataset}: --input takes REFS.p INSTANCES.json")
-    refs_path, inst_path = args.input
-    refs = load_refs(refs_path)
+def load_boxes(inst_path):
+    """{annotation id: [x1, y1, x2, y2]} of a COCO-style instances.json."""
     boxes = {}
     for ann in field(load_json(inst_path), "annotations", inst_path):
         ann_id = field(ann, "id", inst_path)
         boxes[ann_id] = xywh_to_xyxy(field(ann, "bbox", f"{inst_path}: annotation {ann_id}"),
                                      f"{inst_path}: annotation {ann_id}")
+    return boxes
+
+
+def split_records(refs, refs_path, boxes, inst_path, split, text_key="sent"):
+    """One line per sentence of the refs of `split`, in file order. text_key: the sentence
+    field used as the expression ("sent" here; the released vilbert-multi-task reader uses
+    "raw")."""
     splits = {field(r, "split", refs_path) for r in refs}
-    if args.split not in splits:
-        raise ConvertError(f"{refs_path}: no refs with split '{args.split}' "
+    if split not in splits:
+        raise ConvertError(f"{refs_path}: no refs with split '{split}' "
                            f"(splits present: {', '.join(sorted(splits))})")
     for ref in refs:
-        if ref["split"] != args.split:
+        if ref["split"] != split:
             continue
         ref_id = field(ref, "ref_id", refs_path)
         where = f"{refs_path}: ref {ref_id}"
@@ -43,5 +47,13 @@ def records(args):
             raise ConvertError(f"{where}: ann_id {ann_id} not found in {inst_path}")
         for sentence in field(ref, "sentences", where):
             yield {"ref_id": str(ref_id), "image_id": str(field(ref, "image_id", where)),
-                   "expression": field(sentence, "sent", where), "box": boxes[ann_id],
+                   "expression": field(sentence, text_key, where), "box": boxes[ann_id],
                    "sent_id": str(field(sentence, "sent_id", where))}
+
+
+def records(args):
+    if len(args.input) != 2:
+        raise ConvertError(f"{args.dataset}: --input takes REFS.p INSTANCES.json")
+    refs_path, inst_path = args.input
+    refs = load_refs(refs_path)
+    yield from split_records(refs, refs_path, load_boxes(inst_path), inst_path, args.split)

@@ -12,13 +12,13 @@ from common import ConvertError
 
 # The globals a pickled dict of lists / numpy arrays / numpy scalars refers to, and nothing
 # else (numpy >= 2 writes numpy._core; protocol 5 uses _frombuffer; Python-2-protocol pickles
-# of bytes use _codecs.encode).
+# of bytes use _codecs.encode, and of empty bytes — an empty array's buffer — bytes itself).
 ALLOWED_GLOBALS = {
     ("numpy", "ndarray"), ("numpy", "dtype"),
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
     ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-    ("_codecs", "encode"),
+    ("_codecs", "encode"), ("builtins", "bytes"), ("__builtin__", "bytes"),
 }
 
 # What a broken (truncated, corrupted) pickle raises while loading.

@@ -5,6 +5,10 @@ annotations/snli_ve/<split>.jsonl. The premise is the Flickr30k image named by F
 from common import ConvertError, field, image_id_from_filename, iter_jsonl
 
 LABELS = ("entailment", "neutral", "contradiction")
+# The released visual_entailment_dataset.py (and vlmt's vil_tri_prediction rows,
+# kSnliVeLabels in src/data/annotations.h) number the classes in this order.
+RELEASED_LABEL_ORDER = ("contradiction", "neutral", "entailment")
+NO_GOLD_LABEL = "-"  # SNLI's "no consensus" label; the released reader keeps such pairs unlabelled
 
 
 def records(args):
@@ -15,8 +19,13 @@ def records(args):
         pair_id = str(field(ex, "pairID", f"{path}:{lineno}"))
         where = f"{path}:{lineno}: pair {pair_id}"
         label = field(ex, "gold_label", where)
-        if label not in LABELS:
+        if label == NO_GOLD_LABEL and getattr(args, "keep_unlabelled", False):
+            label = None
+        elif label not in LABELS:
             raise ConvertError(f"{where}: gold_label {label!r} is not one of {', '.join(LABELS)}")
         image_id = image_id_from_filename(field(ex, "Flikr30kID", where))
-        yield {"pair_id": pair_id, "image_id": image_id,
-               "hypothesis": field(ex, "sentence2", where), "label": label}
+        rec = {"pair_id": pair_id, "image_id": image_id,
+               "hypothesis": field(ex, "sentence2", where)}
+        if label is not None:
+            rec["label"] = label
+        yield rec

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""A tiny checkpoint in the released vilbert-multi-task format, for end-to-end tests.
+
+Builds the authors' released `VILBertForVLTasks` (imported from a checkout given with
+--released, as make_golden_steps.py does; nothing of it is copied here) at a tiny size with a
+fixed seed, and writes what a user downloads from the release, only small:
+
+  multi_task_model.bin        torch.save(model.state_dict()) of VILBertForVLTasks, as
+                              train_tasks.py saves it (no "module." prefix; the legacy
+                              non-zip format of the torch 1.x the release used, or --format zip)
+  pretrained_model.bin        the same for BertForMultiModalPreTraining (train_concap.py), with
+                              the multi-task model's values for every shared name
+  bert_config.json            the BertConfig JSON, with exactly the keys of the released
+                              config/bert_base_6layer_6conect.json; the model is built from it
+                              with the released BertConfig.from_json_file, then
+                              task_specific_tokens = True as the 12-in-1 command sets it
+  state_dict.txt              name (shape) of every state_dict entry, one per line: the
+                              --spec of tools/convert_vilbert_checkpoint.py for this model
+  pretrained_state_dict.txt   the same for pretrained_model.bin
+  vqa_trainval_label2ans.pkl  answer lists of the VQA / GQA heads as the released data package
+  gqa_trainval_label2ans.pkl  has them (pickled list, index = label), and the inverse dicts
+  vqa_trainval_ans2label.pkl  (*_ans2label.pkl); for --answers of the converter
+  gqa_trainval_ans2label.pkl
+  model.toml                  vlmt's [model] section for the same sizes
+
+Released structure kept: 12 text layers -> --text-layers (2), 6 visual layers ->
+--visual-layers (2), one co-attention layer per visual layer; as in the release
+(v_biattention_id 0..5, t_biattention_id 6..11 of 12) the co-attention layers sit before each
+visual layer and after the first (text layers - visual layers) text layers. The VQA and GQA
+heads (hard-coded 3129 / 1533 outputs in the release) are replaced after construction by the
+released SimpleClassifier with --vqa-answers (7) / --gqa-answers (5) outputs and re-initialised
+with the model's init_weights, as make_golden_steps.py does. After initialisation every
+floating-point parameter gets seeded noise (--noise, std 0.3), so no two tensors of one shape
+are equal and a swapped or transposed tensor changes the outputs (LayerNorm weights are not all 1,
+biases not all 0). At the released initializer_range 0.02 alone the VQA logits of different
+inputs differ by ~1e-3; with the noise by ~0.15 (logits spread ~1.8), so an end-to-end
+comparison can tell inputs apart.
+
+Deterministic: the tensors are the same on every run. The zip format's bytes are too; the
+legacy format stores storage keys derived from memory addresses, so its bytes differ between
+runs while its tensors do not.
+
+Not run by CI; the output is not committed. Needs Python 3 with PyTorch 1.x (Debian's
+python3-torch 1.13) and numpy; the released code's unused imports are stubbed.
+
+    mkdir -p /tmp/rel && git --git-dir=<mirror>/repo archive HEAD | tar -x -C /tmp/rel
+    /usr/bin/python3 tools/golden/make_release_fixture.py --released /tmp/rel --out /tmp/fixture
+"""
+import argparse
+import collections
+import hashlib
+import json
+import os
+import pickle
+import re
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_golden_steps import import_released  # noqa: E402  (the stubs for the released code)
+
+
+# The keys of the released config/bert_base_6layer_6conect.json, at a tiny size.
+def released_style_config(args):
+    n_co = args.visual_layers
+    return collections.OrderedDict([
+        ("attention_probs_dropout_prob", 0.1),
+        ("hidden_act", "gelu"),
+        ("hidden_dropout_prob", 0.1),
+        ("hidden_size", 16),
+        ("initializer_range", 0.02),
+        ("intermediate_size", 32),
+        ("max_position_embeddings", 40),
+        ("num_attention_heads", 2),
+        ("num_hidden_layers", args.text_layers),
+        ("type_vocab_size", 2),
+        ("vocab_size", args.vocab_size),
+        ("v_feature_size", 24),
+        ("v_target_size", 11),
+        ("v_hidden_size", 20),
+        ("v_num_hidden_layers", args.visual_layers),
+        ("v_num_attention_heads", 2),
+        ("v_intermediate_size", 20),
+        ("bi_hidden_size", 12),
+        ("bi_num_attention_heads", 2),
+        ("bi_intermediate_size", 12),
+        ("bi_attention_type", 1),
+        ("v_attention_probs_dropout_prob", 0.1),
+        ("v_hidden_act", "gelu"),
+        ("v_hidden_dropout_prob", 0.1),
+        ("v_initializer_range", 0.02),
+        ("v_biattention_id", list(range(n_co))),
+        ("t_biattention_id", list(range(args.text_layers - n_co, args.text_layers))),
+        ("pooling_method", "mul"),
+    ])
+
+
+# Answer strings in the style of the released vocabularies (one non-ASCII to exercise UTF-8).
+VQA_WORDS = ["yes", "no", "2", "1", "white", "café", "red", "blue", "4", "green", "black",
+             "3", "5", "brown", "yellow"]
+GQA_WORDS = ["no", "yes", "left", "right", "man", "white", "black", "table", "woman", "blue"]
+
+
+def answers(words, n, prefix):
+    out = list(words[:n])
+    out += [f"{prefix} {i}" for i in range(len(out), n)]
+    return out
+
+
+def spec_lines(state):
+    return [f"{name} ({', '.join(str(d) for d in t.shape)}{',' if t.dim() == 1 else ''})"
+            .replace("(,)", "()") for name, t in state.items()]
+
+
+def generic(name):
+    return re.sub(r"\.\d+\.", ".{i}.", name)
+
+
+def official_generic_names(spec_path):
+    """The official parameter list's names with every layer index replaced by {i}."""
+    names = set()
+    with open(spec_path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                names.add(generic(line.split(" ", 1)[0].replace("{i}", "0")))
+    return names
+
+
+def save(obj, path, fmt):
+    if fmt == "legacy":
+        torch.save(obj, path, _use_new_zipfile_serialization=False)
+    else:
+        torch.save(obj, path)
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n", 2)[2])
+    ap.add_argument("--released", required=True,
+                    help="checkout of facebookresearch/vilbert-multi-task")
+    ap.add_argument("--out", required=True, help="output directory (e.g. under /tmp)")
+    ap.add_argument("--seed", type=int, default=4321)
+    ap.add_argument("--text-layers", type=int, default=2)
+    ap.add_argument("--visual-layers", type=int, default=2)
+    ap.add_argument("--vocab-size", type=int, default=64)
+    ap.add_argument("--vqa-answers", type=int, default=7)
+    ap.add_argument("--gqa-answers", type=int, default=5)
+    ap.add_argument("--noise", type=float, default=0.3,
+                    help="std of the seeded noise added to every parameter after init (0: off)")
+    ap.add_argument("--format", choices=("legacy", "zip"), default="legacy",
+                    help="torch.save format: legacy (torch <= 1.5, as the release) or zip")
+    args = ap.parse_args()
+    if not 1 <= args.visual_layers <= args.text_layers:
+        ap.error("need 1 <= --visual-layers <= --text-layers (one co-attention per visual layer)")
+
+    V, _ = import_released(args.released)
+    os.makedirs(args.out, exist_ok=True)
+    out = lambda name: os.path.join(args.out, name)  # noqa: E731
+
+    # ---- config: written in the released JSON form, read back as train_tasks.py does --------
+    cfg_json = released_style_config(args)
+    with open(out("bert_config.json"), "w", encoding="utf-8") as f:
+        json.dump(cfg_json, f, indent=2)
+        f.write("\n")
+    config = V.BertConfig.from_json_file(out("bert_config.json"))
+    config.task_specific_tokens = True  # train_tasks.py --task_specific_tokens (12-in-1 command)
+
+    # ---- the multi-task model -------------------------------------------------------------
+    torch.manual_seed(args.seed)
+    model = V.VILBertForVLTasks(config, num_labels=args.vqa_answers, dropout_prob=0.1,
+                                default_gpu=True)
+    bi = config.bi_hidden_size
+    model.vil_prediction = V.SimpleClassifier(bi, bi * 2, args.vqa_answers, 0.5)
+    model.vil_prediction_gqa = V.SimpleClassifier(bi, bi * 2, args.gqa_answers, 0.5)
+    model.vil_prediction.apply(model.init_weights)
+    model.vil_prediction_gqa.apply(model.init_weights)
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    with torch.no_grad():
+        for _, p in model.named_parameters():  # tied word embedding / decoder: one Parameter
+            if args.noise > 0 and p.is_floating_point():
+                p.add_(torch.randn(p.shape, generator=gen) * args.noise)
+    assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
+    state = model.state_dict()  # train_tasks.py: model_to_save.state_dict(), no module. prefix
+    save(state, out("multi_task_model.bin"), args.format)
+
+    # ---- the pretraining model (pretrained_model.bin), sharing every common value -----------
+    pconfig = V.BertConfig.from_json_file(out("bert_config.json"))  # train_concap.py: no task tokens
+    torch.manual_seed(args.seed)
+    pre = V.BertForMultiModalPreTraining(pconfig)
+    pre_state = pre.state_dict()
+    shared = {k: v for k, v in state.items() if k in pre_state and v.shape == pre_state[k].shape}
+    pre.load_state_dict(shared, strict=False)
+    assert pre.cls.predictions.decoder.weight is pre.bert.embeddings.word_embeddings.weight
+    pre_state = pre.state_dict()
+    save(pre_state, out("pretrained_model.bin"), args.format)
+
+    # ---- the converter's --spec for both, checked against the official list's structure -----
+    for name, sd in (("state_dict.txt", state), ("pretrained_state_dict.txt", pre_state)):
+        with open(out(name), "w", encoding="utf-8") as f:
+            f.write("\n".join(spec_lines(sd)) + "\n")
+    official = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                            "data", "vilbert_state_dict.txt")
+    if os.path.exists(official):
+        want, got = official_generic_names(official), {generic(n) for n in state}
+        if want != got:
+            sys.exit("state_dict names differ in structure from tests/data/vilbert_state_dict.txt:"
+                     f"\n  only official: {sorted(want - got)}\n  only here: {sorted(got - want)}")
+        print(f"names match the structure of {os.path.relpath(official)}")
+
+    # ---- answer vocabularies as the released data package stores them -----------------------
+    for task, words, n in (("vqa", VQA_WORDS, args.vqa_answers),
+                           ("gqa", GQA_WORDS, args.gqa_answers)):
+        label2ans = answers(words, n, f"{task} answer")
+        with open(out(f"{task}_trainval_label2ans.pkl"), "wb") as f:
+            pickle.dump(label2ans, f, protocol=2)
+        with open(out(f"{task}_trainval_ans2label.pkl"), "wb") as f:
+            pickle.dump({a: i for i, a in enumerate(label2ans)}, f, protocol=2)
+
+    # ---- vlmt's [model] section for the same sizes ------------------------------------------
+    c = cfg_json
+    toml = ["[model]"]
+    for key in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                "intermediate_size", "max_position_embeddings", "type_vocab_size",
+                "v_feature_size", "v_target_size", "v_hidden_size", "v_num_hidden_layers",
+                "v_num_attention_heads", "v_intermediate_size", "bi_hidden_size",
+                "bi_num_attention_heads", "bi_intermediate_size"):
+        toml.append(f"{key} = {c[key]}")
+    toml.append(f"v_biattention_id = {c['v_biattention_id']}")
+    toml.append(f"t_biattention_id = {c['t_biattention_id']}")
+    toml.append(f"num_vqa_answers = {args.vqa_answers}")
+    toml.append(f"num_gqa_answers = {args.gqa_answers}")
+    with open(out("model.toml"), "w", encoding="utf-8") as f:
+        f.write("\n".join(toml) + "\n")
+
+    n_params = sum(t.numel() for n, t in state.items()
+                   if n != "cls.predictions.decoder.weight")
+    print(f"multi_task_model.bin: {len(state)} tensors, {n_params} elements "
+          f"(tied decoder counted once), {args.format} format, "
+          f"sha256 {sha256(out('multi_task_model.bin'))[:16]}")
+    print(f"pretrained_model.bin: {len(pre_state)} tensors, "
+          f"sha256 {sha256(out('pretrained_model.bin'))[:16]}")
+    print(f"wrote {args.out}: " + ", ".join(sorted(os.listdir(args.out))))
+
+
+if __name__ == "__main__":
+    main()
