@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     std::vector<CliOption> options = model_source_options();
     for (auto o : {cli_text("task", "task key or \"all\" (default: all tasks the model was trained on, or the run "
                                     "file's for a parameter file)"),
-                   cli_text("split", "val (each task's released val split), test, test-dev, ... (default val)"),
+                   cli_text("split", "val (each task's released val split), test (each task's paper protocol: VQA/GQA test-dev, VG QA val, ...), or a split file name such as test-dev, testA (default val)"),
                    cli_text("out", "output directory (default <ckpt dir>/eval_<split>)"),
                    cli_integer("max-items", "evaluate at most this many items per task (smoke runs; default all)",
                                1, 1e15)})

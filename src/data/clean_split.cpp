@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -105,6 +106,28 @@ std::vector<std::string> read_annotation_image_ids(const std::string& path) {
   return ids;
 }
 
+namespace {
+
+// The splits whose images are read: train and the val split (kept), the declared test splits
+// and any other test* file of the folder (removed: a 5K COCO test set, a test-std file).
+std::vector<std::pair<std::string, bool>> split_files(const fs::path& dir, const TaskSpec& spec) {
+  std::vector<std::pair<std::string, bool>> files = {{"train", false}, {spec.val_split, false}};
+  std::set<std::string> tests(spec.test_splits.begin(), spec.test_splits.end());
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".jsonl" && e.path().stem().string().rfind("test", 0) == 0)
+      tests.insert(e.path().stem().string());
+  for (const auto& t : tests) files.emplace_back(t, true);
+  return files;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
 CleanSplitReport compute_clean_split(const std::string& root, const VgCocoIds& vg_coco) {
   CleanSplitReport report;
   const auto rows = paper_rows();
@@ -123,13 +146,17 @@ CleanSplitReport compute_clean_split(const std::string& root, const VgCocoIds& v
       continue;
     }
     d.present = true;
-    const std::string val = task_by_key(key).val_split;
-    const std::vector<std::pair<std::string, bool>> files = {
-        {"train", false}, {val, false}, {"test", true}, {"test-dev", true}};
-    for (const auto& [split, is_test] : files) {
+    const TaskSpec& spec = task_by_key(key);
+    for (const auto& split : spec.test_splits) {
+      const fs::path path = dir / (split + ".jsonl");
+      if (!fs::exists(path))
+        throw DataError(cat(path.string(), ": missing; ", key, "'s test splits as released are ",
+                            join(spec.test_splits), ", and the images of each must be removed from training data"));
+    }
+    for (const auto& [split, is_test] : split_files(dir, spec)) {
       const fs::path path = dir / (split + ".jsonl");
       if (!fs::exists(path)) {
-        if (split != "test-dev") d.notes.push_back(cat("no ", path.string(), "; skipped"));
+        d.notes.push_back(cat("no ", path.string(), "; skipped"));
         continue;
       }
       for (const auto& id : read_annotation_image_ids(path.string()))

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -116,8 +117,20 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
   // The released code cleans training data only (its *_cleaned train files); the paper's text
   // also cleans val (data.clean_val_split).
   const bool cleaned_split = split == "train" || (data.clean_val_split && split.rfind("test", 0) != 0);
-  if (data.clean_split && cleaned_split && fs::exists(clean))
-    ctx.removed_images = std::make_shared<const std::vector<std::string>>(read_removed_image_ids(clean.string(), source));
+  if (data.clean_split && cleaned_split) {
+    if (fs::exists(clean)) {
+      ctx.removed_images =
+          std::make_shared<const std::vector<std::string>>(read_removed_image_ids(clean.string(), source));
+    } else {
+      // Said once per data root: training on test images must never go unnoticed.
+      static std::mutex mutex;
+      static std::set<std::string> told;
+      std::lock_guard<std::mutex> lock(mutex);
+      if (told.insert(root).second)
+        log::warn0(cat("data.clean_split is on but ", clean.string(), " does not exist: no test image is removed "
+                       "from training data (run tools/clean_split --root ", root, ", or set data.clean_split = false)"));
+    }
+  }
   if (max_text < 3) throw ConfigError(cat("max_text must be at least 3, got ", max_text));
   if (max_regions < 2) throw ConfigError(cat("max_regions must be at least 2, got ", max_regions));
   return ctx;

@@ -5,8 +5,9 @@
 namespace vlmt {
 
 VqaDataset::VqaDataset(DatasetContext ctx, const std::string& answers_path, int num_answers)
-    : TaskDataset(std::move(ctx)), num_answers_(num_answers) {
-  const auto answers = read_answer_vocab(answers_path);
+    : TaskDataset(std::move(ctx)), answers_(read_answer_vocab(answers_path)), answers_path_(answers_path),
+      num_answers_(num_answers) {
+  const auto& answers = answers_;
   if (static_cast<int64_t>(answers.size()) > num_answers_)
     throw DataError(cat(answers_path, " lists ", answers.size(), " answers but the model's head has ",
                         num_answers_, " (model.num_vqa_answers / num_gqa_answers)"));

@@ -29,6 +29,12 @@ Evaluator::Evaluator(const RunConfig& config, MultiTaskModel model, Communicator
   model_->eval();
 }
 
+std::string Evaluator::protocol_split(const TaskSpec& spec, const std::string& split) const {
+  if (split != "test" || spec.paper_split() == "test") return split;
+  log::info0(cat(spec.key, ": --split test evaluates ", spec.paper_split(), ", the split the paper's Table 2 reports"));
+  return spec.paper_split();
+}
+
 std::string Evaluator::split_file(const TaskSpec& spec, const std::string& split) const {
   const std::string name = split == "val" ? config_.tasks.of(spec.key).val_split : split;
   const auto path = fs::path(data_root_) / "annotations" / spec.key / (name + ".jsonl");
@@ -43,16 +49,17 @@ std::string Evaluator::split_file(const TaskSpec& spec, const std::string& split
 
 ResultRecord Evaluator::evaluate(const std::string& task_key, const EvaluationOptions& o) {
   const TaskSpec& spec = task_by_key(task_key);
-  const std::string split = split_file(spec, o.split);
+  const std::string label = protocol_split(spec, o.split);
+  const std::string split = split_file(spec, label);
   torch::NoGradGuard no_grad;
-  EvaluationRun run(config_, spec, *model_, comm_, device_, split, o.split, o.out_dir, o.max_items);
+  EvaluationRun run(config_, spec, *model_, comm_, device_, split, label, o.out_dir, o.max_items);
   ResultRecord r = spec.kind().evaluate(run);
   r.run = o.run_name;
   r.task = spec.key;
-  r.split = o.split;
+  r.split = label;
   if (comm_.rank() == 0) {
     append_result((fs::path(o.out_dir) / "results.jsonl").string(), r);
-    log::info0(cat("evaluate ", spec.key, " ", o.split, ": ", r.metric, " = ", r.score, " (n = ", r.n, ")"));
+    log::info0(cat("evaluate ", spec.key, " ", label, ": ", r.metric, " = ", r.score, " (n = ", r.n, ")"));
   }
   return r;
 }

@@ -15,7 +15,8 @@
 namespace vlmt {
 
 struct EvaluationOptions {
-  std::string split = "val";   // val (= each task's released val split) | test | test-dev | any file name
+  std::string split = "val";   // val (= each task's released val split) | test (= each task's Table 2
+                               // protocol: TaskSpec::paper_split) | test-dev | testA | any file name
   std::string out_dir;         // results.jsonl, submissions/
   std::string run_name;        // "run" field of the records
   int64_t max_items = 0;       // 0 = all (smoke runs)
@@ -28,6 +29,8 @@ class Evaluator {
   ResultRecord evaluate(const std::string& task_key, const EvaluationOptions& options);
 
  private:
+  // "test" → the task's evaluation protocol (TaskSpec::paper_split: VQA test-dev, ...).
+  std::string protocol_split(const TaskSpec& spec, const std::string& split) const;
   std::string split_file(const TaskSpec& spec, const std::string& split) const;
 
   const RunConfig& config_;

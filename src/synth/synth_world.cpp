@@ -226,6 +226,31 @@ std::string hex(std::uint64_t v) {
 
 }  // namespace
 
+namespace {
+
+// The test items under every test split name the task has as released (TaskSpec::test_splits)
+// and the one its paper protocol names: RefCOCO's testA holds the items of the first half of the
+// test images, testB the rest, test both (as the released refer tool reads it); any other name
+// (VQA's test-dev, GQA's test-dev, every task's "test") all of them.
+void write_test_protocols(const fs::path& dir, const TaskSpec& spec, const std::vector<ordered_json>& items,
+                          const std::vector<std::string>& test_images) {
+  std::set<std::string> names(spec.test_splits.begin(), spec.test_splits.end());
+  if (spec.paper_split().rfind("test", 0) == 0) names.insert(spec.paper_split());
+  names.insert("test");  // every task's whole test set, by the generic name too
+  const std::set<std::string> first_half(test_images.begin(), test_images.begin() + test_images.size() / 2);
+  for (const auto& name : names) {
+    std::string lines;
+    for (const auto& item : items) {
+      const bool in_a = first_half.count(item.value("image_id", std::string())) > 0;
+      if ((name == "testA" && !in_a) || (name == "testB" && in_a)) continue;
+      lines += item.dump() + "\n";
+    }
+    write_text_file(dir / (name + ".jsonl"), lines);
+  }
+}
+
+}  // namespace
+
 SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
   if (o.out_dir.empty()) throw ConfigError("synth_world: --out is required");
   if (!(o.scale > 0) || o.scale > 1) throw ConfigError(cat("synth_world: --scale must be in (0, 1], got ", o.scale));
@@ -255,10 +280,14 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
     for (const auto& [split, file_and_count] : splits) {
       const auto& [file, count] = file_and_count;
       if (count == 0) continue;
-      std::string lines;
-      for (const auto& item : make_split_items(plan, file, images.at(split), count, scenes, o.seed))
-        lines += item.dump() + "\n";
-      write_text_file(root / "annotations" / plan.key / (file + ".jsonl"), lines);
+      const auto items = make_split_items(plan, file, images.at(split), count, scenes, o.seed);
+      if (split == "test" && !plan.items.captions_corpus) {
+        write_test_protocols(root / "annotations" / plan.key, task_by_key(plan.key), items, images.at(split));
+      } else {
+        std::string lines;
+        for (const auto& item : items) lines += item.dump() + "\n";
+        write_text_file(root / "annotations" / plan.key / (file + ".jsonl"), lines);
+      }
       if (plan.items.hard_negatives && split == "train")
         write_text_file(root / "annotations" / plan.key / "train_hard_pool.jsonl",
                         hard_pool_lines(images.at(split), scenes));

@@ -55,9 +55,9 @@ class VocabClassifierKind : public TaskKind {
   void check_side_files(const std::string& data_root, const TaskSpec& spec) const override {
     read_answer_vocab(data_root, spec);
   }
-  std::optional<std::vector<std::string>> answer_vocabulary(const std::string& data_root,
-                                                            const TaskSpec& spec) const override {
-    return read_answer_vocab(data_root, spec);
+  const std::vector<std::string>* answer_vocabulary(const TaskDataset& dataset) const override {
+    const auto* vqa = dynamic_cast<const VqaDataset*>(&dataset);  // this kind's make_dataset made it
+    return vqa ? &vqa->answers() : nullptr;
   }
 
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {

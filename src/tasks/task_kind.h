@@ -102,13 +102,9 @@ class TaskKind {
   virtual void check_side_files(const std::string& data_root, const TaskSpec& spec) const {}
   // Whether a .jsonl file of the task's annotation folder is such a side file, not a split.
   virtual bool is_side_file(const std::string& /*file_name*/) const { return false; }
-  // The answers the kind's head is trained against (row order), read from the data root; nullopt
-  // for kinds without an answer vocabulary. Training stores them with the weights
-  // (model/provenance.h).
-  virtual std::optional<std::vector<std::string>> answer_vocabulary(const std::string& /*data_root*/,
-                                                                    const TaskSpec& /*spec*/) const {
-    return std::nullopt;
-  }
+  // The answer vocabulary a training dataset of this kind indexes (row order), or nullptr for
+  // kinds without one. Training stores it with the weights (model/provenance.h).
+  virtual const std::vector<std::string>* answer_vocabulary(const TaskDataset& /*dataset*/) const { return nullptr; }
   // Rows per item of an inference request with `images` images (2 for a pair, else 1).
   virtual int rows_per_inference_item() const { return 1; }
 

@@ -46,6 +46,15 @@ struct TaskSpec {
   // Whose ids its image ids are, for the clean split ("" = image_source's own: GQA's images
   // are Visual Genome images, "vg").
   std::string image_namespace;
+  // Evaluation protocols by name. `reported_split`: the split the paper's Table 2 reports (its
+  // "Clean" row), which `evaluate --split test` maps to ("" = "test"). `test_splits`: every test
+  // split of the released data; clean_split removes their images from training data and fails
+  // when one is missing. RefCOCO/RefCOCO+'s "test" is testA ∪ testB, as the released refer tool
+  // reads it.
+  std::string reported_split;
+  std::vector<std::string> test_splits = {"test"};
+
+  const std::string& paper_split() const;  // reported_split, "test" when empty
 
   const std::string& id_namespace() const { return image_namespace.empty() ? image_source : image_namespace; }
   const TaskKind& kind() const;  // throws ConfigError for an unregistered kind name

@@ -14,7 +14,6 @@
 #include "ckpt/param_io.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "data/answer_vocab.h"
 #include "eval/results.h"
 #include "dist/runtime.h"
 #include "tasks/task_data.h"
@@ -158,20 +157,19 @@ std::set<std::string> Trainer::initialise_from(const std::string& path) {
 }
 
 void Trainer::record_provenance() {
-  const std::string data_root = resolve_data_root(cfg_.data);
   auto& stored = model_->provenance.head_answers;
   for (const auto& s : streams_) {
     const TaskKind& kind = s.spec->kind();
-    auto answers = kind.answer_vocabulary(data_root, *s.spec);
+    const auto* answers = kind.answer_vocabulary(s.loader->dataset());
     if (!answers) continue;
     auto it = stored.find(kind.head());
     if (it != stored.end() && it->second != *answers)
-      throw DataError(cat(s.key, ": the answer vocabulary of the data root (", answer_vocab_path(data_root, *s.spec),
-                          ", ", answers->size(), " answers) differs from the one ", kind.head(), " was trained with (",
-                          it->second.size(), " answers, stored with ", model_->provenance.source.empty()
+      throw DataError(cat(s.key, ": the answer vocabulary of its data (annotations/<task>/answers.json, ", answers->size(),
+                          " answers) differs from the one ", kind.head(), " was trained with (", it->second.size(),
+                          " answers, stored with ", model_->provenance.source.empty()
                               ? std::string("another task of this run") : model_->provenance.source,
                           "): its rows would be paired with the wrong answers"));
-    stored[kind.head()] = std::move(*answers);
+    stored[kind.head()] = *answers;
   }
   model_->provenance.feature_fingerprints = fingerprints_;
 }

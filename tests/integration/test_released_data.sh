@@ -141,6 +141,9 @@ exact("refcoco/train.jsonl", ref("1", "5", "Left man.", [1.0, 2.0, 4.0, 6.0], "1
 exact("refcoco/val.jsonl", ref("4", "5", "The man", [1.0, 2.0, 4.0, 6.0], "103"))
 exact("refcoco/testA.jsonl", ref("2", "6", "Woman in red!", [10.0, 20.0, 40.0, 60.0], "101"))
 exact("refcoco/testB.jsonl", ref("3", "6", "Blue car", [0.5, 0.0, 5.5, 5.0], "102"))
+# Table 2's RefCOCO "test": testA ∪ testB in file order, as the released refer tool reads it.
+exact("refcoco/test.jsonl", ref("2", "6", "Woman in red!", [10.0, 20.0, 40.0, 60.0], "101")
+      + ref("3", "6", "Blue car", [0.5, 0.0, 5.5, 5.0], "102"))
 exact("refcocog/train.jsonl", ref("7", "6", "A woman.", [10.0, 20.0, 40.0, 60.0], "200"))
 exact("refcocog/val.jsonl", ref("8", "6", "The car.", [0.5, 0.0, 5.5, 5.0], "201"))
 exact("refcocog/test.jsonl", ref("9", "5", "A man.", [1.0, 2.0, 4.0, 6.0], "202"))
@@ -195,8 +198,8 @@ else fail "outputs exactly as expected"; fi
 $PY "$CONV" --data-dir "$D" --out "$OUT" >"$TMP/log" 2>&1
 if [[ $? -eq 0 ]] && grep -qF "converted: none" "$TMP/log" &&
    grep -qF "vqa/minval: inputs unchanged since the last conversion; skipped" "$TMP/log" &&
-   [[ $(grep -c 'inputs unchanged since the last conversion; skipped' "$TMP/log") -eq 33 ]]
-then ok "rerun skips every unchanged split (33)"; else fail "rerun skips every unchanged split (33)"; fi
+   [[ $(grep -c 'inputs unchanged since the last conversion; skipped' "$TMP/log") -eq 34 ]]
+then ok "rerun skips every unchanged split (34)"; else fail "rerun skips every unchanged split (34)"; fi
 
 echo '{"pairID": "4.jpg#0r1n", "Flikr30kID": "4.jpg", "sentence2": "T n.", "gold_label": "neutral"}' \
   >> "$D/visual_entailment/snli_ve_test.jsonl"

@@ -7,7 +7,9 @@
 #     unless --allow-feature-mismatch;
 #  3. train.init_from is strict: a parameter file lacking a trunk tensor is refused naming it and
 #     train.init_expect_missing, and loads once the prefix is listed;
-#  4. weights trained against one answer vocabulary cannot be trained on against another.
+#  4. weights trained against one answer vocabulary cannot be trained on against another;
+#  5. evaluation protocols by name: --split test is each task's Table 2 split (VQA test-dev,
+#     RefCOCO test = testA ∪ testB), --split testA a file of its own.
 set -euo pipefail
 source "$(dirname "$0")/lib/checks.bash"
 export OMP_NUM_THREADS=1
@@ -136,4 +138,24 @@ $MPI "$BIN/mt_train" "$T/voc.toml" --run-dir "$T/voc" --data-root "$T/data3" > "
 set -e
 [ "$rc" = 3 ] && grep -q "differs from the one vil_prediction was trained with" "$T/voc.log" \
   && ok "training on another answer vocabulary: exit 3" || { tail -5 "$T/voc.log"; bad "vocabulary mismatch (rc $rc)"; }
+
+# 5. protocols
+$MPI "$BIN/evaluate" --ckpt "$CKPT" --task all --split test --out "$T/prot" > "$T/prot.log" 2>&1 \
+  || { tail -5 "$T/prot.log"; bad "evaluate --split test"; }
+$MPI "$BIN/evaluate" --ckpt "$CKPT" --task refcoco --split testA --out "$T/prot" > "$T/protA.log" 2>&1 \
+  || { tail -5 "$T/protA.log"; bad "evaluate --split testA"; }
+if $PY - "$T/prot/results.jsonl" "$T/data/annotations/refcoco" <<'PY'
+import json, sys
+recs = [r for r in map(json.loads, open(sys.argv[1])) if r.get("kind", "result") == "result"]
+got = {(r["task"], r["split"]): r["n"] for r in recs}
+d = sys.argv[2]
+def n(split): return sum(1 for l in open(f"{d}/{split}.jsonl") if l.strip())
+assert n("testA") + n("testB") == n("test") and n("testA") > 0 and n("testB") > 0, (n("testA"), n("testB"), n("test"))
+assert set(got) == {("vqa", "test-dev"), ("refcoco", "test"), ("refcoco", "testA")}, got
+assert got[("refcoco", "test")] == n("test") and got[("refcoco", "testA")] == n("testA"), got
+PY
+then ok "--split test maps to VQA test-dev and RefCOCO test (= testA ∪ testB); testA by name"
+else bad "evaluation protocols"; fi
+grep -q "vqa: --split test evaluates test-dev, the split the paper's Table 2 reports" "$T/prot.log" \
+  && ok "the log names the protocol mapping" || bad "protocol log line"
 finish

@@ -19,17 +19,20 @@ std::string pair(const std::string& a, const std::string& b) {
   return R"({"pair_id": "p", "image_ids": [")" + a + R"(", ")" + b + R"("], "label": true})";
 }
 
-// vqa: train+minval {1,2,3,4}, test {10,11,12}                 (COCO ids)
-// refcoco: train+val {10,1}, test {2,3,20,21}                  (COCO ids)
+// vqa: train+minval {1,2,3,4}, test-dev {10,11}, test {10,11,12}   (COCO ids)
+// refcoco: train+val {10,1}, testA {2,3}, testB {20,21}, test = testA ∪ testB (COCO ids)
 // nlvr2: train+dev {30,31,32,33}, test {10,40}                 (NLVR2 ids: its "10" is not COCO's)
 // every other task absent.
 void build_root(const fs::path& root) {
   const fs::path a = root / "annotations";
   write_lines(a / "vqa/train.jsonl", {item("1"), item("2"), "", item("3"), item("1")});
   write_lines(a / "vqa/minval.jsonl", {item("4")});
+  write_lines(a / "vqa/test-dev.jsonl", {item("10"), item("11")});
   write_lines(a / "vqa/test.jsonl", {item("10"), item("11"), item("12")});
   write_lines(a / "refcoco/train.jsonl", {item("10")});
   write_lines(a / "refcoco/val.jsonl", {item("1")});
+  write_lines(a / "refcoco/testA.jsonl", {item("2"), item("3")});
+  write_lines(a / "refcoco/testB.jsonl", {item("20"), item("21")});
   write_lines(a / "refcoco/test.jsonl", {item("2"), item("3"), item("20"), item("21")});
   write_lines(a / "nlvr2/train.jsonl", {pair("30", "31")});
   write_lines(a / "nlvr2/dev.jsonl", {pair("32", "33")});
@@ -87,6 +90,7 @@ TEST(CleanSplit, VisualGenomeImagesAreMatchedToCoco) {
   write_lines(a / "vgqa/train.jsonl", {item("700"), item("701"), item("2")});
   write_lines(a / "vgqa/val.jsonl", {item("702")});
   write_lines(a / "gqa/train.jsonl", {item("701"), item("703")});
+  write_lines(a / "gqa/test-dev.jsonl", {item("799")});  // GQA's released test split
   write_lines(dir.path() / "image_data.json",
               {R"([{"image_id": 700, "coco_id": 20}, {"image_id": 701, "coco_id": null}, {"image_id": 703, "coco_id": 3}])"});
   const VgCocoIds vg = read_vg_coco_ids((dir.path() / "image_data.json").string());
@@ -100,8 +104,8 @@ TEST(CleanSplit, VisualGenomeImagesAreMatchedToCoco) {
   // refcoco's test images 20 and 3 are VG 700 and 703: vgqa keeps 701, 702 and its own "2".
   EXPECT_EQ(r.datasets[vgqa].cleaned, 3u);
   EXPECT_DOUBLE_EQ(r.overlap_percent(refcoco, vgqa), 25.0);
-  EXPECT_EQ(r.removed_by_source.at("vg"), (std::set<std::string>{"700", "703"}));
-  EXPECT_EQ(r.removed_by_source.at("gqa"), (std::set<std::string>{"700", "703"}));
+  EXPECT_EQ(r.removed_by_source.at("vg"), (std::set<std::string>{"700", "703", "799"}));
+  EXPECT_EQ(r.removed_by_source.at("gqa"), (std::set<std::string>{"700", "703", "799"}));
   EXPECT_EQ(r.removed_by_source.at("coco").count("2"), 1u);
   EXPECT_THROW(read_vg_coco_ids((dir.path() / "missing.json").string()), DataError);
 }
@@ -119,6 +123,33 @@ TEST(CleanSplit, MalformedLineNamesFileAndLine) {
   }
   write_lines(bad, {R"({"ref_id": "r"})"});
   EXPECT_THROW(compute_clean_split(dir.path().string()), DataError);
+}
+
+// Every test split the task has as released must be there: a missing one would leave its images
+// in the training data without a word.
+TEST(CleanSplit, AMissingDeclaredTestSplitFailsNamingIt) {
+  TempDir dir("cleanmissing");
+  build_root(dir.path());
+  const fs::path testB = dir.path() / "annotations/refcoco/testB.jsonl";
+  fs::remove(testB);
+  try {
+    compute_clean_split(dir.path().string());
+    FAIL() << "a missing testB was skipped";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(testB.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("testA, testB, test"), std::string::npos) << e.what();
+  }
+}
+
+// Only testB holds image 22; any further test* file (a 5K test set) counts as a test split too.
+TEST(CleanSplit, EveryTestSplitFileRemovesItsImages) {
+  TempDir dir("cleanprotocols");
+  build_root(dir.path());
+  write_lines(dir.path() / "annotations/refcoco/testB.jsonl", {item("20"), item("21"), item("22")});
+  write_lines(dir.path() / "annotations/vqa/test5k.jsonl", {item("50")});
+  const auto r = compute_clean_split(dir.path().string());
+  EXPECT_EQ(r.removed.count("coco:22"), 1u);
+  EXPECT_EQ(r.removed.count("coco:50"), 1u);
 }
 
 }  // namespace

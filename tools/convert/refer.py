@@ -3,7 +3,8 @@ ref_id, ann_id, image_id, split, sentences[{sent_id, sent, raw}]) + instances.js
 annotations with bbox [x, y, w, h]) → annotations/<refcoco|refcoco+|refcocog>/<split>.jsonl,
 one line per referring expression, box [x1, y1, x2, y2].
 
---input REFS.p INSTANCES.json ;  --split train | val | testA | testB | test (as in the refs).
+--input REFS.p INSTANCES.json ;  --split train | val | testA | testB | test (as in the refs;
+"test" selects every ref whose split contains "test": RefCOCO's testA ∪ testB).
 Lines carry "sent_id" besides the documented fields, since one ref has several expressions.
 """
 from common import ConvertError, field, load_json, xywh_to_xyxy
@@ -34,11 +35,16 @@ def split_records(refs, refs_path, boxes, inst_path, split, text_key="sent"):
     field used as the expression ("sent" here; the released vilbert-multi-task reader uses
     "raw")."""
     splits = {field(r, "split", refs_path) for r in refs}
-    if split not in splits:
+
+    # "test" is every ref whose split contains "test" (RefCOCO's testA ∪ testB, RefCOCOg's test),
+    # as the released refer tool selects it and the paper's Table 2 reports it.
+    def selected(ref_split):
+        return "test" in ref_split if split == "test" else ref_split == split
+    if not any(selected(s) for s in splits):
         raise ConvertError(f"{refs_path}: no refs with split '{split}' "
                            f"(splits present: {', '.join(sorted(splits))})")
     for ref in refs:
-        if ref["split"] != split:
+        if not selected(ref["split"]):
             continue
         ref_id = field(ref, "ref_id", refs_path)
         where = f"{refs_path}: ref {ref_id}"

@@ -423,7 +423,7 @@ def tasks(train_set):
     refs = {}
     for key, by in (("refcoco", "unc"), ("refcoco+", "unc"), ("refcocog", "umd")):
         refs[key] = refer_split(key, by)
-    ref_splits = {"refcoco": ("val", "testA", "testB"), "refcoco+": ("val", "testA", "testB"),
+    ref_splits = {"refcoco": ("val", "testA", "testB", "test"), "refcoco+": ("val", "testA", "testB", "test"),
                   "refcocog": ("val", "test")}
     gqa_train_target = "gqa/cache/train_target.pkl" if train_set == "train" \
         else "gqa/cache/trainval_target.pkl"
