@@ -147,17 +147,6 @@ def load_npz(path):
         return {name: (None, npz[name]) for name in npz.files}
 
 
-def _answer_string(value, path, where):
-    if isinstance(value, bytes):  # a Python 2 str pickled with protocol 2+ and read as bytes
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ConvertError(f"{path}: {where} is not UTF-8: {value!r}")
-    if not isinstance(value, str):
-        raise ConvertError(f"{path}: {where} is not a string: {value!r}")
-    return str(value)
-
-
 def read_answers(path):
     """The answer list (index = output row) of a label2ans list pickle, an ans2label dict
     pickle (inverted) or vlmt's answers.json; ConvertError naming the file and entry."""
@@ -178,7 +167,7 @@ def read_answers(path):
         n = len(raw)
         answers = [None] * n
         for answer, label in raw.items():
-            answer = _answer_string(answer, path, f"key {answer!r}")
+            answer = safe_pickle.text(answer, path, f"key {answer!r}")
             if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
                 raise ConvertError(f"{path}: answer '{answer}' has label {label!r}, not an "
                                    f"integer (an ans2label dict maps answers to 0..{n - 1})")
@@ -191,7 +180,7 @@ def read_answers(path):
                                    f"and '{answer}'")
             answers[label] = answer
     elif isinstance(raw, (list, tuple)):
-        answers = [_answer_string(a, path, f"entry {i}") for i, a in enumerate(raw)]
+        answers = [safe_pickle.text(a, path, f"entry {i}") for i, a in enumerate(raw)]
     else:
         raise ConvertError(f"{path}: expected a label2ans list, an ans2label dict or "
                            f"{{\"answers\": [...]}}, found {type(raw).__name__}")

@@ -87,17 +87,6 @@ class Context:
         return self.memo("json", self.path(rel), load_json)
 
 
-def _string(value, path, where):
-    if isinstance(value, bytes):  # a Python 2 str pickled with protocol 2
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ConvertError(f"{path}: {where} is not UTF-8: {value!r}")
-    if not isinstance(value, str):
-        raise ConvertError(f"{path}: {where} is not a string: {value!r}")
-    return value
-
-
 def read_released_vocab(ctx, label2ans_rel, ans2label_rel):
     """The released answer list (index = vil_prediction row), checked against ans2label."""
     l2a_path, a2l_path = ctx.path(label2ans_rel), ctx.path(ans2label_rel)
@@ -110,7 +99,7 @@ def read_released_vocab(ctx, label2ans_rel, ans2label_rel):
     if not isinstance(a2l, dict):
         raise ConvertError(f"{a2l_path}: expected a pickled dict answer → label (ans2label), "
                            f"got {type(a2l).__name__}")
-    answers = [_string(a, l2a_path, f"entry {i}") for i, a in enumerate(l2a)]
+    answers = [safe_pickle.text(a, l2a_path, f"entry {i}") for i, a in enumerate(l2a)]
     seen = {}
     for i, a in enumerate(answers):
         if a in seen:
@@ -119,7 +108,7 @@ def read_released_vocab(ctx, label2ans_rel, ans2label_rel):
         seen[a] = i
     labels = {}
     for key, label in a2l.items():
-        answer = _string(key, a2l_path, f"key {key!r}")
+        answer = safe_pickle.text(key, a2l_path, f"key {key!r}")
         if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
             raise ConvertError(f"{a2l_path}: entry '{answer}' has label {label!r}, not an "
                                "integer")
@@ -175,7 +164,7 @@ def read_targets(ctx, rel, n_answers, with_question):
             item = {"qid": qid, "question_id": _id(qid, path, where),
                     "image_id": _id(field(t, "image_id", f"{path}: {where}"), path, where)}
             if with_question:
-                item["question"] = _string(field(t, "question", f"{path}: {where}"), path,
+                item["question"] = safe_pickle.text(field(t, "question", f"{path}: {where}"), path,
                                            f"{where}: 'question'")
             labels = _numbers(field(t, "labels", f"{path}: {where}"), path, where, "labels")
             scores = _numbers(field(t, "scores", f"{path}: {where}"), path, where, "scores")

@@ -66,3 +66,16 @@ def load(path):
             raise
         except _LOAD_ERRORS as e:
             raise ConvertError(f"{path}: not a readable pickle (truncated?): {e}")
+
+
+def text(value, path, where):
+    """A string field of an unpickled record: Python 2 pickles (protocol 2) give their str as
+    bytes, which must be UTF-8. ConvertError naming the file and `where` otherwise."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConvertError(f"{path}: {where} is not UTF-8: {value!r}")
+    if not isinstance(value, str):
+        raise ConvertError(f"{path}: {where} is not a string: {value!r}")
+    return str(value)
