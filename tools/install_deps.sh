@@ -17,6 +17,7 @@ PACKAGES=(
   googletest libgtest-dev           # unit tests
   slurm-wlm munge libpmix-dev       # local Slurm for integration tests and the quickstart
   python3 python3-numpy python3-h5py python3-lmdb # conversion helpers (lmdb: released features)
+  python3-torch                     # released checkpoints (.bin): torch.load(weights_only=True)
 )
 
 SUDO=""

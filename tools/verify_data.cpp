@@ -12,6 +12,8 @@
 #include "core/log.h"
 #include "data/annotations.h"
 #include "data/feature_store.h"
+#include "config/run_config.h"
+#include "tasks/task_data.h"
 #include "tasks/task_kind.h"
 #include "text/wordpiece.h"
 
@@ -57,7 +59,7 @@ class Stores {
   std::map<std::string, std::pair<std::unique_ptr<FeatureStore>, std::string>> stores_;
 };
 
-Report check_task(const std::string& root, const TaskSpec& spec, Stores& stores) {
+Report check_task(const std::string& root, const TaskSpec& spec, const FeatureSources& sources, Stores& stores) {
   Report report;
   const TaskKind& kind = spec.kind();
   const fs::path dir = fs::path(root) / "annotations" / spec.key;
@@ -73,8 +75,8 @@ Report check_task(const std::string& root, const TaskSpec& spec, Stores& stores)
   } catch (const Error& e) {
     report.add(e.what());
   }
-  std::vector<FeatureStore*> needed{stores.get(spec.image_source, report)};
-  if (kind.reads_gt_features("train", TrainConfig{})) needed.push_back(stores.get(spec.image_source + "_gt", report));
+  std::vector<FeatureStore*> needed{stores.get(sources.detections, report)};
+  if (kind.reads_gt_features("train", TrainConfig{})) needed.push_back(stores.get(sources.ground_truth, report));
   if (kind.reads_class_distributions() && needed[0] && !needed[0]->has_cls_prob())
     report.add(cat(needed[0]->path(), " lacks /cls_prob, needed for pretraining"));
   for (const std::string& file : files) {
@@ -118,9 +120,12 @@ std::vector<std::string> split_commas(const std::string& text) {
 
 int main(int argc, char** argv) {
   return vlmt::run_tool([&] {
-    auto args = parse_cli(argc, argv, "verify_data", "--root DIR [--tasks a,b]",
+    auto args = parse_cli(argc, argv, "verify_data", "--root DIR [--tasks a,b] [--config RUN.toml] [--set ...]",
                           {cli_text("root", "data root to check"),
-                           cli_text("tasks", "comma-separated task keys (and/or 'pretrain'); default: all present")});
+                           cli_text("tasks", "comma-separated task keys (and/or 'pretrain'); default: all present"),
+                           cli_text("config", "run file whose tasks.<key>.features / gt_features name the feature "
+                                              "files (default: each task's own)"),
+                           cli_set()});
     if (!args.has("root")) throw ConfigError("verify_data needs --root DIR");
     const std::string root = args.get("root");
     if (!fs::is_directory(root)) throw DataError(cat("data root ", root, " is not a directory"));
@@ -149,9 +154,14 @@ int main(int argc, char** argv) {
       }
     }
 
+    // Which feature files each task reads: its own, or those a run file / --set names (the
+    // released data's per-dataset files, tools/convert/released_features.py --print-overrides).
+    const RunConfig config = load_run_config(args.has("config") ? locate_config(args.get("config")) : "", args.overrides);
     Stores stores(root);
     for (const TaskSpec* spec : tasks) {
-      Report report = check_task(root, *spec, stores);
+      const TaskHyper none;
+      const TaskHyper& hyper = config.tasks.hyper.count(spec->key) ? config.tasks.of(spec->key) : none;
+      Report report = check_task(root, *spec, feature_sources(*spec, hyper), stores);
       const std::string& key = spec->key;
       if (report.problems.empty()) {
         std::cout << "task " << key << ": OK\n";

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
                                     "file's for a parameter file)"),
                    cli_text("split", "val (each task's released val split), test (each task's paper protocol: VQA/GQA test-dev, VG QA val, ...), or a split file name such as test-dev, testA (default val)"),
                    cli_text("out", "output directory (default <ckpt dir>/eval_<split>)"),
+                   cli_text("run-name", "the run's name in results.jsonl and the tables (default: the checkpoint's directory, "
+                                        "or a parameter file's name)"),
                    cli_integer("max-items", "evaluate at most this many items per task (smoke runs; default all)",
                                1, 1e15)})
       options.push_back(o);
@@ -37,7 +39,9 @@ int main(int argc, char** argv) {
 
     EvaluationOptions opt;
     opt.split = args.get("split", "val");
-    opt.run_name = fs::path(ckpt_path).parent_path().filename().string();
+    const bool parameters = loaded.kind == "parameters";
+    opt.run_name = args.get("run-name", parameters ? fs::path(ckpt_path).stem().string()
+                                                   : fs::path(ckpt_path).parent_path().filename().string());
     opt.out_dir = args.get("out", (fs::path(ckpt_path).parent_path() / ("eval_" + opt.split)).string());
     opt.max_items = args.integer("max-items", 0);
     std::vector<std::string> tasks;
@@ -46,7 +50,7 @@ int main(int argc, char** argv) {
       tasks = cfg.tasks.active;
       if (tasks.empty()) throw ConfigError(cat(ckpt_path, ": the checkpoint names no tasks (a pretraining checkpoint?)"));
       log::info0(cat("--task all: the ", tasks.size(), " task(s) ",
-                     loaded.kind == "parameters" ? "of the run file" : "the checkpoint was trained on"));
+                     parameters ? "of the run file" : "the checkpoint was trained on"));
     } else {
       tasks = {task_by_key(which).key};
     }
@@ -57,8 +61,10 @@ int main(int argc, char** argv) {
       info.run = opt.run_name;
       info.params = model->parameter_count();
       info.models = 1;
-      info.dsg_gap = cfg.train.dsg_gap;
-      info.seed = cfg.train.seed;
+      if (!parameters) {  // a parameter file's run file did not train it: no seed or Δ to report
+        info.dsg_gap = cfg.train.dsg_gap;
+        info.seed = cfg.train.seed;
+      }
       append_run_info((fs::path(opt.out_dir) / "results.jsonl").string(), info);
     }
     Evaluator evaluator(cfg, model, *comm, device);

@@ -157,6 +157,11 @@ void read_task_hyper(TomlSection s, TaskHyper& h) {
   h.max_regions = s.get("max_regions", h.max_regions);
   h.epochs = s.get("epochs", h.epochs);
   h.val_split = s.get("val_split", h.val_split);
+  h.features = s.get("features", h.features);
+  h.gt_features = s.get("gt_features", h.gt_features);
+  for (const auto* name : {&h.features, &h.gt_features})
+    s.require(name->find_first_of("/\\") == std::string::npos && *name != "." && *name != "..",
+              name == &h.features ? "features" : "gt_features", "must be a file name under features/ without \".h5\"");
   s.require(h.batch_size > 0, "batch_size", "must be positive");
   s.require(h.lr > 0, "lr", "must be positive");
   s.require(h.max_text >= 3, "max_text", "must be at least 3 ([CLS], a token, [SEP])");
@@ -187,7 +192,7 @@ void declare_task(TomlSection& s, const std::string& key, TaskHyper& h) {
   spec.submission = s.get("submission", std::string());
   spec.shared_answers = s.get("shared_answers", std::string());
   spec.exact_answer_match = s.get("exact_answer_match", false);
-  h = TaskHyper{0, 0.0, 20, 101, 20, "val"};
+  h = TaskHyper{0, 0.0, 20, 101, 20, "val", "", ""};
   spec.batch_size = h.batch_size = s.get("batch_size", h.batch_size);
   spec.lr = h.lr = s.get("lr", h.lr);
   spec.max_text = h.max_text = s.get("max_text", h.max_text);
@@ -221,7 +226,7 @@ void read_tasks(TomlSection s, TaskConfig& t, ConfigIssues& issues) {
   }
   for (const auto& spec : all_tasks()) {
     if (!spec.builtin) continue;
-    TaskHyper h{spec.batch_size, spec.lr, spec.max_text, spec.max_regions, spec.epochs, spec.val_split};
+    TaskHyper h{spec.batch_size, spec.lr, spec.max_text, spec.max_regions, spec.epochs, spec.val_split, "", ""};
     read_task_hyper(s.child(spec.key), h);
     t.hyper[spec.key] = h;
   }

@@ -66,6 +66,13 @@ struct TaskHyper {
   int max_regions = 0;
   int epochs = 0;
   std::string val_split;
+  // Region-feature files: features/<features>.h5 and, for the kinds that read ground-truth
+  // boxes, features/<gt_features>.h5. "" = the task's own (TaskSpec::image_source, and
+  // "<that>_gt"). The released data ships one LMDB per dataset (RefCOCO's, GQA's, Visual7W's
+  // detections are files of their own; GuessWhat reads COCO's detections and its own gt boxes):
+  // jobs/release_eval.sh names them here.
+  std::string features;
+  std::string gt_features;
 };
 
 struct TaskConfig {

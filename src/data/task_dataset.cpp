@@ -136,8 +136,8 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
   return ctx;
 }
 
-void open_gt_features(DatasetContext& ctx, const std::string& root, const DataConfig& data, const std::string& source) {
-  ctx.gt_features = open_feature_store((fs::path(root) / "features" / (source + "_gt.h5")).string(),
+void open_gt_features(DatasetContext& ctx, const std::string& root, const DataConfig& data, const std::string& gt_source) {
+  ctx.gt_features = open_feature_store((fs::path(root) / "features" / (gt_source + ".h5")).string(),
                                        data.feature_cache_images);
   if (ctx.gt_features->feature_dim() != ctx.features->feature_dim())
     throw DataError(cat("region-feature files ", ctx.features->path(), " and ", ctx.gt_features->path(),

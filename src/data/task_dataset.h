@@ -89,9 +89,9 @@ std::shared_ptr<const WordPiece> open_vocab(const std::string& path);
 DatasetContext open_dataset_context(const std::string& root, const DataConfig& data, const ModelConfig& model,
                                     const std::string& annotation_dir, const std::string& split,
                                     const std::string& source, int max_text, int max_regions);
-// Adds features/<source>_gt.h5 (ground-truth box features) to a context.
+// Adds features/<gt_source>.h5 (ground-truth box features, usually "<source>_gt") to a context.
 void open_gt_features(DatasetContext& ctx, const std::string& root, const DataConfig& data,
-                      const std::string& source);
+                      const std::string& gt_source);
 
 // The fingerprints of a context's feature files under the keys checkpoints record them by:
 // "<task>" for features/<source>.h5, "<task>_gt" for the ground-truth boxes' file.

@@ -54,6 +54,8 @@ void merge_file(Row& row, const ResultsFile& file) {
       log::warn(cat(file.path, ": result for unknown task \"", r.task, "\" ignored in tables"));
       continue;
     }
+    // A split without labels (VQA test-dev) has a submission file, not a score: "-".
+    if (r.extras.value("has_ground_truth", true) == false) continue;
     if (r.metric == spec->metric) by_task[spec->key] = r;
   }
 }
@@ -290,6 +292,79 @@ void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files) {
     }
     if (!found) throw ConfigError(cat(path, ": run \"", name, "\" is in none of the results files"));
   }
+}
+
+PaperRow read_paper_row(const std::string& path, int row) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(cat(path, ": ", e.description()));
+  }
+  const toml::array* rows = doc["rows"].as_array();
+  if (!rows) throw ConfigError(cat(path, ": no [[rows]] array"));
+  std::vector<int64_t> present;
+  for (const auto& node : *rows) {
+    const toml::table* entry = node.as_table();
+    const auto number = entry ? (*entry)["row"].value<int64_t>() : std::nullopt;
+    if (!number) throw ConfigError(cat(path, ": every [[rows]] entry needs an integer \"row\""));
+    present.push_back(*number);
+    if (*number != row) continue;
+    const std::string where = cat(path, ": row ", row);
+    PaperRow out;
+    out.row = row;
+    out.source = doc["source"].value_or(std::string("the paper"));
+    out.setting = (*entry)["setting"].value_or(std::string());
+    out.params = (*entry)["params"].value_or(std::string("-"));
+    out.average = (*entry)["average"].value<double>();
+    const toml::table* scores = (*entry)["scores"].as_table();
+    if (!scores) throw ConfigError(cat(where, ": \"scores\" must be a table of task = score"));
+    for (const auto& [key, value] : *scores) {
+      const auto score = value.value<double>();
+      if (!score) throw ConfigError(cat(where, ": scores.", key.str(), " must be a number"));
+      out.scores[task_by_key(std::string(key.str())).key] = *score;  // ConfigError for unknown keys
+    }
+    return out;
+  }
+  std::string rows_text;
+  for (auto n : present) rows_text += cat(rows_text.empty() ? "" : ", ", n);
+  throw ConfigError(cat(path, ": no row ", row, " (rows: ", rows_text, ")"));
+}
+
+TextTable make_table2_vs_paper(const std::vector<ResultsFile>& files, const PaperRow& paper) {
+  TextTable table = make_table2(files);
+  table.title = cat("Table 2: vlmt beside the paper (", paper.source, ", row ", paper.row, ")");
+  Row paper_row;
+  paper_row.label = cat("paper: row ", paper.row, ", ", paper.setting);
+  TaskResults& printed = paper_row.by_seed[0];
+  for (const auto& [key, score] : paper.scores) {
+    ResultRecord r;
+    r.task = key;
+    r.score = score;
+    printed[key] = r;
+  }
+  const auto runs = rows_by_setting(files);
+  const TaskResults none;
+  const TaskResults& ours = runs.empty() ? none : runs.front().first();
+  auto difference = [](const std::optional<double>& a, const std::optional<double>& b) {
+    return a && b ? cat(*a >= *b ? "+" : "", format_score(*a - *b)) : std::string("-");
+  };
+  std::vector<std::string> cells = {paper_row.label}, delta = {cat("Δ ", runs.empty() ? "" : runs.front().label, " − paper")};
+  for (const auto& key : all_task_keys()) {
+    cells.push_back(cell(paper_row, [&](const TaskResults& r) { return task_score(r, key); }));
+    delta.push_back(difference(task_score(ours, key), task_score(printed, key)));
+  }
+  for (int g = 1; g <= 4; ++g) {
+    cells.push_back(cell(paper_row, [&](const TaskResults& r) { return mean_of(r, task_keys_in_group(g)); }));
+    delta.push_back(difference(mean_of(ours, task_keys_in_group(g)), mean_of(printed, task_keys_in_group(g))));
+  }
+  cells.push_back(paper.params);
+  delta.push_back("");
+  cells.push_back(format_score(paper.average));
+  delta.push_back(difference(mean_of(ours, all_task_keys()), paper.average));
+  table.rows.push_back(std::move(cells));
+  table.rows.push_back(std::move(delta));
+  return table;
 }
 
 TextTable make_table(int number, const std::vector<ResultsFile>& files) {

@@ -16,6 +16,7 @@
 // evaluate from train.seed) give "mean ± sd" over the seeds in every cell (group means and the
 // average computed per seed first); a cell any seed lacks is "-".
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,23 @@ void apply_runs_file(const std::string& path, std::vector<ResultsFile>& files);
 
 // 2, 6 or 11; throws ConfigError otherwise.
 TextTable make_table(int number, const std::vector<ResultsFile>& files);
+
+// One row of the paper's Table 2 as printed (configs/paper/table2.toml): the only place its
+// numbers are typed in, each cited by table and row.
+struct PaperRow {
+  int row = 0;
+  std::string setting;
+  std::string params;                    // "270M (1)"
+  std::map<std::string, double> scores;  // task key -> score; absent = "-" in the paper
+  std::optional<double> average;         // "All Tasks Average"
+  std::string source;                    // "Lu et al., CVPR 2020, Table 2"
+};
+// Throws ConfigError naming the file and key on a malformed file or an absent row.
+PaperRow read_paper_row(const std::string& path, int row);
+// Table 2 with two more rows under those of `files`: the paper's row and "Δ vs paper" (the
+// first run row minus the paper, per task and on the average; "-" where either is missing).
+// Group means of the paper row are computed from its printed scores.
+TextTable make_table2_vs_paper(const std::vector<ResultsFile>& files, const PaperRow& paper);
 
 std::string to_markdown(const TextTable& table);
 std::string to_html(const TextTable& table);

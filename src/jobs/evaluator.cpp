@@ -57,6 +57,13 @@ ResultRecord Evaluator::evaluate(const std::string& task_key, const EvaluationOp
   r.run = o.run_name;
   r.task = spec.key;
   r.split = label;
+  if (run.truncated()) {  // a smoke-sized score: the record and the log say so
+    r.extras["items_evaluated"] = run.evaluated_items();
+    r.extras["items_in_split"] = run.split_items();
+    if (comm_.rank() == 0)
+      log::warn(cat("evaluate ", spec.key, " ", label, ": ", run.evaluated_items(), " of ", run.split_items(),
+                    " items (--max-items); not the split's score"));
+  }
   if (comm_.rank() == 0) {
     append_result((fs::path(o.out_dir) / "results.jsonl").string(), r);
     log::info0(cat("evaluate ", spec.key, " ", label, ": ", r.metric, " = ", r.score, " (n = ", r.n, ")"));

@@ -7,6 +7,7 @@
 #include "data/feature_store.h"
 #include "data/task_dataset.h"
 #include "tasks/kind_util.h"
+#include "tasks/task_data.h"
 #include "tasks/task_kind.h"
 #include "text/wordpiece.h"
 
@@ -108,7 +109,7 @@ nlohmann::json InferenceSession::answer(const InferenceRequest& req) {
   const TaskSpec& spec = task_by_key(req.task);
   const TaskKind& kind = spec.kind();
   const std::string path = req.features.empty()
-                               ? (fs::path(data_root_) / "features" / (spec.image_source + ".h5")).string()
+                               ? (fs::path(data_root_) / "features" / (feature_sources(spec, config_.tasks.of(spec.key)).detections + ".h5")).string()
                                : req.features;
   FeatureStore& store = features_of(path);
   const std::vector<std::string> images = kind.inference_images(spec, req.image_ids, store.ids());

@@ -40,7 +40,9 @@ std::unique_ptr<TaskDataset> EvaluationRun::open_dataset() const {
 }
 
 int64_t EvaluationRun::items(const TaskDataset& dataset) const {
-  return max_items > 0 ? std::min<int64_t>(max_items, dataset.size()) : dataset.size();
+  split_items_ = dataset.size();
+  evaluated_items_ = max_items > 0 ? std::min<int64_t>(max_items, split_items_) : split_items_;
+  return evaluated_items_;
 }
 
 int64_t EvaluationRun::rank_batch() const {
@@ -128,7 +130,11 @@ std::string EvaluationRun::write_submission(const std::vector<nlohmann::json>& i
     throw ConfigError(cat("task ", spec.key, ": unknown submission format \"", spec.submission, "\""));
   const fs::path dir = fs::path(out_dir) / "submissions";
   fs::create_directories(dir);
-  const std::string path = (dir / (spec.key + "_" + split_label + it->second.first)).string();
+  const std::string stem = cat(spec.key, "_", split_label, truncated() ? ".partial" : "");
+  const std::string path = (dir / (stem + it->second.first)).string();
+  if (truncated())
+    log::warn(cat(path, ": ", evaluated_items_, " of the split's ", split_items_,
+                  " items (--max-items): incomplete, not a submission for the evaluation server"));
   it->second.second(path, items);
   return path;
 }

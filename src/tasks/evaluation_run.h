@@ -38,8 +38,13 @@ class EvaluationRun {
 
   // The split's dataset (training hyper-parameters of the task; clean split as configured).
   std::unique_ptr<TaskDataset> open_dataset() const;
-  // Items of the split this evaluation scores (max_items applied).
+  // Items of the split this evaluation scores (max_items applied); remembers both counts.
   int64_t items(const TaskDataset& dataset) const;
+  // Whether max_items left part of the split out (known once items() was called): the record
+  // says so and a submission file is named *.partial.*, never mistaken for a complete one.
+  bool truncated() const { return evaluated_items_ >= 0 && evaluated_items_ < split_items_; }
+  int64_t split_items() const { return split_items_; }
+  int64_t evaluated_items() const { return evaluated_items_; }
   // Per-rank batch size: the task's batch split over the ranks.
   int64_t rank_batch() const;
   // Rank 0 gets every rank's records (ranks write part files in out_dir, then merge).
@@ -50,6 +55,9 @@ class EvaluationRun {
   // Rank 0: the evaluation server's file for the task's submission format (none when the task
   // has no server format); returns its path or "".
   std::string write_submission(const std::vector<nlohmann::json>& items) const;
+
+ private:
+  mutable int64_t split_items_ = -1, evaluated_items_ = -1;
 };
 
 // The chance level of a split, percent (TaskKind::choice_scores): summed over the judged items

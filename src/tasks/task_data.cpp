@@ -5,18 +5,26 @@
 
 namespace vlmt {
 
+FeatureSources feature_sources(const TaskSpec& spec, const TaskHyper& hyper) {
+  FeatureSources out;
+  out.detections = hyper.features.empty() ? spec.image_source : hyper.features;
+  out.ground_truth = hyper.gt_features.empty() ? out.detections + "_gt" : hyper.gt_features;
+  return out;
+}
+
 std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
                                                const DataConfig& data, const TaskHyper& hyper,
                                                const ModelConfig& model, const TrainConfig& train) {
   const TaskSpec& spec = task_by_key(task_key);
   const TaskKind& kind = spec.kind();
   const std::string root = resolve_data_root(data);
-  DatasetContext ctx = open_dataset_context(root, data, model, spec.key, split, spec.image_source,
+  const FeatureSources sources = feature_sources(spec, hyper);
+  DatasetContext ctx = open_dataset_context(root, data, model, spec.key, split, sources.detections,
                                             hyper.max_text > 0 ? hyper.max_text : spec.max_text,
                                             hyper.max_regions > 0 ? hyper.max_regions : spec.max_regions);
   ctx.task_key = spec.key;
   ctx.task_id = spec.id;
-  if (kind.reads_gt_features(split, train)) open_gt_features(ctx, root, data, spec.image_source);
+  if (kind.reads_gt_features(split, train)) open_gt_features(ctx, root, data, sources.ground_truth);
   auto out = kind.make_dataset(std::move(ctx), spec, DatasetSources{root, data, model, train});
   log::info0(cat("task ", spec.key, "/", split, ": ", out->size(), " items from ", out->context().annotation_path));
   return out;

@@ -6,8 +6,16 @@
 
 #include "config/run_config.h"
 #include "data/task_dataset.h"
+#include "tasks/task_table.h"
 
 namespace vlmt {
+
+// The feature files a task reads (TaskHyper::features / gt_features, else the task's own).
+struct FeatureSources {
+  std::string detections;    // features/<detections>.h5
+  std::string ground_truth;  // features/<ground_truth>.h5
+};
+FeatureSources feature_sources(const TaskSpec& spec, const TaskHyper& hyper);
 
 // max_text / max_regions come from `hyper` (the task's released defaults where 0); pretraining's
 // masking from `train`. Throws ConfigError for an unknown task key and DataError for

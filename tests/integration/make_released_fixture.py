@@ -10,6 +10,13 @@ trainval 3004 items, VG QA trainval 5003, so that the released minval (last 3000
 (last 5000) cuts are exercised at their real size. Files are listed in the test. refcoco+ is
 deliberately absent (a missing task), as are Flickr30k's val file and NLVR2's test.json (the
 converter falls back to test1.json).
+
+write_all(datasets_dir, Complete()) writes the complete variant instead, for
+make_release_world.py: every task (refcoco+ too) and every split (Flickr30k val, NLVR2 test.json
+as well as test1.json), images reused across questions (at most a few per source), more test
+items, and every text a model reads (questions, captions, expressions, dialogs, sentences,
+hypotheses) made of a few dozen English words, recorded in Complete.texts for the vocabulary.
+Without it (this script's main) the output is unchanged.
 """
 import json
 import os
@@ -20,6 +27,25 @@ import numpy as np
 
 VQA_ANSWERS = ["no", "yes", "2", "red", "blue"]      # deliberately not alphabetical
 GQA_ANSWERS = ["yes", "no", "left", "right"]
+
+# Texts of the complete variant (few distinct words, so the vocabulary stays small).
+QUESTIONS = ["what color is the car?", "is there a dog?", "how many people are there?",
+             "is the cat red?", "what color is the bus?"]
+GQA_QUESTIONS = ["is the man left or right?", "is it red?", "is it blue?",
+                 "is the cat left or right?"]
+CAPTIONS = ["a cat on a red car.", "a dog in the grass.", "a man with a hat.",
+            "two people on a bus.", "a woman with a blue car.", "a red bus."]
+
+
+class Complete:
+    """Switch for the complete variant; collects every model-read text it writes."""
+
+    def __init__(self):
+        self.texts = []
+
+    def text(self, value):
+        self.texts.append(value)
+        return value
 
 
 def write(root, rel, obj, kind="json"):
@@ -42,7 +68,7 @@ def permuted(items, step):
     return [items[(i * step) % n] for i in range(n)]
 
 
-def vqa(d):
+def vqa(d, c=None):
     write(d, "VQA/cache/trainval_label2ans.pkl", VQA_ANSWERS, "pickle")
     write(d, "VQA/cache/trainval_ans2label.pkl", {a: i for i, a in enumerate(VQA_ANSWERS)},
           "pickle")
@@ -50,6 +76,17 @@ def vqa(d):
     train_q = [{"question_id": 300, "image_id": 11, "question": "q300?"},
                {"question_id": 100, "image_id": 12, "question": "q100?"},
                {"question_id": 200, "image_id": 13, "question": "q200?"}]
+    if c:
+        for k, q in enumerate(train_q):
+            q["question"] = c.text(QUESTIONS[k])
+        # The official train annotations too (answers of the targets below), so that every
+        # vqa/train line carries its raw answers.
+        humans = {300: (11, ["green"] * 10), 100: (12, ["yes"] * 10),
+                  200: (13, ["2", "2", "no"] + ["3"] * 7)}
+        write(d, "VQA/v2_mscoco_train2014_annotations.json", {"annotations": [
+            {"question_id": qid, "image_id": image, "multiple_choice_answer": answers[-1],
+             "answers": [{"answer": a, "answer_id": i + 1} for i, a in enumerate(answers)]}
+            for qid, (image, answers) in humans.items()]})
     write(d, "VQA/v2_OpenEnded_mscoco_train2014_questions.json", {"questions": train_q})
     write(d, "VQA/cache/train_target.pkl", [
         {"question_id": 200, "image_id": 13, "labels": [0, 2], "scores": [0.3, 0.6]},
@@ -58,7 +95,13 @@ def vqa(d):
     # val2014: 3005 questions (ids 2000000 + k), written in reverse id order; the targets in
     # another order, numpy labels/scores; question k=3 has no answer in the vocabulary.
     n = 3005
-    val_q = [{"question_id": 2000000 + k, "image_id": 500000 + k // 3, "question": f"v{k}?"}
+
+    def val_image(k):   # complete: 6 images, each under many questions
+        return 500000 + (k % 6 if c else k // 3)
+
+    def val_text(k):
+        return c.text(QUESTIONS[k % len(QUESTIONS)]) if c else f"v{k}?"
+    val_q = [{"question_id": 2000000 + k, "image_id": val_image(k), "question": val_text(k)}
              for k in reversed(range(n))]
     write(d, "VQA/v2_OpenEnded_mscoco_val2014_questions.json", {"questions": val_q})
     targets = []
@@ -66,15 +109,23 @@ def vqa(d):
         # (an empty numpy array would pickle as builtins.bytes(), which safe_pickle refuses)
         labels = [] if k == 3 else np.array([k % 5], dtype=np.int64)
         scores = [] if k == 3 else np.array([0.9], dtype=np.float32)
-        targets.append({"question_id": 2000000 + k, "image_id": 500000 + k // 3,
+        targets.append({"question_id": 2000000 + k, "image_id": val_image(k),
                         "labels": labels, "scores": scores})
     write(d, "VQA/cache/val_target.pkl", permuted(targets, 13), "pickle")
     # The official val annotations (not read by the released code; vlmt keeps the raw answers).
     write(d, "VQA/v2_mscoco_val2014_annotations.json", {"annotations": [
-        {"question_id": 2000000 + k, "image_id": 500000 + k // 3,
+        {"question_id": 2000000 + k, "image_id": val_image(k),
          "multiple_choice_answer": VQA_ANSWERS[k % 5],
          "answers": [{"answer": VQA_ANSWERS[k % 5], "answer_id": i + 1} for i in range(10)]}
         for k in range(n)]})
+    if c:   # test-std 4 questions on 2 images (COCO test2015), test-dev a subset of them
+        test = [{"question_id": 9001 + k, "image_id": 77 + k // 2,
+                 "question": c.text(QUESTIONS[(k + 1) % len(QUESTIONS)])} for k in range(4)]
+        write(d, "VQA/v2_OpenEnded_mscoco_test2015_questions.json",
+              {"questions": test[::-1]})
+        write(d, "VQA/v2_OpenEnded_mscoco_test-dev2015_questions.json",
+              {"questions": [test[0], test[2]]})
+        return
     write(d, "VQA/v2_OpenEnded_mscoco_test2015_questions.json", {"questions": [
         {"question_id": 9002, "image_id": 77, "question": "t2?"},
         {"question_id": 9001, "image_id": 77, "question": "t1?"}]})
@@ -82,32 +133,43 @@ def vqa(d):
         {"question_id": 9001, "image_id": 77, "question": "t1?"}]})
 
 
-def gqa(d):
+def gqa(d, c=None):
     write(d, "gqa/cache/trainval_label2ans.pkl", GQA_ANSWERS, "pickle")
     write(d, "gqa/cache/trainval_ans2label.pkl", {a: i for i, a in enumerate(GQA_ANSWERS)},
           "pickle")
     # 3003 string ids "10000".."13002" plus "9": sorted as released (as strings), "9" is last.
-    items = [{"question_id": str(10000 + k), "image_id": f"n{k // 4}", "question": f"g{k}?",
+    items = [{"question_id": str(10000 + k), "image_id": f"n{k % 6 if c else k // 4}",
+              "question": c.text(GQA_QUESTIONS[k % 4]) if c else f"g{k}?",
               "labels": [k % 4], "scores": [1.0]} for k in range(3003)]
-    items.append({"question_id": "9", "image_id": "n9", "question": "g9?", "labels": [1],
+    items.append({"question_id": "9", "image_id": "n9",
+                  "question": c.text(GQA_QUESTIONS[1]) if c else "g9?", "labels": [1],
                   "scores": [1.0]})
     write(d, "gqa/cache/trainval_target.pkl", permuted(items, 7), "pickle")
-    write(d, "gqa/testdev_balanced_questions.json", {
-        "202": {"imageId": "n77", "question": "Is it red?", "answer": "maybe"},
-        "201": {"imageId": "n77", "question": "Is it blue?", "answer": "yes"}})
+    testdev = {"202": {"imageId": "n77", "question": "Is it red?", "answer": "maybe"},
+               "201": {"imageId": "n77", "question": "Is it blue?", "answer": "yes"}}
+    if c:
+        testdev["203"] = {"imageId": "n78", "question": "Is the man left or right?",
+                          "answer": "left"}
+        for q in testdev.values():
+            c.text(q["question"])
+    write(d, "gqa/testdev_balanced_questions.json", testdev)
 
 
-def vgqa(d):
+def vgqa(d, c=None):
     write(d, "visual_genome/cache/trainval_label2ans.pkl", VQA_ANSWERS, "pickle")
     write(d, "visual_genome/cache/trainval_ans2label.pkl",
           {a: i for i, a in enumerate(VQA_ANSWERS)}, "pickle")
-    items = [{"question_id": k + 1, "image_id": 1 + k // 10, "question": f"vg{k + 1}?",
+    items = [{"question_id": k + 1, "image_id": 1 + (k % 6 if c else k // 10),
+              "question": c.text(QUESTIONS[k % 5]) if c else f"vg{k + 1}?",
               "labels": [] if k == 1 else [k % 5], "scores": [] if k == 1 else [1.0]}
              for k in range(5003)]
     write(d, "visual_genome/cache/trainval_target.pkl", permuted(items, 11), "pickle")
 
 
-def retrieval(d):
+def retrieval(d, c=None):
+    if c:
+        retrieval_complete(d, c)
+        return
     c = "cocoRetreival/all_data_final_{}_2014.jsonline"
     write(d, c.format("train"), [{"id": 57870, "img_path": "COCO_x_57870.jpg",
                                   "sentences": ["A cat.", "A dog."]},
@@ -130,7 +192,38 @@ def retrieval(d):
         "train_hard_pool": np.array([[0, 1], [1, 0]], dtype=np.int64)}, "pickle")
 
 
-def refer(d):
+def retrieval_complete(d, c):
+    """The complete variant: the same training images and pools, lexicon captions, a val
+    split for Flickr30k too, and test sets of 3 images with 2 captions each."""
+    def caps(*ks):
+        return [c.text(CAPTIONS[k % len(CAPTIONS)]) for k in ks]
+    r = "cocoRetreival/all_data_final_{}_2014.jsonline"
+    write(d, r.format("train"), [{"id": 57870, "img_path": "COCO_x_57870.jpg",
+                                  "sentences": caps(0, 1)},
+                                 {"id": 522418, "sentences": caps(4)},
+                                 {"id": 184613, "sentences": caps(5)}], "jsonl")
+    write(d, r.format("val_set0"), [{"id": 1, "sentences": caps(3)},
+                                    {"id": 2, "sentences": caps(2)}], "jsonl")
+    write(d, r.format("test_set0"), [{"id": i, "sentences": caps(k, k + 3)}
+                                     for k, i in enumerate((391895, 403013, 581857))], "jsonl")
+    write(d, "cocoRetreival/hard_negative.pkl", {
+        "train_image_list": [57870, 522418, 184613],
+        "train_hard_pool": np.array([[0, 2, 1], [1, 0, 2], [2, 1, 0]], dtype=np.float64)},
+        "pickle")
+    f = "flickr30k/all_data_final_{}_2014.jsonline"
+    write(d, f.format("train"), [{"img_path": "1000092795.jpg", "sentences": caps(3)},
+                                 {"img_path": "10002456.jpg", "sentences": caps(2)}], "jsonl")
+    write(d, f.format("val_set0"), [{"img_path": "1009434119.jpg", "sentences": caps(1)}],
+          "jsonl")
+    write(d, f.format("test_set0"), [{"img_path": f"{i}.jpg", "sentences": caps(k + 1, k + 4)}
+                                     for k, i in enumerate((1007129816, 1012212859,
+                                                            1015118661))], "jsonl")
+    write(d, "flickr30k/hard_negative.pkl", {
+        "train_image_list": np.array([1000092795, 10002456], dtype=np.int64),
+        "train_hard_pool": np.array([[0, 1], [1, 0]], dtype=np.int64)}, "pickle")
+
+
+def refer(d, c=None):
     def ref(ref_id, ann_id, image_id, split, sent_id, sent, raw):
         return {"ref_id": ref_id, "ann_id": ann_id, "image_id": image_id, "split": split,
                 "category_id": 1, "sent_ids": [sent_id],
@@ -150,12 +243,29 @@ def refer(d):
            ref(8, 12, 6, "val", 201, "the car", "The car."),
            ref(9, 10, 5, "test", 202, "a man", "A man.")], "pickle")
     write(d, "refcoco/refcocog/instances.json", instances)
+    if c:
+        # RefCOCO+ (the same images and objects, appearance words only).
+        write(d, "refcoco/refcoco+/refs(unc).p",
+              [ref(21, 10, 5, "train", 300, "man in blue", "Man in blue."),
+               ref(22, 11, 6, "testA", 301, "woman in red", "Woman in red!"),
+               ref(23, 12, 6, "testB", 302, "blue car", "Blue car"),
+               ref(24, 10, 5, "val", 303, "the man", "The man")], "pickle")
+        write(d, "refcoco/refcoco+/instances.json", instances)
+        for name in ("refcoco", "refcoco+", "refcocog"):
+            by = "umd" if name == "refcocog" else "unc"
+            with open(os.path.join(d, f"refcoco/{name}/refs({by}).p"), "rb") as f:
+                for r in pickle.load(f):
+                    c.text(r["sentences"][0]["raw"])
 
 
-def visual7w(d):
+V7W_QUESTIONS = {1: "Which is the red car?", 2: "Which is the dog?", 3: "Which is the man?"}
+
+
+def visual7w(d, c=None):
     def img(image_id, split, qa_id, answer, choices):
+        question = c.text(V7W_QUESTIONS[qa_id]) if c else f"Which {qa_id}?"
         return {"image_id": image_id, "split": split, "filename": f"v7w_{image_id}.jpg",
-                "qa_pairs": [{"qa_id": qa_id, "question": f"Which {qa_id}?", "answer": answer,
+                "qa_pairs": [{"qa_id": qa_id, "question": question, "answer": answer,
                               "multiple_choices": choices, "type": "which"}]}
     write(d, "visual7w/dataset_v7w_pointing.json", {
         "images": [img(2, "train", 1, 12, [13, 10, 11]), img(3, "val", 2, 20, [21, 22, 23]),
@@ -164,7 +274,7 @@ def visual7w(d):
                   for b in (10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33)]})
 
 
-def guesswhat(d):
+def guesswhat(d, c=None):
     def game(game_id, status, target, objects, qas):
         return {"id": game_id, "status": status, "object_id": target,
                 "image": {"id": 57870, "width": 640, "height": 480},
@@ -176,24 +286,46 @@ def guesswhat(d):
         game(2, "failure", 301, objects, [("is it red?", "N/A")])], "jsonl")
     write(d, "guesswhat/guesswhat.valid.jsonl", [
         game(3, "incomplete", 301, objects, [("left?", "Yes")])], "jsonl")
-    write(d, "guesswhat/guesswhat.test.jsonl", [
-        game(4, "success", 302, objects, [])], "jsonl")
+    test = [game(4, "success", 302, objects, [])]
+    if c:
+        test.append(game(5, "success", 301, objects, [("is it a person?", "Yes"),
+                                                        ("left?", "Yes")]))
+        for q, a in [("is it a person?", "No"), ("a chair?", "Yes"), ("is it red?", "N/A"),
+                     ("left?", "Yes")]:
+            c.text(f"start {q} answer {a} stop")
+    write(d, "guesswhat/guesswhat.test.jsonl", test, "jsonl")
 
 
-def nlvr2(d):
+def nlvr2(d, c=None):
     def ex(identifier, sentence, label):
         return {"identifier": identifier, "sentence": sentence, "label": label,
                 "left_url": "x", "right_url": "y"}
     write(d, "nlvr2/train.json", [ex("train-10-0-0", "Two dogs.", "True"),
                                   ex("train-10-0-1", "No dogs.", "False")], "jsonl")
     write(d, "nlvr2/dev.json", [ex("dev-850-0-0", "One cat.", "False")], "jsonl")
-    write(d, "nlvr2/test1.json", [ex("test1-0-1-2", "A bird.", "True")], "jsonl")
+    test = [ex("test1-0-1-2", "A bird.", "True")]
+    if c:
+        # test.json as the released reader opens it (the public test1 set, labels present),
+        # test1.json as NLVR2 names it.
+        test.append(ex("test1-1-0-1", "One cat.", "False"))
+        write(d, "nlvr2/test.json", test, "jsonl")
+        for s in ("Two dogs.", "No dogs.", "One cat.", "A bird."):
+            c.text(s)
+    write(d, "nlvr2/test1.json", test, "jsonl")
 
 
-def snli_ve(d):
+SNLI_HYPOTHESES = {"H e.": "A man is outside.", "H n.": "Two people are sleeping.",
+                   "H c.": "A dog is in the grass.", "D c.": "A woman is on a bus.",
+                   "D none.": "A cat is on a car.", "T e.": "A man is outside.",
+                   "T c.": "Two people are sleeping."}
+
+
+def snli_ve(d, c=None):
     def ex(pair, image, hypothesis, label):
+        if c:
+            hypothesis = c.text(SNLI_HYPOTHESES[hypothesis])
         return {"pairID": pair, "Flikr30kID": image, "sentence2": hypothesis,
-                "gold_label": label, "sentence1": "premise"}
+                "gold_label": label, "sentence1": "a man with a hat." if c else "premise"}
     write(d, "visual_entailment/snli_ve_train.jsonl", [
         ex("1.jpg#0r1e", "1.jpg", "H e.", "entailment"),
         ex("1.jpg#0r1n", "1.jpg", "H n.", "neutral"),
@@ -201,16 +333,23 @@ def snli_ve(d):
     write(d, "visual_entailment/snli_ve_dev.jsonl", [
         ex("2.jpg#0r1c", "2.jpg", "D c.", "contradiction"),
         ex("2.jpg#0r1x", "2.jpg", "D none.", "-")], "jsonl")
-    write(d, "visual_entailment/snli_ve_test.jsonl", [
-        ex("3.jpg#0r1e", "3.jpg", "T e.", "entailment")], "jsonl")
+    test = [ex("3.jpg#0r1e", "3.jpg", "T e.", "entailment")]
+    if c:
+        test.append(ex("3.jpg#0r1c", "3.jpg", "T c.", "contradiction"))
+    write(d, "visual_entailment/snli_ve_test.jsonl", test, "jsonl")
+
+
+def write_all(d, complete=None):
+    """Every task's files under the datasets directory d (complete: a Complete, see above)."""
+    for make in (vqa, gqa, vgqa, retrieval, refer, visual7w, guesswhat, nlvr2, snli_ve):
+        make(d, complete)
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_released_fixture.py OUTDIR")
     d = os.path.join(sys.argv[1], "datasets")
-    for make in (vqa, gqa, vgqa, retrieval, refer, visual7w, guesswhat, nlvr2, snli_ve):
-        make(d)
+    write_all(d)
     print(d)
 
 

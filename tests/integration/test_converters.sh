@@ -4,58 +4,11 @@
 # (missing id, wrong feature dimension, truncated TSV/npz, malformed annotations, a retrieval
 # pool pickle that is malformed or carries a forbidden global) exits 3 with a message naming
 # the file and the offending id. Exit status: number of failures (capped).
-set -uo pipefail
-
-SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-CONV=$SRC/tools/convert
+source "$(dirname "$0")/lib/converter_checks.bash"
+# The converters need numpy + h5py: Debian's python3-h5py is only in the system python.
+converter_checks_init converters numpy h5py
 FIX=$SRC/tests/data/fixtures
 CHECK=$SRC/tests/integration/converters_check.py
-
-# The converters need numpy + h5py: Debian's python3-h5py is only in the system python.
-PY=""
-for candidate in ${VLMT_PYTHON:-} python3 /usr/bin/python3; do
-  if "$candidate" -c 'import numpy, h5py' 2>/dev/null; then PY=$candidate; break; fi
-done
-if [[ -z $PY ]]; then echo "converters: no python3 with numpy and h5py found"; exit 1; fi
-
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-ok()   { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/    /' "$TMP/log" 2>/dev/null; }
-
-# run_ok NAME CHECK-ARGS... -- COMMAND...: the command succeeds, then the check passes.
-run_ok() {
-  local name=$1; shift
-  local check=()
-  while [[ $1 != -- ]]; do check+=("$1"); shift; done
-  shift
-  if "$@" >"$TMP/log" 2>&1 && { [[ ${#check[@]} -eq 0 ]] || $PY "$CHECK" "${check[@]}" >>"$TMP/log" 2>&1; }
-  then ok "$name"; else fail "$name"; fi
-}
-
-# run_err NAME PATTERN... -- COMMAND...: exit code 3, stderr contains every pattern, no output
-# file (or temp file) is left behind in $TMP/err.
-run_err() {
-  local name=$1; shift
-  local patterns=()
-  while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
-  shift
-  rm -rf "$TMP/err"; mkdir -p "$TMP/err"
-  "$@" >"$TMP/log" 2>&1
-  local rc=$?
-  local good=1
-  [[ $rc -eq 3 ]] || { echo "exit code $rc, expected 3" >>"$TMP/log"; good=0; }
-  for p in "${patterns[@]}"; do
-    grep -qF -- "$p" "$TMP/log" || { echo "message lacks '$p'" >>"$TMP/log"; good=0; }
-  done
-  if [[ -n $(find "$TMP/err" -type f -name '*.h5*') ]]; then
-    echo "left files: $(find "$TMP/err" -type f)" >>"$TMP/log"; good=0
-  fi
-  if [[ $good -eq 1 ]]; then ok "$name"; else fail "$name"; fi
-}
 
 ann() { $PY "$CONV/annotations.py" "$@"; }
 OUT=$TMP/root
@@ -286,5 +239,4 @@ if [[ -n $left ]]; then
   failed=$((failed + 1)); echo "FAIL failed conversions left files: $left"
 else ok "failed conversions leave no .jsonl behind"; fi
 
-echo "converters: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+converter_checks_finish

@@ -8,59 +8,10 @@
 # broken part sets exit 3 naming the file and the key or part, leaving no .h5 behind, and that
 # the malicious pickle was not executed. Needs Debian's python3-numpy, python3-h5py,
 # python3-lmdb. Exit status: number of failures (capped).
-set -uo pipefail
-
-SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-CONV=$SRC/tools/convert
+source "$(dirname "$0")/lib/converter_checks.bash"
+converter_checks_init "lmdb features" numpy h5py lmdb
 FIXGEN=$SRC/tests/integration/make_lmdb_fixture.py
-
-PY=""
-for candidate in ${VLMT_PYTHON:-} python3 /usr/bin/python3; do
-  if "$candidate" -c 'import numpy, h5py, lmdb' 2>/dev/null; then PY=$candidate; break; fi
-done
-if [[ -z $PY ]]; then
-  echo "lmdb features: no python3 with numpy, h5py and lmdb found (tools/install_deps.sh)"; exit 1
-fi
-
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-ok()   { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/    /' "$TMP/log" 2>/dev/null; }
-
-# run_ok NAME CHECK-ARGS... -- COMMAND...: the command succeeds, then
-# `make_lmdb_fixture.py CHECK-ARGS...` (check/same) passes.
-run_ok() {
-  local name=$1; shift
-  local check=()
-  while [[ $1 != -- ]]; do check+=("$1"); shift; done
-  shift
-  if "$@" >"$TMP/log" 2>&1 && { [[ ${#check[@]} -eq 0 ]] || $PY "$FIXGEN" "${check[@]}" >>"$TMP/log" 2>&1; }
-  then ok "$name"; else fail "$name"; fi
-}
-
-# run_err NAME PATTERN... -- COMMAND...: exit code 3, the output contains every pattern, no
-# output file (or temp file) is left behind in $TMP/err.
-run_err() {
-  local name=$1; shift
-  local patterns=()
-  while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
-  shift
-  rm -rf "$TMP/err"; mkdir -p "$TMP/err"
-  "$@" >"$TMP/log" 2>&1
-  local rc=$?
-  local good=1
-  [[ $rc -eq 3 ]] || { echo "exit code $rc, expected 3" >>"$TMP/log"; good=0; }
-  for p in "${patterns[@]}"; do
-    grep -qF -- "$p" "$TMP/log" || { echo "message lacks '$p'" >>"$TMP/log"; good=0; }
-  done
-  if [[ -n $(find "$TMP/err" -type f -name '*.h5*') ]]; then
-    echo "left files: $(find "$TMP/err" -type f)" >>"$TMP/log"; good=0
-  fi
-  if [[ $good -eq 1 ]]; then ok "$name"; else fail "$name"; fi
-}
+CHECK=$FIXGEN  # run_ok's checks: make_lmdb_fixture.py check|same ...
 
 lmdb2h5() { $PY "$CONV/features_from_lmdb.py" "$@"; }
 F=$TMP/fix
@@ -81,6 +32,13 @@ run_ok "ground-truth-box LMDB → <source>_gt.h5" check "$TMP/refcoco_gt.h5" "$F
 run_ok "--ids-file converts only the listed ids, in keys order" \
   check "$TMP/ids.h5" "$F/coco_arrays.npz" --only 9,522418,184613 -- \
   lmdb2h5 --out "$TMP/ids.h5" --ids-file <(printf '9\n184613\n522418\n') "$F/coco_arrays.lmdb"
+run_ok "several LMDBs → one store, in the order given" -- \
+  bash -c "$PY '$CONV/features_from_lmdb.py' --out '$TMP/two.h5' '$F/flickr_base64.lmdb' '$F/refcoco_gt_resnext152.lmdb' &&
+           $PY -c 'import h5py, sys; a, b, c = (list(h5py.File(p)[\"ids\"].asstr()[:]) for p in sys.argv[1:]); assert c == a + b, (a, b, c)' \
+             '$TMP/flickr.h5' '$TMP/refcoco_gt.h5' '$TMP/two.h5'"
+run_ok "--strip-prefix: v7w_<id> keys → ids" -- \
+  bash -c "$PY '$CONV/features_from_lmdb.py' --out '$TMP/v7w.h5' --strip-prefix 10000 '$F/flickr_base64.lmdb' &&
+           $PY -c 'import h5py, sys; ids = list(h5py.File(sys.argv[1])[\"ids\"].asstr()[:]); assert ids == [\"92795\", \"92806\", \"92817\"], ids' '$TMP/v7w.h5'"
 run_ok "progress on stderr (done/total, MB/s, ETA)" -- \
   bash -c "$PY '$CONV/features_from_lmdb.py' --out '$TMP/p.h5' --progress-seconds 0 '$F/coco_arrays.lmdb' 2>'$TMP/progress' &&
            grep -q '^p.h5: 3/6 images, .* MB/s, .*ETA [0-9]* s\$' '$TMP/progress'"
@@ -131,6 +89,10 @@ run_err "missing field" "bad_no_field.lmdb" "key 2" "missing field 'image_w'" --
 run_err "record under another key" "bad_id.lmdb" "key 2" "image_id 22" -- lmdb2h5 --out "$E" "$F/bad_id.lmdb"
 run_err "duplicate id in keys" "bad_duplicate.lmdb" "key 2" "duplicate" -- \
   lmdb2h5 --out "$E" "$F/bad_duplicate.lmdb"
+run_err "an id in two LMDBs" "refcoco_gt_resnext152.lmdb" "key 581857" "duplicate image id 581857 (also in" -- \
+  lmdb2h5 --out "$E" "$F/refcoco_gt_resnext152.lmdb" "$F/refcoco_gt_resnext152.lmdb"
+run_err "--strip-prefix: a key without it" "coco_arrays.lmdb" "does not start with --strip-prefix 'v7w_'" -- \
+  lmdb2h5 --out "$E" --strip-prefix v7w_ "$F/coco_arrays.lmdb"
 run_err "no keys entry" "bad_no_keys.lmdb" "'keys'" -- lmdb2h5 --out "$E" "$F/bad_no_keys.lmdb"
 mkdir -p "$TMP/trunc.lmdb"
 head -c 12288 "$F/coco_arrays.lmdb/data.mdb" > "$TMP/trunc.lmdb/data.mdb"
@@ -154,5 +116,4 @@ run_err "merge: a part of another LMDB" "fl/flickr.part1-of-4.h5" "id set" -- \
 run_err "merge: not a part file" "single16.h5" "not a part file" -- \
   $PY "$CONV/features_merge.py" --out "$E" "$TMP/single16.h5"
 
-echo "lmdb features: $passed passed, $failed failed"
-[[ $failed -eq 0 ]] || exit $((failed > 100 ? 100 : failed))
+converter_checks_finish

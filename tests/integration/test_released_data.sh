@@ -4,38 +4,9 @@
 # answer orders and minval / VG val cuts, the summary (missing task, missing split), resuming
 # (unchanged splits skipped, a changed input reconverted), and bad input exiting 3 with the file
 # and entry named (a pickle with a forbidden global is not executed). Exit status: failures.
-set -uo pipefail
-
-SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+source "$(dirname "$0")/lib/converter_checks.bash"
+converter_checks_init released numpy
 CONV=$SRC/tools/convert/released.py
-
-PY=""
-for candidate in ${VLMT_PYTHON:-} python3 /usr/bin/python3; do
-  if "$candidate" -c 'import numpy' 2>/dev/null; then PY=$candidate; break; fi
-done
-if [[ -z $PY ]]; then echo "released: no python3 with numpy found"; exit 1; fi
-
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-ok()   { passed=$((passed + 1)); echo "PASS $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; grep -v '^ok ' "$TMP/log" 2>/dev/null | sed 's/^/    /' | tail -40; }
-
-# run_err NAME PATTERN... -- COMMAND...: exit code 3 and every pattern in the output.
-run_err() {
-  local name=$1; shift
-  local patterns=()
-  while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
-  shift
-  "$@" >"$TMP/log" 2>&1
-  local rc=$? good=1
-  [[ $rc -eq 3 ]] || { echo "exit code $rc, expected 3" >>"$TMP/log"; good=0; }
-  for p in "${patterns[@]}"; do
-    grep -qF -- "$p" "$TMP/log" || { echo "message lacks '$p'" >>"$TMP/log"; good=0; }
-  done
-  if [[ $good -eq 1 ]]; then ok "$name"; else fail "$name"; fi
-}
 
 $PY "$SRC/tests/integration/make_released_fixture.py" "$TMP/fix" >/dev/null || { echo "FAIL fixture"; exit 1; }
 D=$TMP/fix/datasets
@@ -260,5 +231,4 @@ printf '{"id": 5, "sentences": ["x"]}\n{"id": 6, "sentences": \n' >> "$TMP/mis/c
 run_err "malformed jsonline" "all_data_final_test_set0_2014.jsonline:3" "malformed JSON" -- \
   $PY "$CONV" --data-dir "$TMP/mis" --out "$TMP/r_mis" --tasks retrieval_coco --splits test
 
-echo "released: $passed passed, $failed failed"
-exit $(( failed > 100 ? 100 : failed ))
+converter_checks_finish

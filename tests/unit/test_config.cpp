@@ -68,6 +68,25 @@ TEST(Config, PresetAndOverrides) {
   EXPECT_EQ(again.tasks.of("vqa").batch_size, 16);
 }
 
+// A task's feature files can be named (the released data ships one LMDB per dataset); the
+// defaults are the task's own, a path is refused, and the setting survives the resolved table.
+TEST(Config, TaskFeatureFiles) {
+  RunConfig cfg = load_run_config("", {"tasks.refcoco.features=refcoco", "tasks.guesswhat.gt_features=guesswhat_gt"},
+                                  configs_dir());
+  EXPECT_EQ(cfg.tasks.of("refcoco").features, "refcoco");
+  EXPECT_EQ(cfg.tasks.of("refcoco").gt_features, "");
+  EXPECT_EQ(cfg.tasks.of("guesswhat").gt_features, "guesswhat_gt");
+  EXPECT_EQ(cfg.tasks.of("vqa").features, "");
+  RunConfig again = run_config_from_table(cfg.resolved, "resolved");
+  EXPECT_EQ(again.tasks.of("refcoco").features, "refcoco");
+  try {
+    load_run_config("", {"tasks.refcoco.features=../coco"}, configs_dir());
+    FAIL() << "a path was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("tasks.refcoco.features"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, EveryErrorIsReportedWithFileKeyAndValue) {
   auto path = write_temp("bad.toml",
                          "[train]\nsede = 3\nschedule = \"roundrobin\"\nwarmup_proportion = 2.0\n"

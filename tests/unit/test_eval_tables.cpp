@@ -133,6 +133,33 @@ TEST_F(EvalTables, RunsFileLabelsRunsWithoutRunInfo) {
   EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
 }
 
+// Table 2 beside a row of the paper (configs/paper/table2.toml, the repository's file): the
+// paper's printed numbers, group means from them, and the difference to the first run; a task
+// whose split has no labels (VQA test-dev) is "-" in the run's row and in the difference.
+TEST_F(EvalTables, Table2BesideThePaper) {
+  const PaperRow paper = read_paper_row(std::string(VLMT_SOURCE_DIR) + "/configs/paper/table2.toml", 4);
+  EXPECT_EQ(paper.setting, "All-Tasks (AT)");
+  EXPECT_EQ(paper.scores.size(), 12u);
+  const std::string path = (dir_ / "release.jsonl").string();
+  append_result(path, {"vlmt", "vqa", "test-dev", "vqa_accuracy", 0.0, 0, {{"has_ground_truth", false}}});
+  append_result(path, {"vlmt", "gqa", "test-dev", "vqa_accuracy", 60.0, 10, {}});
+  append_result(path, {"vlmt", "nlvr2", "test", "accuracy", 79.44, 10, {}});
+  const std::string md = to_markdown(make_table2_vs_paper({read_results_file(path)}, paper));
+  EXPECT_NE(md.find("Lu et al., CVPR 2020, Table 2, row 4"), std::string::npos) << md;
+  EXPECT_TRUE(has_line(md, "| vlmt | - | 60.00 | - | - | - | - | - | - | - | - | 79.44 | - | - | - | - | - | - | - |")) << md;
+  EXPECT_TRUE(has_line(md, "| paper: row 4, All-Tasks (AT) | 72.57 | 60.12 | 36.36 | 63.70 | 63.52 | 80.58 | 73.25 | "
+                           "75.96 | 82.75 | 65.04 | 78.44 | 76.78 | 56.35 | 63.61 | 75.52 | 77.61 | 270M (1) | 69.08 |")) << md;
+  EXPECT_TRUE(has_line(md, "| Δ vlmt − paper | - | -0.12 | - | - | - | - | - | - | - | - | +1.00 | - | - | - | - | - |  | - |")) << md;
+  // Row 5 prints "-" for G4 and the average: absent, not zero.
+  const PaperRow row5 = read_paper_row(std::string(VLMT_SOURCE_DIR) + "/configs/paper/table2.toml", 5);
+  EXPECT_EQ(row5.scores.count("nlvr2"), 0u);
+  EXPECT_FALSE(row5.average.has_value());
+  EXPECT_THROW(read_paper_row(std::string(VLMT_SOURCE_DIR) + "/configs/paper/table2.toml", 11), ConfigError);
+  const std::string bad = (dir_ / "paper.toml").string();
+  std::ofstream(bad) << "[[rows]]\nrow = 1\nscores = { vqa = \"high\" }\n";
+  EXPECT_THROW(read_paper_row(bad, 1), ConfigError);
+}
+
 // Runs of one setting with several seeds: every cell is mean ± sample sd over the seeds (group
 // means per seed first); parameters and models count one seed's runs; a task one seed lacks is "-".
 TEST_F(EvalTables, SeedsGiveMeanAndStandardDeviation) {

@@ -15,12 +15,15 @@ is checked where present. Ground-truth-box LMDBs (`*_gt_*.lmdb`) have the same f
 become `<source>_gt.h5`. Every pickle goes through safe_pickle (it is downloaded data).
 
 The output lists the images in `keys` order; ids are the `keys` entries decoded as UTF-8,
-i.e. decimal for COCO, as vlmt's annotations spell them.
+i.e. decimal for COCO, as vlmt's annotations spell them. --strip-prefix P removes P from every
+id (the Visual7W LMDBs key their images `v7w_<image id>`; a key without P is an error).
 
-  features_from_lmdb.py --out features/coco.h5 [--float16] [--detector NAME]
-                        [--settings TEXT] [--ids-file IDS] [--part I/N] LMDB
+  features_from_lmdb.py --out features/coco.h5 [--float16] [--detector NAME] [--settings TEXT]
+                        [--ids-file IDS] [--part I/N] [--strip-prefix P] LMDB [LMDB ...]
   features_from_lmdb.py --merge --out features/coco.h5 PART.h5 [PART.h5 ...]
---ids-file converts only the ids it lists (an id not in `keys` is an error). --part I/N
+Several LMDBs make one store, in the order given (e.g. COCO's trainval and test2015 LMDBs into
+coco.h5: VQA's test questions are on test2015 images); an id in two of them is an error naming
+both files. --ids-file converts only the ids it lists (an id in no LMDB is an error). --part I/N
 (0-based, e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT) converts the I-th of N contiguous
 ranges of the selected ids into OUT.partI-of-N.h5; --merge joins a complete set of parts into
 the same file a single run writes (features_merge.py).
@@ -154,8 +157,8 @@ def id_text(value, where):
     raise ConvertError(f"{where}: id {value!r} is neither bytes, a string nor an integer")
 
 
-def read_keys(source):
-    """[(id, key bytes)] in the order of the `keys` entry."""
+def read_keys(source, strip_prefix=""):
+    """[(id, key bytes)] in the order of the `keys` entry; ids without `strip_prefix`."""
     where = f"{source.path}: key keys"
     raw = source.get(KEYS_KEY, where)
     if raw is None:
@@ -166,7 +169,28 @@ def read_keys(source):
     entries = []
     for i, k in enumerate(keys):
         image_id = id_text(k, f"{where}: entry {i}")
-        entries.append((image_id, k if isinstance(k, bytes) else image_id.encode("utf-8")))
+        key = k if isinstance(k, bytes) else image_id.encode("utf-8")
+        if strip_prefix:
+            if not image_id.startswith(strip_prefix) or image_id == strip_prefix:
+                raise ConvertError(f"{where}: entry {i} ({image_id!r}) does not start with "
+                                   f"--strip-prefix {strip_prefix!r}")
+            image_id = image_id[len(strip_prefix):]
+        entries.append((image_id, key))
+    return entries
+
+
+def read_all_keys(sources, strip_prefix):
+    """[(source, id, key bytes)] over several LMDBs, in the order given; an id twice is an error."""
+    seen, entries = {}, []
+    for source in sources:
+        for image_id, key in read_keys(source, strip_prefix):
+            if image_id in seen:
+                other = seen[image_id]
+                place = "in 'keys'" if other is source else f"(also in {other.path})"
+                raise ConvertError(f"{source.path}: key {key.decode('utf-8', 'replace')}: "
+                                   f"duplicate image id {image_id} {place}")
+            seen[image_id] = source
+            entries.append((source, image_id, key))
     return entries
 
 
@@ -239,14 +263,15 @@ def required(record, name, where):
     return record[name]
 
 
-def decode_record(record, image_id, where):
-    """A released record → (w, h, boxes [N,4], features [N,D], cls_prob [N,C] or None)."""
+def decode_record(record, image_id, where, key_id=None):
+    """A released record → (w, h, boxes [N,4], features [N,D], cls_prob [N,C] or None).
+    Its image_id must be `image_id` or the id as keyed (`key_id`, before --strip-prefix)."""
     if not isinstance(record, dict):
         raise ConvertError(f"{where}: value is a {type(record).__name__}, not a dict")
     # Python 2 pickles read with encoding=latin1 give str keys; bytes keys are decoded alike.
     record = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in record.items()}
     stored_id = id_text(required(record, "image_id", where), where)
-    if stored_id != image_id:
+    if stored_id != image_id and stored_id != key_id:
         raise ConvertError(f"{where}: record says image_id {stored_id}, stored under key "
                            f"{image_id}")
     w = to_int(required(record, "image_w", where), "image_w", where)
@@ -281,44 +306,45 @@ def part_path(out, index, count):
     return f"{stem}.part{index}-of-{count}.h5"
 
 
-def select(entries, ids_file, path):
+def select(entries, ids_file, paths):
     """The entries --ids-file names (all of them must be in `keys`), in `keys` order."""
     if ids_file is None:
         return entries
     wanted = read_required_ids(ids_file)
-    present = {image_id for image_id, _ in entries}
+    present = {image_id for _, image_id, _ in entries}
     missing = [i for i in wanted if i not in present]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise ConvertError(f"{path}: image {missing[0]} listed in {ids_file} is not among the "
-                           f"LMDB's keys{more}")
+        raise ConvertError(f"{', '.join(paths)}: image {missing[0]} listed in {ids_file} is not "
+                           f"among the LMDB's keys{more}")
     wanted = set(wanted)
-    return [e for e in entries if e[0] in wanted]
+    return [e for e in entries if e[1] in wanted]
 
 
 def part_set_id(entries):
     """Identifies the selected id list, so parts of different selections are never merged."""
-    digest = hashlib.sha256("\n".join(e[0] for e in entries).encode("utf-8"))
+    digest = hashlib.sha256("\n".join(e[1] for e in entries).encode("utf-8"))
     return digest.hexdigest()[:16]
 
 
 # ---- conversion ----------------------------------------------------------------------------
-def convert_range(source, chosen, args, out, extra_attrs):
+def convert_range(chosen, args, out, extra_attrs):
     store_args = argparse.Namespace(**{**vars(args), "out": out, "ids_file": None})
     writer = FeatureStoreWriter(store_args)
     writer.extra_attrs = extra_attrs
     progress = Progress(os.path.basename(out), len(chosen), args.progress_seconds)
     try:
-        for image_id, key in chosen:
-            where = f"{source.path}: key {image_id}"
+        for source, image_id, key in chosen:
+            where = f"{source.path}: key {key.decode('utf-8', 'replace')}"
             raw = source.get(key, where)
             if raw is None:
                 raise ConvertError(f"{where}: listed in 'keys' but absent from the LMDB")
             record = safe_pickle.loads(raw, where)
-            w, h, boxes, features, cls_prob = decode_record(record, image_id, where)
+            w, h, boxes, features, cls_prob = decode_record(
+                record, image_id, where, key.decode("utf-8", "replace"))
             writer.add(image_id, w, h, boxes, features, cls_prob, where)
             progress.step(len(raw))
-        n, regions = writer.finish(source.path)
+        n, regions = writer.finish(" + ".join(dict.fromkeys(c[0].path for c in chosen)))
     except BaseException:
         writer.abort()
         raise
@@ -327,9 +353,11 @@ def convert_range(source, chosen, args, out, extra_attrs):
 
 
 def convert_lmdb(args):
-    source = LmdbSource(args.lmdb[0])
+    sources = []
     try:
-        chosen = select(read_keys(source), args.ids_file, source.path)
+        for path in args.lmdb:
+            sources.append(LmdbSource(path))
+        chosen = select(read_all_keys(sources, args.strip_prefix), args.ids_file, args.lmdb)
         out, attrs = args.out, {}
         if args.part is not None:
             index, count = args.part
@@ -339,11 +367,12 @@ def convert_lmdb(args):
             chosen = chosen[index * n // count:(index + 1) * n // count]
             out = part_path(args.out, index, count)
             if not chosen:
-                raise ConvertError(f"{source.path}: part {index}/{count} is empty (only {n} "
-                                   f"images); use fewer parts")
-        convert_range(source, chosen, args, out, attrs)
+                raise ConvertError(f"{', '.join(args.lmdb)}: part {index}/{count} is empty "
+                                   f"(only {n} images); use fewer parts")
+        convert_range(chosen, args, out, attrs)
     finally:
-        source.close()
+        for source in sources:
+            source.close()
 
 
 def main():
@@ -355,19 +384,19 @@ def main():
                         help="join part files (the positional arguments) into --out")
     parser.add_argument("--progress-seconds", type=float, default=5.0,
                         help="seconds between progress lines on stderr (default 5)")
-    parser.add_argument("lmdb", nargs="+", help="the LMDB (directory or file); with --merge, "
-                                                "the part files")
+    parser.add_argument("--strip-prefix", default="",
+                        help="remove this prefix from every id (Visual7W: v7w_)")
+    parser.add_argument("lmdb", nargs="+", help="the LMDB(s) (directory or file), one store from "
+                                                "all of them; with --merge, the part files")
     args = parser.parse_args()
     if args.merge:
         if args.part or args.float16 or args.ids_file or args.settings or \
-                args.detector != "unknown":
+                args.strip_prefix or args.detector != "unknown":
             parser.error("--merge takes detector, settings, dtype and ids from the parts; "
                          "give only --out and the part files")
         import features_merge
         features_merge.merge(args.out, args.lmdb, args.progress_seconds)
         return
-    if len(args.lmdb) != 1:
-        parser.error("give exactly one LMDB (convert several into separate stores)")
     convert_lmdb(args)
 
 

@@ -13,3 +13,12 @@ finish() {
   echo "${1:-$(basename "$0" .sh)}: $passed passed, $failed failed ($SECONDS s)"
   [ "$failed" -eq 0 ]; exit $?
 }
+# python_or_skip MODULE...: PY=/usr/bin/python3 when it imports every module (Debian's
+# python3-torch, python3-lmdb, ...); else the test is skipped (exit 0), except under CI=true,
+# where tools/install_deps.sh has installed them and their absence is a failure.
+python_or_skip() {
+  PY=/usr/bin/python3
+  $PY -c "import $(IFS=,; echo "$*")" 2>/dev/null && return 0
+  if [ "${CI:-}" = true ]; then bad "python3 lacks one of: $* (tools/install_deps.sh installs them)"; finish; fi
+  echo "skipped: python3 lacks one of: $*"; exit 0
+}
