@@ -34,14 +34,12 @@ class VqaDataset : public TaskDataset {  // VL-classifier(-GQA)
   std::string item_id(int64_t i) const override { return records_.at(i).question_id; }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
   Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
-  // The answer vocabulary its labels index (row order), and the file it came from.
+  // The answer vocabulary its labels index (row order).
   const std::vector<std::string>& answers() const { return answers_; }
-  const std::string& answers_path() const { return answers_path_; }
 
  private:
   std::vector<VqaRecord> records_;
   std::vector<std::string> answers_;
-  std::string answers_path_;
   int num_answers_;
 };
 

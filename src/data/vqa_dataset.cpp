@@ -5,7 +5,7 @@
 namespace vlmt {
 
 VqaDataset::VqaDataset(DatasetContext ctx, const std::string& answers_path, int num_answers)
-    : TaskDataset(std::move(ctx)), answers_(read_answer_vocab(answers_path)), answers_path_(answers_path),
+    : TaskDataset(std::move(ctx)), answers_(read_answer_vocab(answers_path)),
       num_answers_(num_answers) {
   const auto& answers = answers_;
   if (static_cast<int64_t>(answers.size()) > num_answers_)

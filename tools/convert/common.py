@@ -106,10 +106,16 @@ def write_jsonl(path, records):
     return n
 
 
-def write_json(path, obj):
+def write_json(path, obj, sort_keys=False):
     with AtomicFile(path) as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1)
+        json.dump(obj, f, ensure_ascii=False, indent=1, sort_keys=sort_keys)
         f.write("\n")
+
+
+def file_stat(path):
+    """[size, mtime in ns]: what the resumable converters' manifests record of an input."""
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns]
 
 
 def annotation_path(root, task, split):

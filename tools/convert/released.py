@@ -27,8 +27,8 @@ import os
 import sys
 
 import answer_vocab
-from common import (AtomicFile, ConvertError, EXIT_USAGE, annotation_path, answers_path,
-                    run_main, write_jsonl)
+from common import (ConvertError, EXIT_USAGE, annotation_path, answers_path, file_stat,
+                    run_main, write_json, write_jsonl)
 import released_tasks as rt
 
 MANIFEST = ".released_manifest.json"
@@ -55,11 +55,6 @@ def csv(value):
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-def stat_of(path):
-    st = os.stat(path)
-    return [st.st_size, st.st_mtime_ns]
-
-
 def manifest_path(out, task):
     return os.path.join(out, "annotations", task, MANIFEST)
 
@@ -77,9 +72,7 @@ def read_manifest(out, task):
 
 
 def write_manifest(out, task, manifest):
-    with AtomicFile(manifest_path(out, task)) as f:
-        json.dump(manifest, f, indent=1, sort_keys=True)
-        f.write("\n")
+    write_json(manifest_path(out, task), manifest, sort_keys=True)
 
 
 def split_outputs(out, task, split):
@@ -147,7 +140,7 @@ def main():
                 continue
             inputs = needed + check_inputs + [r for r in split.optional
                                               if os.path.exists(ctx.path(r))]
-            stats = {ctx.path(r): stat_of(ctx.path(r)) for r in inputs}
+            stats = {ctx.path(r): file_stat(ctx.path(r)) for r in inputs}
             outputs = split_outputs(args.out, task, split)
             entry = {"inputs": stats, "settings": settings,
                      "outputs": [os.path.basename(o) for o in outputs]}

@@ -25,7 +25,7 @@ import os
 import subprocess
 import sys
 
-from common import AtomicFile, ConvertError, run_main
+from common import ConvertError, file_stat, run_main, write_json
 
 R = "_resnext152_faster_rcnn_genome.lmdb"
 DETECTOR = "resnext152-faster-rcnn-genome"
@@ -85,11 +85,6 @@ def data_file(path):
     return os.path.join(path, "data.mdb") if os.path.isdir(path) else path
 
 
-def stat_of(path):
-    st = os.stat(data_file(path))
-    return [st.st_size, st.st_mtime_ns]
-
-
 def manifest_path(features, store):
     return os.path.join(features, f".{store.name}.released.json")
 
@@ -100,12 +95,6 @@ def read_manifest(path):
             return json.load(f)
     except (OSError, ValueError):
         return None  # absent or unreadable: the store is converted again
-
-
-def write_manifest(path, entry):
-    with AtomicFile(path) as f:
-        json.dump(entry, f, indent=1, sort_keys=True)
-        f.write("\n")
 
 
 def convert(store, inputs, out, args):
@@ -163,7 +152,7 @@ def main():
             print(f"warning: features/{store.name}.h5 without {a} (absent): the images only it "
                   f"holds will be missing", file=sys.stderr)
         inputs = [p for p in paths if p not in absent]
-        entry = {"inputs": {p: stat_of(p) for p in inputs}, "float16": args.float16,
+        entry = {"inputs": {p: file_stat(data_file(p)) for p in inputs}, "float16": args.float16,
                  "strip_prefix": store.strip_prefix}
         out = os.path.join(features, store.name + ".h5")
         if not args.force and os.path.exists(out) and \
@@ -172,7 +161,7 @@ def main():
             unchanged.append(store.name)
             continue
         convert(store, inputs, out, args)
-        write_manifest(manifest_path(features, store), entry)
+        write_json(manifest_path(features, store), entry, sort_keys=True)
         converted.append(store.name)
     print("summary:")
     print(f"  converted: {', '.join(converted) or 'none'}")
