@@ -1,22 +1,25 @@
 # Sourced by the jobs (run_local.sh, paper_tables.sh, pretrain_benefit.sh; not a job itself:
-# sourcing only defines):
+# sourcing only defines, and prints the rank x thread layout):
 # runs one stage of vlmt as one multi-rank launch without sbatch, and starts it again when it
 # checkpointed and exited 75 (e.g. at train.max_hours, or SIGTERM), so it resumes from its run
 # directory. Environment:
 #   LAUNCHER     mpirun (default) | srun (inside an salloc/sbatch allocation, or on a node of a
 #                cluster: every stage becomes one `srun --kill-on-bad-exit=1` step)
-#   RANKS        ranks per stage (2)          VLMT_BIN     executables (build/bin)
+#   RANKS        ranks per stage              VLMT_BIN     executables (build/bin)
+#   OMP_NUM_THREADS  threads per rank         VLMT_LAYOUT  where to read them from (build/layout.env)
 #   MAX_RESUMES  restarts after exit 75 (3)   LOG_DIR      per-stage logs (logs)
 #   DRY_RUN=1    print the commands only
+# RANKS and OMP_NUM_THREADS, when not set, come from the layout tools/bench_layout.sh measured on
+# this machine (VLMT_LAYOUT), else 2 ranks x 1 thread (jobs/lib_layout.sh); sourcing prints which.
 source slurm/lib_step.sh  # VLMT_ALL_TASKS (callers run from the repository root)
+source jobs/lib_layout.sh
 
 VLMT_BIN=${VLMT_BIN:-build/bin}
-RANKS=${RANKS:-2}
 MAX_RESUMES=${MAX_RESUMES:-3}
 LAUNCHER=${LAUNCHER:-mpirun}
 LOG_DIR=${LOG_DIR:-logs}
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+vlmt_layout  # RANKS, OMP_NUM_THREADS (exported)
 
 # vlmt_stage NAME EXE ARGS...: one launch per attempt, output appended to $LOG_DIR/local-NAME.out.
 # Returns 0, or the stage's exit code after printing the end of its log.
@@ -25,7 +28,10 @@ vlmt_stage() {
   local launch
   case $LAUNCHER in
     mpirun) launch=(mpirun -n "$RANKS" --oversubscribe --bind-to none) ;;
-    srun) launch=(srun -n "$RANKS" --kill-on-bad-exit=1) ;;
+    srun) launch=(srun -n "$RANKS" --kill-on-bad-exit=1)
+      # Without it srun may pin each rank to one core (task/affinity), whatever its threads.
+      [[ $OMP_NUM_THREADS =~ ^[0-9]+$ ]] && [ "$OMP_NUM_THREADS" -gt 1 ] \
+        && launch+=(--cpus-per-task="$OMP_NUM_THREADS") ;;
     *) echo "LAUNCHER must be mpirun or srun, not '$LAUNCHER'" >&2; return 2 ;;
   esac
   local cmd=("${launch[@]}" "$VLMT_BIN/$exe" "$@" --set dist.backend=mpi)

@@ -3,9 +3,16 @@
 // process (bf16 GEMM on a GPU, float32 GEMM on the CPU).
 //
 //   bench_step [--preset base|tiny|FILE] [--task vqa] [--batch N] [--text-len 23] [--regions 101]
-//              [--steps 5] [--threads N] [--device cpu|cuda] [--bf16]
-//   mpirun -n 2 bench_step ...   also measures the all-reduce of this model's trunk gradients
-//                                (NCCL with --device cuda, MPI on the CPU)
+//              [--steps 5] [--threads N] [--device cpu|cuda] [--bf16] [--dropout torch|fused]
+//   mpirun -n 2 bench_step ...   data parallel as in training: --batch is the global batch,
+//                                split over the ranks, and each step includes the bucketed
+//                                gradient all-reduce (dist/grad_sync.h; NCCL with --device cuda,
+//                                MPI on the CPU); samples/s counts all ranks. Also measures one
+//                                all-reduce of this model's trunk gradients.
+//
+// The last line is machine-readable, for tools/bench_layout.sh:
+//   RESULT preset=tiny task=vqa ranks=2 threads=1 batch=128 dropout=torch samples_per_s=195.3 step_s=0.6553 cpu_s=0.6401
+// (cpu_s: rank 0's CPU seconds per step, all its threads).
 //
 // --batch defaults to the task's batch size of the paper (task_table.h). --device cuda uses the
 // GPU of this rank's local rank (dist/local_rank.h); the GPU is synchronised before the clock is
@@ -14,30 +21,27 @@
 // Model FLOPs per step are counted from the Linear layers (2·in·out per token through each layer:
 // text tokens for the text stream and the text side of co-attention, regions for the visual
 // side, rows for pooled heads) plus the attention score/context products; backward = 2× forward.
-#include <chrono>
 #include <cstdio>
+
+#include <sys/resource.h>
 
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/timing.h"
 #include "dist/communicator.h"
+#include "dist/grad_sync.h"
 #include "dist/runtime.h"
+#include "model/dropout.h"
 #include "model/multitask_model.h"
 #include "tasks/random_batch.h"
 #include "tasks/task_kind.h"
 #include "train/adamw.h"
 
 using namespace vlmt;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Waits for the device's queued work, so that the clock measures it.
-void synchronize(const torch::Device& device) {
-  if (device.is_cuda()) torch::cuda::synchronize(device.index());
-}
 
 struct MatmulPeak {
   double gflops;
@@ -54,7 +58,7 @@ MatmulPeak matmul_peak(const torch::Device& device) {
   torch::mm(a, b);  // warm-up
   synchronize(device);
   int reps = 0;
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   while (seconds_since(t0) < 1.0) {
     for (int i = 0; i < (gpu ? 10 : 1); ++i, ++reps) torch::mm(a, b);
     synchronize(device);
@@ -64,6 +68,14 @@ MatmulPeak matmul_peak(const torch::Device& device) {
 }
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+// User + system CPU seconds of this process so far (all its threads).
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // Forward FLOPs of one step for `rows` image–text pairs of length L and R regions.
 double forward_flops(MultiTaskModelImpl& m, const TaskSpec& spec, int64_t rows, int64_t L, int64_t R) {
@@ -106,7 +118,7 @@ void report_allreduce(DistRuntime& runtime, int64_t numel, const torch::Device& 
   comm->all_reduce(buffer);  // warm-up
   const int reps = 3;
   comm->barrier();
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   for (int i = 0; i < reps; ++i) comm->all_reduce(buffer);
   synchronize(device);
   const double t = seconds_since(t0) / reps;
@@ -130,11 +142,20 @@ int main(int argc, char** argv) {
                                     cli_integer("steps", "timed steps (default 5)", 1, 1e6),
                                     cli_integer("threads", "intra-op threads (default: all cores)", 1, 1024),
                                     cli_text("device", "cpu or cuda (default cpu)", {"cpu", "cuda"}),
-                                    cli_flag("bf16", "trunk under bf16 autocast (train.bf16)")});
+                                    cli_flag("bf16", "trunk under bf16 autocast (train.bf16)"),
+                                    cli_text("dropout", "CPU dropout kernel: torch or fused (default: $VLMT_DROPOUT, else torch; model/dropout.h)",
+                                             {"fused", "torch"})});
+    if (args.has("dropout"))
+      set_dropout_kernel(args.get("dropout", "torch") == "fused" ? DropoutKernel::kFused : DropoutKernel::kTorch);
+    const std::string dropout_name = dropout_kernel() == DropoutKernel::kFused ? "fused" : "torch";
     if (args.has("threads")) torch::set_num_threads(static_cast<int>(args.integer("threads", 1)));
     const ModelConfig config = load_model_preset(args.get("preset", "tiny"));
     const TaskSpec& spec = task_by_key(args.get("task", "vqa"));
     const int64_t batch = args.integer("batch", spec.batch_size);
+    const int ranks = runtime.size();
+    if (batch % ranks != 0)
+      throw ConfigError(cat("bench_step: --batch ", batch, " is not divisible by ", ranks,
+                            " ranks (the global batch is split over the ranks, as in training)"));
     const std::string device_name = args.get("device", "cpu");
     if (device_name == "cuda" && !torch::cuda::is_available())
       throw ConfigError("bench_step: --device cuda, but this LibTorch sees no GPU (CPU-only build?)");
@@ -156,32 +177,49 @@ int main(int argc, char** argv) {
     options.head_lr = 1e-5;
     AdamW optimizer(named, options);
     const TaskKind& kind = spec.kind();
-    Batch b = random_batch(config, spec.key, batch, L, R).to(device);
+    Batch b = random_batch(config, spec.key, batch / ranks, L, R).to(device);
+    // As the trainer: the trunk and this task's head are synchronised, overlapped with backward.
+    std::unique_ptr<Communicator> grad_comm;
+    std::unique_ptr<GradientSynchronizer> sync;
+    std::vector<NamedParameter> synced;
+    if (ranks > 1) {
+      grad_comm = make_communicator("auto", runtime, device);
+      sync = std::make_unique<GradientSynchronizer>(*grad_comm);
+      for (const auto& [name, p] : model->unique_named_parameters())
+        if (starts_with(name, "bert.") || starts_with(name, spec.head_prefix())) synced.push_back({name, p});
+    }
     auto step = [&] {
       optimizer.zero_grad();
+      if (sync) sync->begin_step(synced);
       kind.compute(*model, b).loss.backward();
+      if (sync) sync->finish();
       optimizer.step(1.0);
     };
     step();  // warm-up
     synchronize(device);
-    const auto t0 = Clock::now();
+    const double cpu0 = process_cpu_seconds();
+    const auto t0 = SteadyClock::now();
     for (int i = 0; i < steps; ++i) step();
     synchronize(device);
     const double per_step = seconds_since(t0) / steps;
+    // On a shared machine the wall clock also counts time other tenants took; this process's
+    // CPU time does not, so it is the steadier figure to compare kernels by.
+    const double cpu_per_step = (process_cpu_seconds() - cpu0) / steps;
     const int64_t L_eff = L + (config.task_token == TaskTokenMode::kNone ? 0 : 1);
-    const double flops = 3.0 * forward_flops(*model, spec, b.rows(), L_eff, R);
+    const double flops = 3.0 * forward_flops(*model, spec, b.rows(), L_eff, R);  // per rank
     const double achieved = flops / per_step / 1e9;
     const MatmulPeak peak = matmul_peak(device);
     if (runtime.is_root()) {
-      std::printf("bench_step: preset %s, task %s, %lld items (%lld rows), L=%lld, R=%lld, %s, %s, "
-                  "%d threads\n", args.get("preset", "tiny").c_str(), spec.key.c_str(), static_cast<long long>(batch),
-                  static_cast<long long>(b.rows()), static_cast<long long>(L_eff), static_cast<long long>(R),
-                  device.str().c_str(), bf16 ? "bf16 autocast trunk" : "float32", torch::get_num_threads());
+      std::printf("bench_step: preset %s, task %s, %lld items (%lld rows per rank), L=%lld, R=%lld, %s, %s, "
+                  "%d rank(s) x %d thread(s)\n", args.get("preset", "tiny").c_str(), spec.key.c_str(),
+                  static_cast<long long>(batch), static_cast<long long>(b.rows()), static_cast<long long>(L_eff),
+                  static_cast<long long>(R), device.str().c_str(), bf16 ? "bf16 autocast trunk" : "float32", ranks,
+                  torch::get_num_threads());
       std::printf("  parameters           %lld\n", static_cast<long long>(model->parameter_count()));
-      std::printf("  step (fwd+bwd+AdamW) %.4f s\n", per_step);
-      std::printf("  samples/s            %.1f\n", batch / per_step);
+      std::printf("  step (fwd+bwd+AdamW) %.4f s (CPU time of rank 0: %.4f s)\n", per_step, cpu_per_step);
+      std::printf("  samples/s            %.1f (all ranks)\n", batch / per_step);
       std::printf("  model GFLOP/step     %.2f\n", flops / 1e9);
-      std::printf("  achieved GFLOP/s     %.1f\n", achieved);
+      std::printf("  achieved GFLOP/s     %.1f per rank\n", achieved);
       std::printf("  matmul peak GFLOP/s  %.1f (%s)\n", peak.gflops, peak.what.c_str());
       std::printf("  MFU                  %.1f%% of the measured peak\n", 100.0 * achieved / peak.gflops);
     }
@@ -189,6 +227,10 @@ int main(int argc, char** argv) {
     for (const auto& [name, p] : model->unique_named_parameters())
       if (name.rfind("bert.", 0) == 0) trunk += p.numel();
     report_allreduce(runtime, trunk, device);
+    if (runtime.is_root())
+      std::printf("RESULT preset=%s task=%s ranks=%d threads=%d batch=%lld dropout=%s samples_per_s=%.1f step_s=%.4f cpu_s=%.4f\n",
+                  args.get("preset", "tiny").c_str(), spec.key.c_str(), ranks, torch::get_num_threads(),
+                  static_cast<long long>(batch), dropout_name.c_str(), batch / per_step, per_step, cpu_per_step);
     return 0;
   });
 }

@@ -1,7 +1,6 @@
 // infer: images and texts through a trained model; prints JSON (docs/INFERENCE.md).
 //   one request:   infer --ckpt P --task vqa --image-id ID --text "..." [--features FILE.h5]
 //   a batch:       infer --ckpt P --requests FILE.jsonl [--out FILE.jsonl]   (- = stdin/stdout)
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -10,14 +9,12 @@
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/timing.h"
 #include "jobs/inference.h"
 
 using namespace vlmt;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // Answers every line of `in` into `out`, one JSON object per line, in order: the answer with
 // "request" (the 1-based line) and the caller's "id", or {"request", "id", "error",
@@ -28,7 +25,7 @@ int answer_batch(InferenceSession& session, std::istream& in, const std::string&
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     nlohmann::json record;
     nlohmann::json id;
     try {
@@ -89,7 +86,7 @@ int main(int argc, char** argv) {
         if (!args.has(required)) throw ConfigError(cat("infer: --", required, " is required (or --requests FILE)"));
       if (args.has("out")) throw ConfigError("infer: --out goes with --requests");
     }
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     torch::set_num_threads(1);
     log::set_level(log::Level::kWarn);  // stdout is the JSON answer
     auto loaded = load_model_source(args, "infer");

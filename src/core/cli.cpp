@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/allocator.h"
 #include "core/log.h"
 #include "core/version.h"
 
@@ -178,6 +179,7 @@ CliArgs parse_cli(int argc, char** argv, const std::string& program, const std::
 }
 
 int run_tool(const std::function<int()>& body) {
+  keep_freed_memory();
   try {
     return body();
   } catch (const Error& e) {

@@ -91,29 +91,26 @@ Batch RetrievalDataset::get_batch(const std::vector<int64_t>& indices, std::mt19
   return b;
 }
 
-Batch RetrievalDataset::captions_vs_images(const std::vector<int64_t>& caption_indices,
-                                           const std::vector<std::string>& image_ids) const {
+Batch RetrievalDataset::caption_rows(const std::vector<int64_t>& caption_indices) const {
   const int64_t n = static_cast<int64_t>(caption_indices.size());
-  const int64_t m = static_cast<int64_t>(image_ids.size());
-  Batch b = start_batch(n, static_cast<int>(m));
-  b.target = torch::full({n}, -1, torch::kInt64);
-  // The image side of the first caption's rows, then copied block-wise to the other captions.
-  for (int64_t i = 0; i < m; ++i)
-    set_regions(b, i, make_region_input(ctx_.features->get(image_ids[i]), ctx_.max_regions));
-  for (int64_t k = 1; k < n; ++k) {
-    b.features.narrow(0, k * m, m).copy_(b.features.narrow(0, 0, m));
-    b.spatials.narrow(0, k * m, m).copy_(b.spatials.narrow(0, 0, m));
-    b.image_mask.narrow(0, k * m, m).copy_(b.image_mask.narrow(0, 0, m));
-  }
+  Batch b = start_batch(n, 1);
+  b.features = b.spatials = b.image_mask = torch::Tensor();
   for (int64_t k = 0; k < n; ++k) {
     const RetrievalRecord& r = records_.at(caption_indices[k]);
-    const EncodedText text = ctx_.vocab->encode_framed(r.caption, ctx_.max_text);
-    for (int64_t i = 0; i < m; ++i) {
-      if (image_ids[i] == r.image_id) b.target[k] = i;
-      set_text(b, k * m + i, text);
-      b.image_ids.push_back(image_ids[i]);
-    }
+    set_text(b, k, ctx_.vocab->encode_framed(r.caption, ctx_.max_text));
     b.item_ids.push_back(r.caption_id);
+    b.image_ids.push_back(r.image_id);
+  }
+  return b;
+}
+
+Batch RetrievalDataset::image_rows(const std::vector<std::string>& image_ids) const {
+  const int64_t m = static_cast<int64_t>(image_ids.size());
+  Batch b = start_batch(m, 1);
+  b.input_ids = b.segment_ids = b.text_mask = torch::Tensor();
+  for (int64_t i = 0; i < m; ++i) {
+    set_regions(b, i, make_region_input(ctx_.features->get(image_ids[i]), ctx_.max_regions));
+    b.image_ids.push_back(image_ids[i]);
   }
   return b;
 }

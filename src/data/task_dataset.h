@@ -60,19 +60,17 @@ class TaskDataset {
   DatasetContext ctx_;
 };
 
-// Retrieval also scores one caption against an arbitrary list of images (evaluation).
+// Retrieval evaluation scores every caption of the split against every image. The two sides are
+// built apart, so that each caption's text and each image's regions are built (and encoded,
+// tasks/kind_retrieval.cpp) once, not once per pair.
 class RetrievalScoring {
  public:
   virtual ~RetrievalScoring() = default;
-  // size = captions, rows_per_item = m = image_ids.size(): row k·m + i pairs caption k with
-  // image i; target [size] = index of caption k's own image in the list, -1 if absent. Each
-  // image's regions are built once and repeated for every caption (evaluation scores every
-  // caption against every image, so this is the hot path).
-  virtual Batch captions_vs_images(const std::vector<int64_t>& caption_indices,
-                                   const std::vector<std::string>& image_ids) const = 0;
-  Batch caption_vs_images(int64_t caption_index, const std::vector<std::string>& image_ids) const {
-    return captions_vs_images({caption_index}, image_ids);
-  }
+  // One text row per caption (size = rows = captions); region tensors undefined; image_ids[k] =
+  // caption k's own image.
+  virtual Batch caption_rows(const std::vector<int64_t>& caption_indices) const = 0;
+  // One region row per image (size = rows = images); text tensors undefined.
+  virtual Batch image_rows(const std::vector<std::string>& image_ids) const = 0;
   // The distinct images of the split, in first-seen order.
   virtual const std::vector<std::string>& split_images() const = 0;
 };

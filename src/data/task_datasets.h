@@ -54,8 +54,8 @@ class RetrievalDataset : public TaskDataset, public RetrievalScoring {  // VL-lo
   //   caption); (image, a caption of an image from the image's hard-negative pool) — in
   //   splits without a pool file (validation) the 4th is a caption of a random other image.
   Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
-  Batch captions_vs_images(const std::vector<int64_t>& caption_indices,
-                           const std::vector<std::string>& image_ids) const override;
+  Batch caption_rows(const std::vector<int64_t>& caption_indices) const override;
+  Batch image_rows(const std::vector<std::string>& image_ids) const override;
   const std::vector<std::string>& split_images() const override { return images_; }
 
   static constexpr int kOptions = 4;

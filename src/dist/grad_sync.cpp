@@ -48,11 +48,28 @@ void GradientSynchronizer::ensure_hook(const torch::Tensor& param) {
   hook_of_param_[key] = id;
 }
 
-void GradientSynchronizer::build_buckets(const std::vector<NamedParameter>& params) {
-  slots_.clear();
-  buckets_.clear();
-  std::vector<int64_t> bucket_numel;
-  std::vector<torch::TensorOptions> bucket_options;
+int64_t GradientSynchronizer::place_of(const torch::Tensor& param, int* arena) {
+  const void* key = param.unsafeGetTensorImpl();
+  if (auto it = place_of_param_.find(key); it != place_of_param_.end()) {
+    *arena = it->second.first;
+    return it->second.second;
+  }
+  size_t a = 0;
+  while (a < arenas_.size() && !(arenas_[a].options.dtype() == param.dtype() &&
+                                 arenas_[a].options.device() == param.device()))
+    ++a;
+  if (a == arenas_.size()) arenas_.push_back(Arena{param.options().requires_grad(false), torch::Tensor(), 0});
+  Arena& arena_ref = arenas_[a];
+  const int64_t offset = arena_ref.numel;
+  arena_ref.numel += param.numel();
+  place_of_param_[key] = {static_cast<int>(a), offset};
+  *arena = static_cast<int>(a);
+  return offset;
+}
+
+GradientSynchronizer::Layout GradientSynchronizer::build_layout(const std::vector<NamedParameter>& params) {
+  Layout layout;
+  std::unordered_map<const void*, int> seen;
   int64_t bytes = 0;
   // Reverse order: the last layers' gradients come first in backward.
   for (auto it = params.rbegin(); it != params.rend(); ++it) {
@@ -61,31 +78,53 @@ void GradientSynchronizer::build_buckets(const std::vector<NamedParameter>& para
       throw Error(ExitCode::kFailure,
                   cat("gradient sync: parameter '", it->name, "' is not a leaf requiring grad"));
     }
+    if (!seen.emplace(p.unsafeGetTensorImpl(), 0).second)
+      throw Error(ExitCode::kFailure, cat("gradient sync: parameter '", it->name, "' listed twice"));
     ensure_hook(p);
-    Hook& hook = hooks_[hook_of_param_.at(p.unsafeGetTensorImpl())];
-    if (hook.slot >= 0) {
-      throw Error(ExitCode::kFailure,
-                  cat("gradient sync: parameter '", it->name, "' listed twice"));
-    }
-    // A bucket holds one dtype on one device, and at most bucket_bytes_ (or one parameter).
+    Slot slot{*it, 0, 0, 0};
+    slot.offset = place_of(p, &slot.arena);
+    // A bucket is one contiguous range of one arena, at most bucket_bytes_ (or one parameter).
     const int64_t p_bytes = p.numel() * p.element_size();
-    const bool same_kind = !bucket_options.empty() && bucket_options.back().dtype() == p.dtype() &&
-                           bucket_options.back().device() == p.device();
-    if (!same_kind || bytes + p_bytes > bucket_bytes_) {
-      buckets_.push_back(Bucket{});
-      bucket_numel.push_back(0);
-      bucket_options.push_back(p.options().requires_grad(false));
+    const Bucket* last = layout.buckets.empty() ? nullptr : &layout.buckets.back();
+    if (!last || last->arena != slot.arena || last->offset + last->numel != slot.offset ||
+        bytes + p_bytes > bucket_bytes_) {
+      layout.buckets.push_back(Bucket{slot.arena, slot.offset, 0, static_cast<int>(layout.slots.size()), 0});
       bytes = 0;
     }
-    hook.slot = static_cast<int>(slots_.size());
-    slots_.push_back(Slot{*it, static_cast<int>(buckets_.size() - 1), bucket_numel.back(), 0});
-    bucket_numel.back() += p.numel();
-    buckets_.back().pending += 1;
+    Bucket& bucket = layout.buckets.back();
+    bucket.numel += p.numel();
+    bucket.slots += 1;
     bytes += p_bytes;
+    slot.bucket = static_cast<int>(layout.buckets.size() - 1);
+    layout.slots.push_back(std::move(slot));
   }
-  for (size_t b = 0; b < buckets_.size(); ++b) {
-    buckets_[b].flat = torch::zeros({bucket_numel[b]}, bucket_options[b]);
+  // New places: grow the arenas (once per new parameter list, never within a step).
+  for (auto& arena : arenas_)
+    if (!arena.flat.defined() || arena.flat.numel() < arena.numel) arena.flat = torch::empty({arena.numel}, arena.options);
+  return layout;
+}
+
+torch::Tensor GradientSynchronizer::flat_of(const Bucket& bucket) {
+  return arenas_[bucket.arena].flat.narrow(0, bucket.offset, bucket.numel);
+}
+
+torch::Tensor GradientSynchronizer::place_view(const Slot& slot) {
+  const torch::Tensor& p = slot.param.tensor;
+  return arenas_[slot.arena].flat.narrow(0, slot.offset, p.numel()).view(p.sizes());
+}
+
+// The slot's place as a tensor that shares the buffer's storage but is not an autograd view of
+// it: optimisers' zero_grad() detaches .grad in place, which LibTorch forbids on views.
+torch::Tensor GradientSynchronizer::shared_place(const Slot& slot) {
+  const torch::Tensor& flat = arenas_[slot.arena].flat;
+  const auto sizes = slot.param.tensor.sizes();
+  std::vector<int64_t> strides(sizes.size());
+  int64_t stride = 1;
+  for (size_t d = sizes.size(); d-- > 0;) {
+    strides[d] = stride;
+    stride *= sizes[d];
   }
+  return torch::empty({0}, flat.options()).set_(flat.storage(), slot.offset, sizes, strides);
 }
 
 void GradientSynchronizer::begin_step(const std::vector<NamedParameter>& params,
@@ -93,8 +132,24 @@ void GradientSynchronizer::begin_step(const std::vector<NamedParameter>& params,
   if (in_step_) throw Error(ExitCode::kFailure, "gradient sync: begin_step twice without finish");
   if (backward_passes < 1) throw Error(ExitCode::kFailure, "gradient sync: backward_passes < 1");
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& hook : hooks_) hook.slot = -1;
-  build_buckets(params);
+  std::vector<const void*> key;
+  key.reserve(params.size());
+  for (const auto& p : params) key.push_back(p.tensor.defined() ? p.tensor.unsafeGetTensorImpl() : nullptr);
+  auto it = layouts_.find(key);
+  if (it == layouts_.end()) it = layouts_.emplace(std::move(key), build_layout(params)).first;
+  layout_ = &it->second;
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < layout_->slots.size(); ++i) {
+    const Slot& slot = layout_->slots[i];
+    hooks_[hook_of_param_.at(slot.param.tensor.unsafeGetTensorImpl())].slot = static_cast<int>(i);
+    // A .grad still viewing the buffer (the caller kept last step's gradients) gets its own
+    // memory, so that this step's gradients do not write through it.
+    torch::Tensor& grad = slot.param.tensor.mutable_grad();
+    if (grad.defined() && grad.storage().is_alias_of(arenas_[slot.arena].flat.storage())) grad = grad.clone();
+  }
+  arrivals_.assign(layout_->slots.size(), 0);
+  pending_.clear();
+  for (const auto& bucket : layout_->buckets) pending_.push_back(bucket.slots);
   backward_passes_ = backward_passes;
   next_bucket_ = 0;
   reduced_in_backward_ = 0;
@@ -106,9 +161,9 @@ void GradientSynchronizer::on_gradient(size_t hook_id, const torch::Tensor& grad
   std::lock_guard<std::mutex> lock(mutex_);
   const int slot_index = hooks_[hook_id].slot;
   if (!in_step_ || slot_index < 0) return;  // not synchronised this step: stays local
-  Slot& slot = slots_[slot_index];
-  Bucket& bucket = buckets_[slot.bucket];
-  if (static_cast<size_t>(slot.bucket) < next_bucket_ || slot.arrivals >= backward_passes_) {
+  const Slot& slot = layout_->slots[slot_index];
+  int& arrivals = arrivals_[slot_index];
+  if (static_cast<size_t>(slot.bucket) < next_bucket_ || arrivals >= backward_passes_) {
     throw Error(ExitCode::kFailure,
                 cat("gradient sync: gradient of '", slot.param.name,
                     "' arrived after its bucket was reduced (more backward passes than the ",
@@ -116,9 +171,10 @@ void GradientSynchronizer::on_gradient(size_t hook_id, const torch::Tensor& grad
   }
   {
     torch::NoGradGuard no_grad;
-    bucket.flat.narrow(0, slot.offset, grad.numel()).view(grad.sizes()).add_(grad);
+    auto place = place_view(slot);
+    if (arrivals == 0) place.copy_(grad); else place.add_(grad);
   }
-  if (++slot.arrivals == backward_passes_) bucket.pending -= 1;
+  if (++arrivals == backward_passes_) pending_[slot.bucket] -= 1;
   // MPI with FUNNELED threading may only be called from the thread that owns the step; other
   // autograd threads leave their buckets to finish().
   if (std::this_thread::get_id() == step_thread_ || comm_.callable_from_any_thread()) {
@@ -128,36 +184,37 @@ void GradientSynchronizer::on_gradient(size_t hook_id, const torch::Tensor& grad
   }
 }
 
-void GradientSynchronizer::reduce_bucket(Bucket& bucket) {
-  comm_.all_reduce(bucket.flat, ReduceOp::kSum);
+void GradientSynchronizer::reduce_bucket(size_t index) {
+  const Bucket& bucket = layout_->buckets[index];
   torch::NoGradGuard no_grad;
-  bucket.flat.div_(comm_.size());
+  // Missing gradients count as zeros (only finish() reduces a bucket with missing ones).
+  for (int i = bucket.first_slot; i < bucket.first_slot + bucket.slots; ++i)
+    if (arrivals_[i] == 0) place_view(layout_->slots[i]).zero_();
+  auto flat = flat_of(bucket);
+  comm_.all_reduce(flat, ReduceOp::kSum);
+  flat.div_(comm_.size());
 }
 
 void GradientSynchronizer::reduce_ready_buckets() {
-  while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0) {
-    reduce_bucket(buckets_[next_bucket_]);
-    ++next_bucket_;
-  }
+  while (next_bucket_ < pending_.size() && pending_[next_bucket_] == 0) reduce_bucket(next_bucket_++);
 }
 
 void GradientSynchronizer::finish() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!in_step_) throw Error(ExitCode::kFailure, "gradient sync: finish without begin_step");
   in_step_ = false;
-  // Missing gradients count as zeros: reduce what is left, in order.
-  while (next_bucket_ < buckets_.size()) reduce_bucket(buckets_[next_bucket_++]);
+  while (next_bucket_ < pending_.size()) reduce_bucket(next_bucket_++);
 
-  std::vector<bool> local(slots_.size());
-  for (size_t i = 0; i < slots_.size(); ++i) local[i] = slots_[i].arrivals > 0;
+  const auto& slots = layout_->slots;
+  std::vector<bool> local(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) local[i] = arrivals_[i] > 0;
   const std::vector<bool> any = any_rank_has_grad(local, comm_);
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    Slot& slot = slots_[i];
+  for (size_t i = 0; i < slots.size(); ++i) {
     if (!any[i]) continue;  // no rank produced a gradient: leave .grad as it was
-    auto averaged = buckets_[slot.bucket].flat.narrow(0, slot.offset, slot.param.tensor.numel());
-    set_grad(slot.param.tensor, averaged.view(slot.param.tensor.sizes()));
+    torch::Tensor param = slots[i].param.tensor;
+    param.mutable_grad() = shared_place(slots[i]);  // the average itself, no copy
   }
-  for (auto& hook : hooks_) hook.slot = -1;
+  for (const Slot& slot : slots) hooks_[hook_of_param_.at(slot.param.tensor.unsafeGetTensorImpl())].slot = -1;
 }
 
 void all_reduce_gradients(const std::vector<NamedParameter>& params, Communicator& comm) {

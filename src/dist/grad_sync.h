@@ -7,12 +7,20 @@
 // always reduced in index order, so every rank issues the same sequence of collectives even if
 // gradients arrive in a different order or not at all.
 //
+// Nothing is rebuilt per step: every parameter gets a fixed place in one flat buffer per dtype
+// and device the first time it is listed, and the bucket layout of each distinct parameter list
+// (one per task in multi-task training) is built once and reused. The first gradient of a step
+// is copied into its place (no zero fill; places without a gradient are zeroed only when their
+// bucket is reduced), and after finish() each .grad shares the averaged buffer's memory, so
+// nothing is copied back.
+//
 //   sync.begin_step(params);   loss.backward();   sync.finish();   optimizer.step();
 //
 // After finish(), param.grad holds the average over ranks of the gradients produced between
 // begin_step and finish (it replaces whatever .grad held). A parameter that got no gradient on
 // any rank keeps its .grad untouched (usually undefined, so optimisers skip it); one that got a
 // gradient on some ranks only counts as zero on the others.
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,27 +49,44 @@ class GradientSynchronizer {
   // After backward: reduces the buckets still pending and writes the averages into .grad.
   void finish();
 
-  int num_buckets() const { return static_cast<int>(buckets_.size()); }
+  int num_buckets() const { return layout_ ? static_cast<int>(layout_->buckets.size()) : 0; }
+  // Bucket layouts built so far (one per distinct parameter list).
+  int num_layouts() const { return static_cast<int>(layouts_.size()); }
   // How many buckets of the last step were reduced inside backward (overlap achieved).
   int buckets_reduced_in_backward() const { return reduced_in_backward_; }
 
  private:
+  // One flat gradient buffer per dtype and device; parameters keep their place in it.
+  struct Arena {
+    torch::TensorOptions options;
+    torch::Tensor flat;
+    int64_t numel = 0;  // places handed out (flat may be larger)
+  };
   struct Slot {
     NamedParameter param;
+    int arena = 0;
+    int64_t offset = 0;  // in the arena
     int bucket = 0;
-    int64_t offset = 0;
-    int arrivals = 0;
   };
   struct Bucket {
-    torch::Tensor flat;
-    int pending = 0;  // slots that still expect gradients
+    int arena = 0;
+    int64_t offset = 0, numel = 0;  // a contiguous range of the arena
+    int first_slot = 0, slots = 0;  // its slots in the layout
+  };
+  struct Layout {
+    std::vector<Slot> slots;  // in bucket order (reverse parameter order)
+    std::vector<Bucket> buckets;
   };
 
-  void build_buckets(const std::vector<NamedParameter>& params);
+  Layout build_layout(const std::vector<NamedParameter>& params);
+  int64_t place_of(const torch::Tensor& param, int* arena);
+  torch::Tensor flat_of(const Bucket& bucket);
+  torch::Tensor place_view(const Slot& slot);
+  torch::Tensor shared_place(const Slot& slot);
   void ensure_hook(const torch::Tensor& param);
   void on_gradient(size_t hook_id, const torch::Tensor& grad);
   void reduce_ready_buckets();
-  void reduce_bucket(Bucket& bucket);
+  void reduce_bucket(size_t index);
 
   Communicator& comm_;
   int64_t bucket_bytes_;
@@ -75,14 +100,18 @@ class GradientSynchronizer {
   struct Hook {
     torch::Tensor param;
     unsigned handle;
-    int slot;  // index into slots_ this step, -1 when the parameter is not synchronised
+    int slot;  // index into the layout's slots this step, -1 when the parameter is not synchronised
   };
   std::vector<Hook> hooks_;
   std::unordered_map<const void*, size_t> hook_of_param_;
 
-  std::vector<Slot> slots_;
-  std::vector<Bucket> buckets_;
-  size_t next_bucket_ = 0;  // buckets are reduced strictly in this order
+  std::vector<Arena> arenas_;
+  std::unordered_map<const void*, std::pair<int, int64_t>> place_of_param_;  // → (arena, offset)
+  std::map<std::vector<const void*>, Layout> layouts_;
+  const Layout* layout_ = nullptr;  // this step's
+  std::vector<int> arrivals_;       // per slot, this step
+  std::vector<int> pending_;        // per bucket: slots still expecting gradients
+  size_t next_bucket_ = 0;          // buckets are reduced strictly in this order
   int reduced_in_backward_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "core/allocator.h"
 #include "core/error.h"
 #include "dist/local_rank.h"
 #include "dist/mpi_check.h"
@@ -101,6 +102,7 @@ bool DistRuntime::agree_on_exit_code(int& code, double grace_seconds) {
 }
 
 int run_main(int argc, char** argv, const std::function<int(DistRuntime&)>& body) {
+  keep_freed_memory();
   std::unique_ptr<DistRuntime> runtime;
   try {
     runtime = std::make_unique<DistRuntime>(&argc, &argv);

@@ -1,4 +1,5 @@
 #include "model/co_attention.h"
+#include "model/dropout.h"
 
 #include "model/autocast.h"
 
@@ -38,8 +39,8 @@ std::pair<torch::Tensor, torch::Tensor> BiOutputImpl::forward(const torch::Tenso
                                                               const torch::Tensor& image,
                                                               const torch::Tensor& text_context,
                                                               const torch::Tensor& text) {
-  auto v = layer_norm_fp32(LayerNorm1, torch::dropout(dense1(image_context), v_dropout, is_training()) + image);
-  auto t = layer_norm_fp32(LayerNorm2, torch::dropout(dense2(text_context), t_dropout, is_training()) + text);
+  auto v = layer_norm_fp32(LayerNorm1, vlmt::dropout(dense1(image_context), v_dropout, is_training()) + image);
+  auto t = layer_norm_fp32(LayerNorm2, vlmt::dropout(dense2(text_context), t_dropout, is_training()) + text);
   return {v, t};
 }
 

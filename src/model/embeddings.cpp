@@ -1,4 +1,5 @@
 #include "model/embeddings.h"
+#include "model/dropout.h"
 
 #include "model/autocast.h"
 
@@ -27,7 +28,7 @@ torch::Tensor TextEmbeddingsImpl::forward(const torch::Tensor& input_ids, const 
     auto task = task_embeddings(task_rows.view({-1, 1}));
     e = torch::cat({e.narrow(1, 0, 1), task, e.narrow(1, 1, length - 1)}, 1);
   }
-  return torch::dropout(layer_norm_fp32(LayerNorm, e), dropout, is_training());
+  return vlmt::dropout(layer_norm_fp32(LayerNorm, e), dropout, is_training());
 }
 
 ImageEmbeddingsImpl::ImageEmbeddingsImpl(const ModelConfig& c) : dropout(c.v_hidden_dropout) {
@@ -38,7 +39,7 @@ ImageEmbeddingsImpl::ImageEmbeddingsImpl(const ModelConfig& c) : dropout(c.v_hid
 
 torch::Tensor ImageEmbeddingsImpl::forward(const torch::Tensor& features, const torch::Tensor& spatials) {
   const torch::Tensor e = image_embeddings(features) + image_location_embeddings(spatials);
-  return torch::dropout(layer_norm_fp32(LayerNorm, e), dropout,
+  return vlmt::dropout(layer_norm_fp32(LayerNorm, e), dropout,
                         is_training());
 }
 

@@ -1,4 +1,5 @@
 #include "model/multitask_model.h"
+#include "model/dropout.h"
 
 #include <unordered_set>
 
@@ -36,29 +37,58 @@ ModelOutput MultiTaskModelImpl::forward_inputs(const torch::Tensor& input_ids, c
                                                const torch::Tensor& text_mask, const torch::Tensor& features,
                                                const torch::Tensor& spatials, const torch::Tensor& image_mask,
                                                const torch::Tensor& task_rows) {
-  ModelOutput out;
+  TrunkOutput trunk;
   {
     AutocastScope autocast(features.device(), bf16_trunk);
-    out.trunk = bert(input_ids, segment_ids, text_mask, features, spatials, image_mask, task_rows);
+    trunk = bert(input_ids, segment_ids, text_mask, features, spatials, image_mask, task_rows);
   }
+  return finish(std::move(trunk));
+}
+
+ModelOutput MultiTaskModelImpl::finish(TrunkOutput trunk) {
+  ModelOutput out;
+  out.trunk = std::move(trunk);
   if (bf16_trunk) {
     for (torch::Tensor* t : {&out.trunk.text, &out.trunk.image, &out.trunk.pooled_text,
                              &out.trunk.pooled_image, &out.trunk.text_mask})
       *t = to_float32(*t);
   }
-  out.fused = torch::dropout(out.trunk.pooled_text * out.trunk.pooled_image, dropout, is_training());
+  out.fused = vlmt::dropout(out.trunk.pooled_text * out.trunk.pooled_image, dropout, is_training());
   return out;
 }
 
-ModelOutput MultiTaskModelImpl::forward(const Batch& b) {
-  torch::Tensor rows;
+torch::Tensor MultiTaskModelImpl::task_rows_of(const Batch& b) {
   const int row = task_token_row(task_by_key(b.task));
-  if (row >= 0) rows = torch::full({b.input_ids.size(0)}, row, b.input_ids.options());
-  return forward_inputs(b.input_ids, b.segment_ids, b.text_mask, b.features, b.spatials, b.image_mask, rows);
+  if (row < 0) return {};
+  return torch::full({b.input_ids.size(0)}, row, b.input_ids.options());
+}
+
+ModelOutput MultiTaskModelImpl::forward(const Batch& b) {
+  return forward_inputs(b.input_ids, b.segment_ids, b.text_mask, b.features, b.spatials, b.image_mask,
+                        task_rows_of(b));
+}
+
+StreamEncoding MultiTaskModelImpl::encode_text(const Batch& b) {
+  AutocastScope autocast(b.input_ids.device(), bf16_trunk);
+  return bert->encode_text(b.input_ids, b.segment_ids, b.text_mask, task_rows_of(b));
+}
+
+StreamEncoding MultiTaskModelImpl::encode_image(const Batch& b) {
+  AutocastScope autocast(b.features.device(), bf16_trunk);
+  return bert->encode_image(b.features, b.spatials, b.image_mask);
+}
+
+ModelOutput MultiTaskModelImpl::forward_pairs(const StreamEncoding& text, const StreamEncoding& image) {
+  TrunkOutput trunk;
+  {
+    AutocastScope autocast(image.hidden.device(), bf16_trunk);
+    trunk = bert->forward_joint(text, image);
+  }
+  return finish(std::move(trunk));
 }
 
 torch::Tensor MultiTaskModelImpl::region_logits(const ModelOutput& o, const torch::Tensor& image_mask) {
-  auto logits = vision_logit(torch::dropout(o.trunk.image, dropout, is_training())).squeeze(-1);
+  auto logits = vision_logit(vlmt::dropout(o.trunk.image, dropout, is_training())).squeeze(-1);
   return logits + (1.0 - image_mask.to(logits.scalar_type())) * -10000.0;
 }
 

@@ -41,6 +41,11 @@ struct MultiTaskModelImpl : torch::nn::Module {
                              const torch::Tensor& text_mask, const torch::Tensor& features,
                              const torch::Tensor& spatials, const torch::Tensor& image_mask,
                              const torch::Tensor& task_rows);
+  // The same forward in parts (ViLBertImpl::encode_text/encode_image/forward_joint): retrieval
+  // evaluation encodes each caption and each image once and pairs the encodings row by row.
+  StreamEncoding encode_text(const Batch& text_rows);
+  StreamEncoding encode_image(const Batch& image_rows);
+  ModelOutput forward_pairs(const StreamEncoding& text, const StreamEncoding& image);
 
   // Head outputs (raw logits).
   torch::Tensor vqa_logits(const ModelOutput& o) { return vil_prediction(o.fused); }
@@ -68,6 +73,11 @@ struct MultiTaskModelImpl : torch::nn::Module {
   double dropout;
   // Answer vocabularies and training features of the weights (model/provenance.h).
   ModelProvenance provenance;
+
+ private:
+  torch::Tensor task_rows_of(const Batch& b);
+  // The trunk's outputs in float32 (bf16 autocast) and the fused vector.
+  ModelOutput finish(TrunkOutput trunk);
 };
 TORCH_MODULE(MultiTaskModel);
 

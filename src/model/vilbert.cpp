@@ -4,6 +4,15 @@
 #include "core/log.h"
 
 namespace vlmt {
+namespace {
+
+// The text mask extended by the task token's position (always attended).
+torch::Tensor with_task_token(const torch::Tensor& text_mask, const torch::Tensor& task_rows) {
+  if (!task_rows.defined()) return text_mask;
+  return torch::cat({torch::ones({text_mask.size(0), 1}, text_mask.options()), text_mask}, 1);
+}
+
+}  // namespace
 
 std::vector<LayerStep> layer_schedule(const ModelConfig& c) {
   std::vector<LayerStep> steps;
@@ -38,18 +47,46 @@ EncoderImpl::EncoderImpl(const ModelConfig& c) : schedule(layer_schedule(c)) {
   for (int i = 0; i < c.num_hidden_layers; ++i) layer->push_back(TransformerLayer(text));
   for (int i = 0; i < c.v_num_hidden_layers; ++i) v_layer->push_back(TransformerLayer(vis));
   for (size_t i = 0; i < c.v_biattention_id.size(); ++i) c_layer->push_back(CoAttentionLayer(co));
+  while (first_joint_step < schedule.size() && schedule[first_joint_step].stream != 'C') ++first_joint_step;
 }
 
-std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(torch::Tensor text, const torch::Tensor& text_mask,
-                                                             torch::Tensor image, const torch::Tensor& image_mask) {
-  for (const auto& step : schedule) {
+torch::Tensor EncoderImpl::run_layer(const LayerStep& step, torch::Tensor x, const torch::Tensor& mask) {
+  auto& stack = step.stream == 'T' ? layer : v_layer;
+  return stack[step.index]->as<TransformerLayer>()->forward(x, mask);
+}
+
+// The prefix holds only 'T' and 'V' steps (layer_schedule puts every stream's layers before the
+// first co-attention ahead of it), and the text ones come first, so forward() keeps the order.
+torch::Tensor EncoderImpl::text_prefix(torch::Tensor text, const torch::Tensor& text_mask) {
+  for (size_t i = 0; i < first_joint_step; ++i)
+    if (schedule[i].stream == 'T') text = run_layer(schedule[i], text, text_mask);
+  return text;
+}
+
+torch::Tensor EncoderImpl::image_prefix(torch::Tensor image, const torch::Tensor& image_mask) {
+  for (size_t i = 0; i < first_joint_step; ++i)
+    if (schedule[i].stream == 'V') image = run_layer(schedule[i], image, image_mask);
+  return image;
+}
+
+std::pair<torch::Tensor, torch::Tensor> EncoderImpl::joint(torch::Tensor text, const torch::Tensor& text_mask,
+                                                           torch::Tensor image, const torch::Tensor& image_mask) {
+  for (size_t i = first_joint_step; i < schedule.size(); ++i) {
+    const LayerStep& step = schedule[i];
     switch (step.stream) {
-      case 'T': text = layer[step.index]->as<TransformerLayer>()->forward(text, text_mask); break;
-      case 'V': image = v_layer[step.index]->as<TransformerLayer>()->forward(image, image_mask); break;
+      case 'T': text = run_layer(step, text, text_mask); break;
+      case 'V': image = run_layer(step, image, image_mask); break;
       default: std::tie(image, text) = c_layer[step.index]->as<CoAttentionLayer>()->forward(image, image_mask, text, text_mask);
     }
   }
   return {text, image};
+}
+
+std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(torch::Tensor text, const torch::Tensor& text_mask,
+                                                             torch::Tensor image, const torch::Tensor& image_mask) {
+  text = text_prefix(std::move(text), text_mask);
+  image = image_prefix(std::move(image), image_mask);
+  return joint(std::move(text), text_mask, std::move(image), image_mask);
 }
 
 PoolerImpl::PoolerImpl(int64_t in, int64_t out) { dense = register_module("dense", torch::nn::Linear(in, out)); }
@@ -70,13 +107,34 @@ TrunkOutput ViLBertImpl::forward(const torch::Tensor& input_ids, const torch::Te
               "ViLBert: expected input_ids [B, L], features [B, R, D], spatials [B, R, 5]");
   TORCH_CHECK(input_ids.size(0) == features.size(0), "ViLBert: text and image batch sizes differ (",
               input_ids.size(0), " vs ", features.size(0), ")");
-  auto mask = text_mask;
-  if (task_rows.defined()) mask = torch::cat({torch::ones({mask.size(0), 1}, mask.options()), mask}, 1);
+  auto mask = with_task_token(text_mask, task_rows);
   auto text = embeddings(input_ids, segment_ids, task_rows);
   auto image = v_embeddings(features, spatials);
   const auto dtype = text.scalar_type();
   std::tie(text, image) = encoder(text, additive_mask(mask, dtype), image, additive_mask(image_mask, dtype));
   return {text, image, t_pooler(text), v_pooler(image), mask};
+}
+
+StreamEncoding ViLBertImpl::encode_text(const torch::Tensor& input_ids, const torch::Tensor& segment_ids,
+                                        const torch::Tensor& text_mask, const torch::Tensor& task_rows) {
+  auto mask = with_task_token(text_mask, task_rows);
+  auto text = embeddings(input_ids, segment_ids, task_rows);
+  return {encoder->text_prefix(text, additive_mask(mask, text.scalar_type())), mask};
+}
+
+StreamEncoding ViLBertImpl::encode_image(const torch::Tensor& features, const torch::Tensor& spatials,
+                                         const torch::Tensor& image_mask) {
+  auto image = v_embeddings(features, spatials);
+  return {encoder->image_prefix(image, additive_mask(image_mask, image.scalar_type())), image_mask};
+}
+
+TrunkOutput ViLBertImpl::forward_joint(const StreamEncoding& text, const StreamEncoding& image) {
+  TORCH_CHECK(text.hidden.size(0) == image.hidden.size(0), "ViLBert: text and image rows differ (",
+              text.hidden.size(0), " vs ", image.hidden.size(0), ")");
+  const auto dtype = text.hidden.scalar_type();
+  auto [t, v] = encoder->joint(text.hidden, additive_mask(text.mask, dtype), image.hidden,
+                               additive_mask(image.mask, dtype));
+  return {t, v, t_pooler(t), v_pooler(v), text.mask};
 }
 
 }  // namespace vlmt

@@ -32,13 +32,25 @@ struct LayerStep {
 std::vector<LayerStep> layer_schedule(const ModelConfig& c);
 std::string describe_schedule(const std::vector<LayerStep>& steps);
 
+// The steps before the first co-attention see one stream only (base: T0..T5; the image side has
+// none), so they split into a text prefix, an image prefix and the joint rest. Retrieval evaluation
+// uses the split to encode each caption and each image once (tasks/kind_retrieval.cpp).
 struct EncoderImpl : torch::nn::Module {
   explicit EncoderImpl(const ModelConfig& c);
-  // Masks additive. Returns (text, image).
+  // Masks additive. Returns (text, image). Same as joint(text_prefix(...), image_prefix(...)),
+  // in the same order of operations.
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor text, const torch::Tensor& text_mask,
                                                   torch::Tensor image, const torch::Tensor& image_mask);
+  torch::Tensor text_prefix(torch::Tensor text, const torch::Tensor& text_mask);
+  torch::Tensor image_prefix(torch::Tensor image, const torch::Tensor& image_mask);
+  std::pair<torch::Tensor, torch::Tensor> joint(torch::Tensor text, const torch::Tensor& text_mask,
+                                                torch::Tensor image, const torch::Tensor& image_mask);
   torch::nn::ModuleList layer{nullptr}, v_layer{nullptr}, c_layer{nullptr};
   std::vector<LayerStep> schedule;
+  size_t first_joint_step = 0;  // index of the first co-attention step (schedule.size() if none)
+
+ private:
+  torch::Tensor run_layer(const LayerStep& step, torch::Tensor x, const torch::Tensor& mask);
 };
 TORCH_MODULE(Encoder);
 
@@ -50,6 +62,13 @@ struct PoolerImpl : torch::nn::Module {
 };
 TORCH_MODULE(Pooler);
 
+// One stream after its prefix (EncoderImpl): hidden states and the 0/1 mask (the text's is
+// extended by the task token).
+struct StreamEncoding {
+  torch::Tensor hidden;
+  torch::Tensor mask;
+};
+
 struct ViLBertImpl : torch::nn::Module {
   explicit ViLBertImpl(const ModelConfig& c);
   // input_ids/segment_ids/text_mask [B, Lt]; features [B, R, D]; spatials [B, R, 5];
@@ -58,6 +77,13 @@ struct ViLBertImpl : torch::nn::Module {
                       const torch::Tensor& text_mask, const torch::Tensor& features,
                       const torch::Tensor& spatials, const torch::Tensor& image_mask,
                       const torch::Tensor& task_rows);
+  // The same forward in parts: each stream up to the first co-attention, then the joint rest on
+  // paired rows (row i of text with row i of image). Equal to forward() on the paired inputs.
+  StreamEncoding encode_text(const torch::Tensor& input_ids, const torch::Tensor& segment_ids,
+                             const torch::Tensor& text_mask, const torch::Tensor& task_rows);
+  StreamEncoding encode_image(const torch::Tensor& features, const torch::Tensor& spatials,
+                              const torch::Tensor& image_mask);
+  TrunkOutput forward_joint(const StreamEncoding& text, const StreamEncoding& image);
   TextEmbeddings embeddings{nullptr};
   ImageEmbeddings v_embeddings{nullptr};
   Encoder encoder{nullptr};

@@ -2,6 +2,7 @@
 // (caption, image) pair; trained as 4-way multiple choice, evaluated by ranking every image of
 // the split for every caption (recall@1/5/10).
 #include <filesystem>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "data/task_datasets.h"
@@ -77,32 +78,45 @@ ResultRecord RetrievalKind::evaluate(EvaluationRun& run) const {
   const auto& images = scoring->split_images();
   const int64_t captions = run.items(*dataset);
   Communicator& comm = run.comm;
-  // Every caption against every image of the split, rows split over ranks.
+  // Every caption against every image of the split, rows split over ranks. The layers before
+  // the first co-attention see one stream only (model/vilbert.h), so each image is encoded once
+  // (kept for the whole split) and each caption once per group; only the joint rest of the trunk
+  // runs per (caption, image) pair. A pass pairs several captions with a chunk of images, as
+  // many rows as one training batch (batch_size items x 4 options), so memory stays within what
+  // training needs while the per-pass overhead is spread over many rows.
   auto [begin, end] = score_rows_of_rank(captions, comm.rank(), comm.size());
   const int64_t m = static_cast<int64_t>(images.size());
   auto block = torch::zeros({end - begin, m});
+  std::unordered_map<std::string, int64_t> image_index;
+  for (int64_t i = 0; i < m; ++i) image_index.emplace(images[i], i);
   std::vector<int64_t> gt_local(captions, 0);
-  // A forward pass scores several captions against a chunk of images, as many rows as one
-  // training batch (batch_size items x 4 options), so memory stays within what training needs
-  // while the per-pass overhead is spread over many rows; each image's regions are built once
-  // per pass (captions_vs_images).
   const int64_t rows = std::max<int64_t>(1, RetrievalDataset::kOptions * run.config.tasks.of(run.spec.key).batch_size);
   const int64_t chunk = std::min(m, rows);
   const int64_t group = std::max<int64_t>(1, rows / std::max<int64_t>(1, chunk));
+  std::vector<StreamEncoding> image_chunks;
+  for (int64_t start = 0; start < m; start += chunk) {
+    const int64_t width = std::min(chunk, m - start);
+    std::vector<std::string> ids(images.begin() + start, images.begin() + start + width);
+    image_chunks.push_back(run.model.encode_image(scoring->image_rows(ids).to(run.device)));
+  }
   for (int64_t c0 = begin; c0 < end; c0 += group) {
     std::vector<int64_t> group_captions;
     for (int64_t c = c0; c < std::min(end, c0 + group); ++c) group_captions.push_back(c);
     const int64_t g = static_cast<int64_t>(group_captions.size());
-    for (int64_t start = 0; start < m; start += chunk) {
-      const int64_t width = std::min(chunk, m - start);
-      std::vector<std::string> ids(images.begin() + start, images.begin() + start + width);
-      Batch b = scoring->captions_vs_images(group_captions, ids).to(run.device);
-      auto logits = run.model.retrieval_logits(run.model.forward(b)).view({g, width}).to(torch::kCPU);
-      block.narrow(0, c0 - begin, g).narrow(1, start, width).copy_(logits);
-      for (int64_t k = 0; k < g; ++k) {
-        const int64_t own = b.target[k].item<int64_t>();
-        if (own >= 0) gt_local[c0 + k] = start + own + 1;  // +1: 0 = not in this chunk
-      }
+    const Batch text_rows = scoring->caption_rows(group_captions);
+    for (int64_t k = 0; k < g; ++k) {
+      const auto own = image_index.find(text_rows.image_ids[k]);
+      if (own != image_index.end()) gt_local[c0 + k] = own->second + 1;  // +1: 0 = not in the split
+    }
+    const StreamEncoding text = run.model.encode_text(text_rows.to(run.device));
+    for (size_t chunk_index = 0; chunk_index < image_chunks.size(); ++chunk_index) {
+      const StreamEncoding& image = image_chunks[chunk_index];
+      const int64_t width = image.hidden.size(0), start = static_cast<int64_t>(chunk_index) * chunk;
+      // Row k·width + i pairs caption k with image i.
+      const StreamEncoding text_pairs{text.hidden.repeat_interleave(width, 0), text.mask.repeat_interleave(width, 0)};
+      const StreamEncoding image_pairs{image.hidden.repeat({g, 1, 1}), image.mask.repeat({g, 1})};
+      auto logits = run.model.retrieval_logits(run.model.forward_pairs(text_pairs, image_pairs)).view({g, width});
+      block.narrow(0, c0 - begin, g).narrow(1, start, width).copy_(logits.to(torch::kCPU));
     }
   }
   auto scores = assemble_score_matrix(comm, block, begin, captions);

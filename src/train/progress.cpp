@@ -79,6 +79,10 @@ std::string format_progress_line(const ProgressSnapshot& s) {
   for (const auto& t : s.tasks)
     line << " | " << t.task << " loss " << fixed(t.loss, 4) << " score " << fixed(t.score, 4)
          << " " << t.state;
+  if (!s.time_split.empty()) {
+    line << " | s/iter";
+    for (const auto& [phase, seconds] : s.time_split) line << " " << phase << " " << fixed(seconds, 3);
+  }
   return line.str();
 }
 
@@ -93,6 +97,11 @@ nlohmann::json progress_record(const ProgressSnapshot& s) {
     tasks[t.task] = {{"loss", optional_number(t.loss)}, {"score", optional_number(t.score)},
                      {"state", t.state}};
   r["tasks"] = std::move(tasks);
+  if (!s.time_split.empty()) {
+    nlohmann::json split = nlohmann::json::object();
+    for (const auto& [phase, seconds] : s.time_split) split[phase] = finite_or_null(seconds);
+    r["time_s"] = std::move(split);
+  }
   return r;
 }
 

@@ -28,6 +28,8 @@ struct ProgressSnapshot {
   double samples_per_s = 0.0;
   std::optional<double> eta_s;
   std::vector<TaskProgress> tasks;
+  // Seconds per iteration by phase since the last report, mean over ranks (train/phase_times.h).
+  std::vector<std::pair<std::string, double>> time_split;
 };
 
 // Measures throughput and ETA from the iterations this process has run (a resumed run does not
@@ -51,7 +53,8 @@ double unix_time_s();
 // "h:mm:ss" (hours unbounded); "-:--:--" for a negative or non-finite duration.
 std::string format_duration(double seconds);
 // e.g. "iter 120/4000 (3.0%) | lr 1.20e-05 | 85.3 samples/s | ETA 1:02:03 |
-//       vqa loss 2.3140 score 0.4120 go | refcoco loss - score - stop"
+//       vqa loss 2.3140 score 0.4120 go | refcoco loss - score - stop |
+//       s/iter data 0.002 forward 0.310 backward 0.540 sync 0.012 optimizer 0.041 validation 0.020 other 0.003"
 std::string format_progress_line(const ProgressSnapshot& snapshot);
 
 nlohmann::json progress_record(const ProgressSnapshot& snapshot);

@@ -1,12 +1,12 @@
 #include "train/run_plan.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/timing.h"
 #include "data/sampler.h"
 #include "model/multitask_model.h"
 #include "tasks/random_batch.h"
@@ -21,7 +21,6 @@
 namespace vlmt {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 struct PlannedTask {
   const TaskSpec* spec = nullptr;
@@ -55,18 +54,6 @@ int64_t train_items(const RunConfig& cfg, const TaskSpec& spec, const TaskHyper&
 
 double gigabytes(double bytes) { return bytes / 1e9; }
 
-void synchronize(const torch::Device& device) {
-  if (device.is_cuda()) torch::cuda::synchronize(device.index());
-}
-
-template <class F>
-double seconds_of(const torch::Device& device, F&& f) {
-  synchronize(device);
-  const auto t0 = Clock::now();
-  f();
-  synchronize(device);
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // AdamW's step is elementwise over the parameters, so its time is linear in their number: it is
 // timed on the trunk's first parameters (about an eighth of the model; the second step, after
@@ -99,13 +86,13 @@ constexpr double kFullBatchBudgetS = 3.0;
 
 std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch::Device& device,
                                               std::vector<PlannedTask>& tasks) {
-  const auto built = Clock::now();
+  const auto built = SteadyClock::now();
   MultiTaskModel model(cfg.model);
   model->to(device);
   model->bf16_trunk = cfg.train.bf16;
   model->train();
   log::info0(cat("plan: ", cfg.model.preset, " model built in ",
-                 std::chrono::duration<double>(Clock::now() - built).count(), " s"));
+                 seconds_since(built), " s"));
   struct Measured {
     double seconds;
     double work;  // rows × (tokens + regions) of the measured batch

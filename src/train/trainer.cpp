@@ -56,7 +56,7 @@ torch::Tensor gather_rng_states(Communicator& comm, at::Generator generator) {
 }  // namespace
 
 Trainer::Trainer(TrainerParts parts)
-    : parts_(std::move(parts)), cfg_(parts_.config), comm_(*parts_.control) {
+    : parts_(std::move(parts)), cfg_(parts_.config), comm_(*parts_.control), phases_(parts_.device) {
   if (parts_.streams.empty()) throw ConfigError("the trainer needs at least one stream");
   // Identical initial weights on every rank; dropout streams differ per rank afterwards.
   DistRuntime::seed_model_init(cfg_.train.seed);
@@ -261,14 +261,19 @@ Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
   model_->train();
   // Pinned batches on CUDA: the copy is asynchronous and ordered on the current stream.
   Batch batch = s.loader->next().to(parts_.device, /*non_blocking=*/parts_.device.is_cuda());
+  phases_.lap(PhaseTimes::kData);
   optimizer_->zero_grad();
   if (sync_) sync_->begin_step(s.sync_params);
   torch::Tensor loss = s.spec->kind().compute(*model_, batch).loss;
+  phases_.lap(PhaseTimes::kForward);
   // A schedule weight of 1 leaves the graph (and so every bit of the run) as it was.
   ((weight == 1.0 ? loss : loss * weight) * s.loss_scale).backward();
+  phases_.lap(PhaseTimes::kBackward);
   if (sync_) sync_->finish();
+  phases_.lap(PhaseTimes::kSync);
   optimizer_->step(lr_->factor());
   const double value = loss.item<double>();
+  phases_.lap(PhaseTimes::kOptimizer);
   if (!std::isfinite(value))
     throw Error(ExitCode::kFailure, cat(s.key, ": loss is ", value, " at iteration ", state_.iteration + 1,
                                         " (diverged; lower the LR or check the data)"));
@@ -312,15 +317,21 @@ Trainer::Validation Trainer::validate(Stream& s) {
 }
 
 void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
+  // One collective: the streams' loss sums, then each rank's time split (averaged over ranks).
+  auto time_split = phases_.per_iteration(iteration - last_report_iteration_);
   std::vector<double> sums;
   for (const auto& s : streams_) sums.insert(sums.end(), {s.loss_sum, static_cast<double>(s.loss_steps)});
+  for (const auto& [phase, seconds] : time_split) sums.push_back(seconds);
   sums = comm_.all_reduce_vector(sums);
+  for (size_t k = 0; k < time_split.size(); ++k)
+    time_split[k].second = sums[2 * streams_.size() + k] / comm_.size();
   ProgressSnapshot snap;
   snap.iteration = iteration;
   snap.total = state_.total_iterations;
   snap.lr = base_lr_ * lr_->factor_at(std::max<int64_t>(0, lr_->step() - 1));  // the last first step's LR
   snap.samples_per_s = meter.samples_per_s();
   snap.eta_s = meter.eta_s(state_.total_iterations);
+  snap.time_split = std::move(time_split);
   for (size_t i = 0; i < streams_.size(); ++i) {
     auto& s = streams_[i];
     TaskProgress p;
@@ -336,6 +347,8 @@ void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
   }
   log::info0(format_progress_line(snap));
   write_metric(progress_record(snap));
+  last_report_iteration_ = iteration;
+  phases_.restart();
 }
 
 int Trainer::run() {
@@ -368,7 +381,10 @@ int Trainer::run() {
   const double deadline_s = cfg_.train.max_hours > 0 ? start_s + cfg_.train.max_hours * 3600.0
                                                       : std::numeric_limits<double>::infinity();
   ThroughputMeter meter(state_.iteration, start_s);
+  last_report_iteration_ = state_.iteration;
+  phases_.restart();
   for (int64_t it = state_.iteration + 1; it <= state_.total_iterations; ++it) {
+    phases_.skip();  // reports and checkpoints of the previous iteration are "other"
     int64_t rows = 0;
     bool lr_advanced = false;
     for (size_t t = 0; t < streams_.size(); ++t) {
@@ -393,6 +409,7 @@ int Trainer::run() {
       schedule_->on_validation(t, it, v.score, schedule_sink);
     }
     schedule_->on_iteration_end(it, schedule_sink);
+    phases_.lap(PhaseTimes::kValidation);
     state_.iteration = it;
     meter.update(it, rows * comm_.size(), parts_.clock());
     if (it % cfg_.train.log_every == 0 || it == state_.total_iterations) report_progress(it, meter);

@@ -24,6 +24,7 @@
 #include "dist/grad_sync.h"
 #include "dist/stop_signal.h"
 #include "model/multitask_model.h"
+#include "train/phase_times.h"
 #include "train/adamw.h"
 #include "train/lr_schedule.h"
 #include "train/progress.h"
@@ -143,6 +144,8 @@ class Trainer {
   std::map<std::string, std::string> fingerprints_;
   double base_lr_ = 0;
   TrainerState state_;
+  PhaseTimes phases_;  // this rank's time split since the last progress report
+  int64_t last_report_iteration_ = 0;
 };
 
 // The parts of a stage run: its streams from the data root (pretraining: the captions corpus;

@@ -15,7 +15,7 @@ unset VLMT_DATA_ROOT
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cd "$T"
 
-EXES=(pretrain mt_train finetune evaluate infer bench_step bench_allreduce ckpt_info clean_split
+EXES=(pretrain mt_train finetune evaluate infer bench_step bench_allreduce bench_retrieval ckpt_info clean_split
       forward_dump import_bert mt_vgc report synth_world tables verify_data)
 
 # run NAME ARGS...: runs the executable, leaves its status in $rc and its output in out.txt/err.txt.

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "data/annotations.h"
 #include "tasks/task_data.h"
@@ -117,45 +119,39 @@ TEST(TaskDataset, RetrievalFourWay) {
   EXPECT_EQ(again.image_ids, b.image_ids);
 }
 
-TEST(TaskDataset, RetrievalEvaluationScoresOneCaptionAgainstImages) {
+TEST(TaskDataset, RetrievalEvaluationBuildsCaptionAndImageRowsApart) {
   const TestRoot& root = shared_root();
   auto ds = make_task_dataset("retrieval_coco", "train", root.data_config(), fixture::small_hyper(),
                               TestRoot::model_config());
   auto* scoring = dynamic_cast<RetrievalScoring*>(ds.get());
   ASSERT_NE(scoring, nullptr);
   EXPECT_EQ(scoring->split_images().size(), 6u);
-  Batch b = scoring->caption_vs_images(2, scoring->split_images());
-  EXPECT_EQ(b.size, 1);
-  EXPECT_EQ(b.rows(), 6);
-  EXPECT_EQ(b.target[0].item<int64_t>(), 2);
-  EXPECT_EQ(b.item_ids, (std::vector<std::string>{"rc3"}));
-  Batch none = scoring->caption_vs_images(2, {"1", "2"});
-  EXPECT_EQ(none.target[0].item<int64_t>(), -1);
-}
-
-TEST(TaskDataset, RetrievalSeveralCaptionsGiveTheRowsOfSingleCaptions) {
-  const TestRoot& root = shared_root();
-  auto ds = make_task_dataset("retrieval_coco", "train", root.data_config(), fixture::small_hyper(),
-                              TestRoot::model_config());
-  auto* scoring = dynamic_cast<RetrievalScoring*>(ds.get());
-  ASSERT_NE(scoring, nullptr);
+  Batch captions = scoring->caption_rows({0, 2});
+  EXPECT_EQ(captions.size, 2);
+  EXPECT_EQ(captions.rows(), 2);
+  EXPECT_EQ(captions.item_ids, (std::vector<std::string>{ds->item_id(0), ds->item_id(2)}));
+  EXPECT_EQ(captions.image_ids, (std::vector<std::string>{ds->item_images(0)[0], ds->item_images(2)[0]}));
+  EXPECT_FALSE(captions.features.defined());
   const std::vector<std::string> images = {"2", "3", "1"};
-  Batch both = scoring->captions_vs_images({0, 2}, images);
-  EXPECT_EQ(both.size, 2);
-  EXPECT_EQ(both.rows_per_item, 3);
+  Batch regions = scoring->image_rows(images);
+  EXPECT_EQ(regions.rows(), 3);
+  EXPECT_EQ(regions.image_ids, images);
+  EXPECT_FALSE(regions.input_ids.defined());
+  // Each side equals the corresponding side of the training batch that pairs the same caption
+  // and image (row 0 of an item = its own image with its own caption).
+  std::mt19937_64 rng(1);
   for (int64_t k = 0; k < 2; ++k) {
-    Batch one = scoring->caption_vs_images(k == 0 ? 0 : 2, images);
-    EXPECT_EQ(both.target[k].item<int64_t>(), one.target[0].item<int64_t>());
-    EXPECT_EQ(both.item_ids[k], one.item_ids[0]);
-    const auto rows_of_k = [&](const torch::Tensor& t) { return t.narrow(0, k * 3, 3); };
-    EXPECT_TRUE(rows_of_k(both.input_ids).equal(one.input_ids));
-    EXPECT_TRUE(rows_of_k(both.segment_ids).equal(one.segment_ids));
-    EXPECT_TRUE(rows_of_k(both.text_mask).equal(one.text_mask));
-    EXPECT_TRUE(rows_of_k(both.features).equal(one.features));
-    EXPECT_TRUE(rows_of_k(both.spatials).equal(one.spatials));
-    EXPECT_TRUE(rows_of_k(both.image_mask).equal(one.image_mask));
+    const int64_t caption = k == 0 ? 0 : 2;
+    Batch train = ds->get_batch({caption}, rng);
+    EXPECT_TRUE(captions.input_ids[k].equal(train.input_ids[0]));
+    EXPECT_TRUE(captions.text_mask[k].equal(train.text_mask[0]));
+    const auto at = std::find(images.begin(), images.end(), train.image_ids[0]) - images.begin();
+    if (at < 3) {
+      EXPECT_TRUE(regions.features[at].equal(train.features[0]));
+      EXPECT_TRUE(regions.spatials[at].equal(train.spatials[0]));
+      EXPECT_TRUE(regions.image_mask[at].equal(train.image_mask[0]));
+    }
   }
-  EXPECT_EQ(both.image_ids, (std::vector<std::string>{"2", "3", "1", "2", "3", "1"}));
 }
 
 // refer_expression_dataset.py (training): detections, then the image's ground-truth boxes up to

@@ -50,6 +50,47 @@ TEST(DistLocal, SynchroniserAtSizeOneKeepsGradients) {
   }
 }
 
+// The bucket layout of a parameter list is built once; .grad becomes a view of the averaged
+// buffer (no copy back), and a caller that keeps last step's .grad still gets this step's average.
+TEST(DistLocal, SynchroniserReusesItsLayoutAndHandsOutViews) {
+  LocalCommunicator comm;
+  torch::manual_seed(3);
+  torch::nn::Linear a(4, 6), b(6, 2);
+  auto x = torch::randn({5, 4});
+  std::vector<NamedParameter> both, first;
+  for (const auto& p : a->named_parameters()) both.push_back({"a." + p.key(), p.value()}), first.push_back(both.back());
+  for (const auto& p : b->named_parameters()) both.push_back({"b." + p.key(), p.value()});
+  auto loss = [&] { return b(torch::relu(a(x))).pow(2).mean(); };
+  loss().backward();
+  std::vector<torch::Tensor> expected;
+  for (auto& p : both) expected.push_back(p.tensor.grad().clone());
+  GradientSynchronizer sync(comm);
+  for (int step = 0; step < 3; ++step) {
+    for (auto& p : both) p.tensor.mutable_grad().reset();
+    sync.begin_step(both);
+    loss().backward();
+    sync.finish();
+    for (size_t i = 0; i < both.size(); ++i) EXPECT_TRUE(torch::allclose(both[i].tensor.grad(), expected[i])) << both[i].name;
+  }
+  EXPECT_EQ(sync.num_layouts(), 1);
+  EXPECT_EQ(sync.num_buckets(), 1);
+  EXPECT_TRUE(a->weight.grad().storage().is_alias_of(b->weight.grad().storage())) << "not views of one buffer";
+  // .grad kept from the step before (no zeroing): replaced by this step's average, not added to.
+  sync.begin_step(both);
+  loss().backward();
+  sync.finish();
+  for (size_t i = 0; i < both.size(); ++i) EXPECT_TRUE(torch::allclose(both[i].tensor.grad(), expected[i])) << both[i].name;
+  // Another list (another task's head): a second layout; the unlisted parameters stay local.
+  for (auto& p : both) p.tensor.mutable_grad().reset();
+  sync.begin_step(first);
+  loss().backward();
+  sync.finish();
+  EXPECT_EQ(sync.num_layouts(), 2);
+  EXPECT_TRUE(torch::allclose(a->weight.grad(), expected[0]));
+  EXPECT_TRUE(torch::allclose(b->weight.grad(), expected[2]));
+  EXPECT_FALSE(b->weight.grad().storage().is_alias_of(a->weight.grad().storage()));
+}
+
 TEST(DistLocal, SynchroniserRejectsBadParameters) {
   LocalCommunicator comm;
   EXPECT_THROW(GradientSynchronizer(comm, 0.0), ConfigError);

@@ -160,6 +160,39 @@ TEST(Model, PaddingTokensAndRegionsDoNotChangeOutputs) {
   EXPECT_FALSE(torch::allclose(base.fused, model->forward(changed).fused, 1e-5, 1e-6));
 }
 
+// Retrieval evaluation encodes each caption and each image once and pairs the encodings
+// (tasks/kind_retrieval.cpp); the result must be the forward of the paired rows. The config has
+// text layers before the first co-attention (as base: T0..T5 C0), so the text prefix is not empty.
+TEST(Model, EncodingEachSideOnceAndPairingEqualsTheForwardOfThePairs) {
+  torch::manual_seed(5);
+  ModelConfig c = tiny_config();
+  c.num_hidden_layers = 3;
+  c.t_biattention_id = {1, 2};
+  MultiTaskModel model(c);
+  model->eval();
+  EXPECT_EQ(describe_schedule(model->bert->encoder->schedule), "T0 C0 T1 V0 C1 V1 T2");
+  const int64_t captions = 3, images = 4;
+  // VQA batches: one row per item (a retrieval batch has 4); the task only picks the token row.
+  Batch text = random_batch(c, "vqa", captions, 8, 6);
+  Batch regions = random_batch(c, "vqa", images, 8, 6);
+  // The pairs as one batch: row k·images + i = caption k with image i.
+  Batch pairs = text;
+  for (torch::Tensor* t : {&pairs.input_ids, &pairs.segment_ids, &pairs.text_mask})
+    *t = t->repeat_interleave(images, 0);
+  pairs.features = regions.features.repeat({captions, 1, 1});
+  pairs.spatials = regions.spatials.repeat({captions, 1, 1});
+  pairs.image_mask = regions.image_mask.repeat({captions, 1});
+  torch::NoGradGuard no_grad;
+  const auto whole = model->retrieval_logits(model->forward(pairs)).view({captions, images});
+  const StreamEncoding t = model->encode_text(text), v = model->encode_image(regions);
+  const auto parts = model->retrieval_logits(model->forward_pairs(
+      {t.hidden.repeat_interleave(images, 0), t.mask.repeat_interleave(images, 0)},
+      {v.hidden.repeat({captions, 1, 1}), v.mask.repeat({captions, 1})})).view({captions, images});
+  EXPECT_TRUE(torch::allclose(whole, parts, 1e-5, 1e-6)) << whole << parts;
+  EXPECT_TRUE(whole.argsort(/*dim=*/1, /*descending=*/true).equal(parts.argsort(1, true)));
+  EXPECT_GT((whole - whole.mean()).abs().max().item<double>(), 1e-6);  // the scores do differ
+}
+
 TEST(Model, UpdatesTouchOnlyTheTrunkAndTheActiveHead) {
   torch::manual_seed(3);
   ModelConfig c = tiny_config();

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/jsonl.h"
+#include "train/phase_times.h"
 #include "train/progress.h"
 
 namespace vlmt {
@@ -120,6 +122,41 @@ TEST(TrainProgress, LineShowsEveryNumber) {
   EXPECT_EQ(format_progress_line(snapshot()),
             "iter 120/4000 (3.0%) | lr 1.20e-05 | 85.3 samples/s | ETA 1:02:03 | "
             "vqa loss 2.3140 score 0.4120 go | refcoco loss - score - stop");
+  ProgressSnapshot timed = snapshot();
+  timed.time_split = {{"data", 0.0021}, {"forward", 0.31}, {"other", 0.0}};
+  EXPECT_EQ(format_progress_line(timed),
+            "iter 120/4000 (3.0%) | lr 1.20e-05 | 85.3 samples/s | ETA 1:02:03 | "
+            "vqa loss 2.3140 score 0.4120 go | refcoco loss - score - stop | "
+            "s/iter data 0.002 forward 0.310 other 0.000");
+  EXPECT_DOUBLE_EQ(progress_record(timed)["time_s"]["forward"].get<double>(), 0.31);
+  EXPECT_FALSE(progress_record(snapshot()).contains("time_s"));
+}
+
+// Each lap goes to the phase it names; what no lap names (skip) is "other"; all per iteration.
+TEST(TrainProgress, PhaseTimesSplitTheWallTime) {
+  using namespace std::chrono_literals;
+  PhaseTimes phases(torch::kCPU);
+  std::this_thread::sleep_for(40ms);
+  phases.lap(PhaseTimes::kData);
+  std::this_thread::sleep_for(20ms);
+  phases.skip();
+  std::this_thread::sleep_for(60ms);
+  phases.lap(PhaseTimes::kBackward);
+  const auto split = phases.per_iteration(2);
+  ASSERT_EQ(split.size(), 7u);
+  std::map<std::string, double> by_name(split.begin(), split.end());
+  // Sleeps last at least as long as asked; a loaded machine may add to them.
+  EXPECT_GE(by_name["data"], 0.020);
+  EXPECT_LT(by_name["data"], 0.080);
+  EXPECT_GE(by_name["backward"], 0.030);
+  EXPECT_LT(by_name["backward"], 0.090);
+  EXPECT_GE(by_name["other"], 0.009);
+  EXPECT_LT(by_name["other"], 0.060);
+  EXPECT_EQ(by_name["forward"], 0.0);
+  EXPECT_EQ(split.front().first, "data");
+  EXPECT_EQ(split.back().first, "other");
+  phases.restart();
+  for (const auto& [name, seconds] : phases.per_iteration(1)) EXPECT_LT(seconds, 0.020) << name;
 }
 
 TEST(TrainProgress, RecordsFollowTheDocumentedSchema) {

@@ -1,0 +1,30 @@
+#pragma once
+// Dropout as the released model applies it: keep each element with probability 1 − p and scale
+// the kept ones by 1/(1 − p); identity outside training.
+//
+// Why not torch::dropout on the CPU: LibTorch 1.13 draws the CPU mask with bernoulli_ (one
+// generator call per element; Debian's build has no MKL), then divides the mask and multiplies.
+// Profiled on the released code's training step (tiny preset, VQA, docs/PERFORMANCE.md) that is
+// about 40 % of the step. The fused kernel makes one pass forward (mask and output) and one
+// backward. Its mask comes from a counter-based hash (splitmix64) of a seed and the element's
+// index, the seed drawn from LibTorch's CPU generator: runs stay reproducible and resumable (the
+// generator's state is checkpointed) and independent of the thread count, but the masks are not
+// LibTorch's. The keep probability is quantised to 1/65536.
+//
+// Measured in the whole training step once freed memory is kept (core/allocator.h), the fused
+// kernel's gain is within the development machine's noise (docs/PERFORMANCE.md), so LibTorch's
+// dropout stays the default: the same masks, and so the same losses of a seed, as before.
+// VLMT_DROPOUT=fused in the environment (or bench_step --dropout fused) selects the fused kernel.
+// CUDA tensors (LibTorch has a fused kernel there) always use torch::dropout.
+#include <torch/torch.h>
+
+namespace vlmt {
+
+enum class DropoutKernel { kFused, kTorch };
+// Process-wide choice: kTorch, or kFused when VLMT_DROPOUT=fused at start.
+void set_dropout_kernel(DropoutKernel kernel);
+DropoutKernel dropout_kernel();
+
+torch::Tensor dropout(const torch::Tensor& x, double p, bool training);
+
+}  // namespace vlmt
