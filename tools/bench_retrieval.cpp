@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/timing.h"
 #include "model/multitask_model.h"
+#include "model/pair_forward.h"
 #include "tasks/random_batch.h"
 
 using namespace vlmt;
@@ -79,9 +80,8 @@ int main(int argc, char** argv) {
     const double reuse_s = seconds_of(torch::kCPU, [&] {
       const StreamEncoding t = model->encode_text(text), v = model->encode_image(regions);
       reuse = score_matrix(captions, images, rows, [&](int64_t c0, int64_t g, int64_t i0, int64_t w) {
-        return model->retrieval_logits(model->forward_pairs(
-            {rows_of(t.hidden, c0, g).repeat_interleave(w, 0), rows_of(t.mask, c0, g).repeat_interleave(w, 0)},
-            {rows_of(v.hidden, i0, w).repeat({g, 1, 1}), rows_of(v.mask, i0, w).repeat({g, 1})}));
+        return model->retrieval_logits(forward_every_pair(*model, {rows_of(t.hidden, c0, g), rows_of(t.mask, c0, g)},
+                                                          {rows_of(v.hidden, i0, w), rows_of(v.mask, i0, w)}));
       });
     });
     const double pairs = static_cast<double>(captions * images);

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "data/task_datasets.h"
 #include "eval/retrieval_recall.h"
+#include "model/pair_forward.h"
 #include "tasks/evaluation_run.h"
 #include "tasks/kind_util.h"
 #include "tasks/kinds.h"
@@ -112,10 +113,7 @@ ResultRecord RetrievalKind::evaluate(EvaluationRun& run) const {
     for (size_t chunk_index = 0; chunk_index < image_chunks.size(); ++chunk_index) {
       const StreamEncoding& image = image_chunks[chunk_index];
       const int64_t width = image.hidden.size(0), start = static_cast<int64_t>(chunk_index) * chunk;
-      // Row k·width + i pairs caption k with image i.
-      const StreamEncoding text_pairs{text.hidden.repeat_interleave(width, 0), text.mask.repeat_interleave(width, 0)};
-      const StreamEncoding image_pairs{image.hidden.repeat({g, 1, 1}), image.mask.repeat({g, 1})};
-      auto logits = run.model.retrieval_logits(run.model.forward_pairs(text_pairs, image_pairs)).view({g, width});
+      auto logits = run.model.retrieval_logits(forward_every_pair(run.model, text, image)).view({g, width});
       block.narrow(0, c0 - begin, g).narrow(1, start, width).copy_(logits.to(torch::kCPU));
     }
   }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "model/multitask_model.h"
+#include "model/pair_forward.h"
 #include "model_fixtures.h"
 #include "tasks/pretraining.h"
 #include "tasks/task_kind.h"
@@ -185,9 +186,7 @@ TEST(Model, EncodingEachSideOnceAndPairingEqualsTheForwardOfThePairs) {
   torch::NoGradGuard no_grad;
   const auto whole = model->retrieval_logits(model->forward(pairs)).view({captions, images});
   const StreamEncoding t = model->encode_text(text), v = model->encode_image(regions);
-  const auto parts = model->retrieval_logits(model->forward_pairs(
-      {t.hidden.repeat_interleave(images, 0), t.mask.repeat_interleave(images, 0)},
-      {v.hidden.repeat({captions, 1, 1}), v.mask.repeat({captions, 1})})).view({captions, images});
+  const auto parts = model->retrieval_logits(forward_every_pair(*model, t, v)).view({captions, images});
   EXPECT_TRUE(torch::allclose(whole, parts, 1e-5, 1e-6)) << whole << parts;
   EXPECT_TRUE(whole.argsort(/*dim=*/1, /*descending=*/true).equal(parts.argsort(1, true)));
   EXPECT_GT((whole - whole.mean()).abs().max().item<double>(), 1e-6);  // the scores do differ

@@ -1,0 +1,12 @@
+#pragma once
+// Every caption against every image from their one-stream encodings (retrieval evaluation,
+// tools/bench_retrieval): the one place that knows the pairing order.
+#include "model/multitask_model.h"
+
+namespace vlmt {
+
+// The trunk's joint part on all text × image pairs: row k·images + i pairs text row k with image
+// row i. Returns the model output over those rows.
+ModelOutput forward_every_pair(MultiTaskModelImpl& model, const StreamEncoding& text, const StreamEncoding& image);
+
+}  // namespace vlmt
