@@ -27,7 +27,7 @@ namespace {
 // The scores [captions, images] in passes of `group` captions × `chunk` images.
 template <class Score>
 torch::Tensor score_matrix(int64_t captions, int64_t images, int64_t rows, Score score) {
-  const int64_t chunk = std::min(images, rows), group = std::max<int64_t>(1, rows / chunk);
+  const auto [chunk, group] = pair_passes(images, rows);
   auto out = torch::empty({captions, images});
   for (int64_t c0 = 0; c0 < captions; c0 += group) {
     const int64_t g = std::min(group, captions - c0);

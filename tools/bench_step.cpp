@@ -4,6 +4,7 @@
 //
 //   bench_step [--preset base|tiny|FILE] [--task vqa] [--batch N] [--text-len 23] [--regions 101]
 //              [--steps 5] [--threads N] [--device cpu|cuda] [--bf16] [--dropout torch|fused]
+//              [--adamw fused|ops]
 //   mpirun -n 2 bench_step ...   data parallel as in training: --batch is the global batch,
 //                                split over the ranks, and each step includes the bucketed
 //                                gradient all-reduce (dist/grad_sync.h; NCCL with --device cuda,
@@ -11,8 +12,9 @@
 //                                all-reduce of this model's trunk gradients.
 //
 // The last line is machine-readable, for tools/bench_layout.sh:
-//   RESULT preset=tiny task=vqa ranks=2 threads=1 batch=128 dropout=torch samples_per_s=195.3 step_s=0.6553 cpu_s=0.6401
-// (cpu_s: rank 0's CPU seconds per step, all its threads).
+//   RESULT preset=tiny task=vqa ranks=2 threads=1 batch=128 dropout=torch adamw=fused samples_per_s=195.3 step_s=0.6553 cpu_s=0.6401 adamw_s=0.0021
+// (cpu_s: rank 0's CPU seconds per step, all its threads; adamw_s: rank 0's wall seconds per
+// step in AdamW, fused = one pass per parameter (train/adamw_update.h), ops = LibTorch op by op).
 //
 // --batch defaults to the task's batch size of the paper (task_table.h). --device cuda uses the
 // GPU of this rank's local rank (dist/local_rank.h); the GPU is synchronised before the clock is
@@ -144,7 +146,9 @@ int main(int argc, char** argv) {
                                     cli_text("device", "cpu or cuda (default cpu)", {"cpu", "cuda"}),
                                     cli_flag("bf16", "trunk under bf16 autocast (train.bf16)"),
                                     cli_text("dropout", "CPU dropout kernel: torch or fused (default: $VLMT_DROPOUT, else torch; model/dropout.h)",
-                                             {"fused", "torch"})});
+                                             {"fused", "torch"}),
+                                    cli_text("adamw", "AdamW update: fused (one pass; the default where it applies) or ops "
+                                                      "(LibTorch op by op; train/adamw_update.h)", {"fused", "ops"})});
     if (args.has("dropout"))
       set_dropout_kernel(args.get("dropout", "torch") == "fused" ? DropoutKernel::kFused : DropoutKernel::kTorch);
     const std::string dropout_name = dropout_kernel() == DropoutKernel::kFused ? "fused" : "torch";
@@ -175,6 +179,8 @@ int main(int argc, char** argv) {
     AdamWOptions options;
     options.base_lr = 1e-5;
     options.head_lr = 1e-5;
+    const std::string adamw_name = args.get("adamw", "fused");
+    options.kernel = adamw_name == "ops" ? AdamWKernel::kOpByOp : AdamWKernel::kAuto;
     AdamW optimizer(named, options);
     const TaskKind& kind = spec.kind();
     Batch b = random_batch(config, spec.key, batch / ranks, L, R).to(device);
@@ -188,15 +194,20 @@ int main(int argc, char** argv) {
       for (const auto& [name, p] : model->unique_named_parameters())
         if (starts_with(name, "bert.") || starts_with(name, spec.head_prefix())) synced.push_back({name, p});
     }
+    double optimizer_seconds = 0;
     auto step = [&] {
       optimizer.zero_grad();
       if (sync) sync->begin_step(synced);
       kind.compute(*model, b).loss.backward();
       if (sync) sync->finish();
+      const auto before_optimizer = SteadyClock::now();
       optimizer.step(1.0);
+      synchronize(device);
+      optimizer_seconds += seconds_since(before_optimizer);
     };
     step();  // warm-up
     synchronize(device);
+    optimizer_seconds = 0;
     const double cpu0 = process_cpu_seconds();
     const auto t0 = SteadyClock::now();
     for (int i = 0; i < steps; ++i) step();
@@ -205,6 +216,7 @@ int main(int argc, char** argv) {
     // On a shared machine the wall clock also counts time other tenants took; this process's
     // CPU time does not, so it is the steadier figure to compare kernels by.
     const double cpu_per_step = (process_cpu_seconds() - cpu0) / steps;
+    const double optimizer_per_step = optimizer_seconds / steps;
     const int64_t L_eff = L + (config.task_token == TaskTokenMode::kNone ? 0 : 1);
     const double flops = 3.0 * forward_flops(*model, spec, b.rows(), L_eff, R);  // per rank
     const double achieved = flops / per_step / 1e9;
@@ -217,6 +229,7 @@ int main(int argc, char** argv) {
                   torch::get_num_threads());
       std::printf("  parameters           %lld\n", static_cast<long long>(model->parameter_count()));
       std::printf("  step (fwd+bwd+AdamW) %.4f s (CPU time of rank 0: %.4f s)\n", per_step, cpu_per_step);
+      std::printf("  of which AdamW       %.4f s (%s)\n", optimizer_per_step, adamw_name.c_str());
       std::printf("  samples/s            %.1f (all ranks)\n", batch / per_step);
       std::printf("  model GFLOP/step     %.2f\n", flops / 1e9);
       std::printf("  achieved GFLOP/s     %.1f per rank\n", achieved);
@@ -228,9 +241,11 @@ int main(int argc, char** argv) {
       if (name.rfind("bert.", 0) == 0) trunk += p.numel();
     report_allreduce(runtime, trunk, device);
     if (runtime.is_root())
-      std::printf("RESULT preset=%s task=%s ranks=%d threads=%d batch=%lld dropout=%s samples_per_s=%.1f step_s=%.4f cpu_s=%.4f\n",
+      std::printf("RESULT preset=%s task=%s ranks=%d threads=%d batch=%lld dropout=%s adamw=%s samples_per_s=%.1f "
+                  "step_s=%.4f cpu_s=%.4f adamw_s=%.4f\n",
                   args.get("preset", "tiny").c_str(), spec.key.c_str(), ranks, torch::get_num_threads(),
-                  static_cast<long long>(batch), dropout_name.c_str(), batch / per_step, per_step, cpu_per_step);
+                  static_cast<long long>(batch), dropout_name.c_str(), adamw_name.c_str(), batch / per_step, per_step,
+                  cpu_per_step, optimizer_per_step);
     return 0;
   });
 }

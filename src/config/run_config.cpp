@@ -249,6 +249,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.adam_beta2 = s.get("adam_beta2", c.adam_beta2);
   c.adam_eps = s.get("adam_eps", c.adam_eps);
   c.adam_bias_correction = s.get("adam_bias_correction", c.adam_bias_correction);
+  c.adamw_kernel = s.get_choice("adamw_kernel", c.adamw_kernel, {"fused", "ops"});
   c.grad_clip = s.get("grad_clip", c.grad_clip);
   c.schedule = s.get_choice("schedule", c.schedule, schedule_names());
   c.curriculum_iterations = s.get("curriculum_iterations", c.curriculum_iterations);

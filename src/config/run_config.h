@@ -103,6 +103,9 @@ struct TrainConfig {
   double adam_beta2 = 0.999;
   double adam_eps = 1e-6;
   bool adam_bias_correction = false;
+  // fused: one pass per parameter on the CPU (train/adamw_update.h); ops: LibTorch op by op,
+  // the update before the fused pass existed (float32 rounding apart, the same numbers).
+  std::string adamw_kernel = "fused";
   double grad_clip = 0.0;           // 0 = off (the released 12-in-1 run does not clip)
   std::string schedule = "dsg";     // dsg | vanilla | curriculum | anti_curriculum
   int64_t curriculum_iterations = 0;// first phase length for (anti-)curriculum; 0 = 10% of total

@@ -38,14 +38,15 @@ GradientSynchronizer::~GradientSynchronizer() {
   for (auto& hook : hooks_) hook.param.remove_hook(hook.handle);
 }
 
-void GradientSynchronizer::ensure_hook(const torch::Tensor& param) {
+size_t GradientSynchronizer::ensure_hook(const torch::Tensor& param) {
   const void* key = param.unsafeGetTensorImpl();
-  if (hook_of_param_.count(key)) return;
+  if (auto it = hook_of_param_.find(key); it != hook_of_param_.end()) return it->second;
   const size_t id = hooks_.size();
   const unsigned handle =
       param.register_hook([this, id](const torch::Tensor& grad) { on_gradient(id, grad); });
   hooks_.push_back(Hook{param, handle, -1});
   hook_of_param_[key] = id;
+  return id;
 }
 
 int64_t GradientSynchronizer::place_of(const torch::Tensor& param, int* arena) {
@@ -80,8 +81,7 @@ GradientSynchronizer::Layout GradientSynchronizer::build_layout(const std::vecto
     }
     if (!seen.emplace(p.unsafeGetTensorImpl(), 0).second)
       throw Error(ExitCode::kFailure, cat("gradient sync: parameter '", it->name, "' listed twice"));
-    ensure_hook(p);
-    Slot slot{*it, 0, 0, 0};
+    Slot slot{*it, ensure_hook(p), 0, 0, 0};
     slot.offset = place_of(p, &slot.arena);
     // A bucket is one contiguous range of one arena, at most bucket_bytes_ (or one parameter).
     const int64_t p_bytes = p.numel() * p.element_size();
@@ -141,7 +141,7 @@ void GradientSynchronizer::begin_step(const std::vector<NamedParameter>& params,
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < layout_->slots.size(); ++i) {
     const Slot& slot = layout_->slots[i];
-    hooks_[hook_of_param_.at(slot.param.tensor.unsafeGetTensorImpl())].slot = static_cast<int>(i);
+    hooks_[slot.hook].slot = static_cast<int>(i);
     // A .grad still viewing the buffer (the caller kept last step's gradients) gets its own
     // memory, so that this step's gradients do not write through it.
     torch::Tensor& grad = slot.param.tensor.mutable_grad();
@@ -214,7 +214,7 @@ void GradientSynchronizer::finish() {
     torch::Tensor param = slots[i].param.tensor;
     param.mutable_grad() = shared_place(slots[i]);  // the average itself, no copy
   }
-  for (const Slot& slot : slots) hooks_[hook_of_param_.at(slot.param.tensor.unsafeGetTensorImpl())].slot = -1;
+  for (const Slot& slot : slots) hooks_[slot.hook].slot = -1;
 }
 
 void all_reduce_gradients(const std::vector<NamedParameter>& params, Communicator& comm) {

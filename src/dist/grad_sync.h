@@ -64,6 +64,7 @@ class GradientSynchronizer {
   };
   struct Slot {
     NamedParameter param;
+    size_t hook = 0;  // index in hooks_, found once when the layout is built
     int arena = 0;
     int64_t offset = 0;  // in the arena
     int bucket = 0;
@@ -83,7 +84,7 @@ class GradientSynchronizer {
   torch::Tensor flat_of(const Bucket& bucket);
   torch::Tensor place_view(const Slot& slot);
   torch::Tensor shared_place(const Slot& slot);
-  void ensure_hook(const torch::Tensor& param);
+  size_t ensure_hook(const torch::Tensor& param);  // registers once; returns its index in hooks_
   void on_gradient(size_t hook_id, const torch::Tensor& grad);
   void reduce_ready_buckets();
   void reduce_bucket(size_t index);

@@ -92,8 +92,7 @@ ResultRecord RetrievalKind::evaluate(EvaluationRun& run) const {
   for (int64_t i = 0; i < m; ++i) image_index.emplace(images[i], i);
   std::vector<int64_t> gt_local(captions, 0);
   const int64_t rows = std::max<int64_t>(1, RetrievalDataset::kOptions * run.config.tasks.of(run.spec.key).batch_size);
-  const int64_t chunk = std::min(m, rows);
-  const int64_t group = std::max<int64_t>(1, rows / std::max<int64_t>(1, chunk));
+  const auto [chunk, group] = pair_passes(m, rows);
   std::vector<StreamEncoding> image_chunks;
   for (int64_t start = 0; start < m; start += chunk) {
     const int64_t width = std::min(chunk, m - start);

@@ -8,6 +8,7 @@
 #include "config/run_config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "train/adamw_update.h"
 
 namespace vlmt {
 namespace {
@@ -39,6 +40,7 @@ AdamWOptions adamw_options(const TrainConfig& train, double base_lr) {
   o.eps = train.adam_eps;
   o.bias_correction = train.adam_bias_correction;
   o.grad_clip = train.grad_clip;
+  o.kernel = train.adamw_kernel == "ops" ? AdamWKernel::kOpByOp : AdamWKernel::kAuto;
   return o;
 }
 
@@ -121,22 +123,19 @@ AdamW::StepResult AdamW::step(double lr_factor) {
       p.exp_avg = torch::zeros_like(p.value);
       p.exp_avg_sq = torch::zeros_like(p.value);
     }
-    if (g.defined()) {
-      p.exp_avg.mul_(b1).add_(g, 1.0 - b1);
-      p.exp_avg_sq.mul_(b2).addcmul_(g, g, 1.0 - b2);
-    } else {  // the zero gradient PyTorch 1.x's zero_grad() leaves: the moments only decay
-      p.exp_avg.mul_(b1);
-      p.exp_avg_sq.mul_(b2);
-    }
     ++p.steps;
     const double lr = lr_of(p) * lr_factor;
-    double step_size = lr;
+    AdamWCoefficients c;
+    c.beta1 = b1;
+    c.beta2 = b2;
+    c.eps = options_.eps;
+    c.step_size = lr;
     if (options_.bias_correction)
-      step_size *= std::sqrt(1.0 - std::pow(b2, static_cast<double>(p.steps))) /
-                   (1.0 - std::pow(b1, static_cast<double>(p.steps)));
-    p.value.addcdiv_(p.exp_avg, p.exp_avg_sq.sqrt().add_(options_.eps), -step_size);
-    const double wd = decay_of(p);
-    if (wd > 0.0) p.value.add_(p.value, -lr * wd);
+      c.step_size *= std::sqrt(1.0 - std::pow(b2, static_cast<double>(p.steps))) /
+                     (1.0 - std::pow(b1, static_cast<double>(p.steps)));
+    c.decay = lr * decay_of(p);
+    // A missing gradient is PyTorch 1.x's zero gradient of zero_grad(): the moments only decay.
+    adamw_update(p.value, g, p.exp_avg, p.exp_avg_sq, c, options_.kernel);
     ++result.updated;
   }
   return result;

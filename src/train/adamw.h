@@ -31,6 +31,8 @@
 
 #include <torch/torch.h>
 
+#include "train/adamw_update.h"
+
 namespace vlmt {
 
 struct TaskConfig;
@@ -49,6 +51,8 @@ struct AdamWOptions {
   double grad_clip = 0.0;  // max global L2 norm of the stepped gradients; 0 = off
   std::vector<std::string> no_decay_substrings = {"bias", "LayerNorm.bias", "LayerNorm.weight"};
   std::string head_substring = "vil_";
+  // The update's implementation (train/adamw_update.h): kAuto = one fused pass on the CPU.
+  AdamWKernel kernel = AdamWKernel::kAuto;
 };
 
 // Optimiser options of a run: betas, eps, decay, clipping and the head LR (train.head_lr ×
