@@ -63,16 +63,17 @@ def main():
 
     title = args.task or "validation"
     print(f"{title}: validation score per iteration (target {args.target:.2f})")
-    print("iter".rjust(6) + "".join(label.rjust(12) for label, _, _ in runs))
+    widths = [max(12, len(label) + 2) for label, _, _ in runs]  # a long label keeps a space before it
+    print("iter".rjust(6) + "".join(label.rjust(w) for (label, _, _), w in zip(runs, widths)))
     iters = sorted({it for _, _, curve in runs for it, _ in curve})
     stride = max(1, -(-len(iters) // max(1, args.rows)))
     for row, it in enumerate(iters):
         if row % stride and row != len(iters) - 1:
             continue
         cells = []
-        for _, _, curve in runs:
+        for (_, _, curve), width in zip(runs, widths):
             score = dict(curve).get(it)
-            cells.append(("-" if score is None else f"{score:.4f}").rjust(12))
+            cells.append(("-" if score is None else f"{score:.4f}").rjust(width))
         print(str(it).rjust(6) + "".join(cells))
     first = None
     for i, (label, run_dir, curve) in enumerate(runs):
