@@ -16,7 +16,8 @@
 #   sbatch -n 2 --wrap "LAUNCHER=srun jobs/paper_tables.sh"   # through Slurm: one step per stage
 # Environment: QUICK=1; SEEDS (training seeds, default "1 2 3": every run once per seed under
 # ROOT/seed<S>, every table cell mean ± sd over them); ROOT (checkpoints/synthetic/paper_tables, or ..._quick); DATA_ROOT
-# (data/synthetic, written with synth_world + clean_split when missing); iterations per kind of run:
+# (data/synthetic_0.001: the scale its budget was measured on, apart from the quickstart's
+# data/synthetic; written with synth_world + clean_split when missing); iterations per kind of run:
 # PRETRAIN_ITERS, ST_ITERS, GT_ITERS, MT_ITERS (AT, ablations and Δ runs), FT_ITERS;
 # EVAL_MAX_ITEMS (evaluate at most this many items per task; default all); and those of
 # jobs/lib_launch.sh: RANKS (2), LAUNCHER (mpirun | srun), VLMT_BIN, MAX_RESUMES, DRY_RUN=1.
@@ -34,7 +35,7 @@ else
   MT_ITERS=${MT_ITERS:-32} FT_ITERS=${FT_ITERS:-32}
 fi
 SEEDS=${SEEDS:-1 2 3}
-DATA_ROOT=${DATA_ROOT:-data/synthetic}
+DATA_ROOT=${DATA_ROOT:-data/synthetic_0.001}
 LOG_DIR=${LOG_DIR:-$ROOT/logs}
 source jobs/lib_launch.sh
 SYN=configs/synthetic

@@ -10,17 +10,19 @@
 # Run from the repository root:
 #   jobs/pretrain_benefit.sh
 #   sbatch -n 2 --wrap "LAUNCHER=srun jobs/pretrain_benefit.sh"
-#   SOURCE=st_refcoco SCALE=0.01 DATA_ROOT=data/synthetic_0.01 TASKS=retrieval_coco ITERS=500 \
+#   SOURCE=st_refcoco SCALE=0.01 TASKS=retrieval_coco ITERS=500 \
 #     ROOT=checkpoints/synthetic/grounding_transfer jobs/pretrain_benefit.sh
-# Environment: ROOT (checkpoints/synthetic/pretrain_benefit); DATA_ROOT (data/synthetic, written
-# when missing, at SCALE, default 0.001); SOURCE (pretrain, or st_<task>: the starting run);
+# Environment: ROOT (checkpoints/synthetic/pretrain_benefit); SCALE (0.001) and DATA_ROOT
+# (data/synthetic_<SCALE>: apart from the quickstart's data/synthetic; written when missing);
+# SOURCE (pretrain, or st_<task>: the starting run);
 # PRETRAIN_ITERS (pretraining iterations) or SOURCE_ITERS (600), ITERS (each single-task run);
 # TASKS (refcoco vqa retrieval_coco nlvr2); TARGET_<task> (the score to reach, 0..1); and
 # those of jobs/lib_launch.sh (RANKS, LAUNCHER, VLMT_BIN, MAX_RESUMES, DRY_RUN=1).
 set -euo pipefail
 cd "${VLMT_ROOT:-$(dirname "$0")/..}"
 ROOT=${ROOT:-checkpoints/synthetic/pretrain_benefit}
-DATA_ROOT=${DATA_ROOT:-data/synthetic}
+SCALE=${SCALE:-0.001}
+DATA_ROOT=${DATA_ROOT:-data/synthetic_$SCALE}
 PRETRAIN_ITERS=${PRETRAIN_ITERS:-600}
 SOURCE=${SOURCE:-pretrain}
 SOURCE_ITERS=${SOURCE_ITERS:-600}
@@ -30,7 +32,7 @@ LOG_DIR=${LOG_DIR:-$ROOT/logs}
 source jobs/lib_launch.sh
 SYN=configs/synthetic
 
-vlmt_ensure_world "$DATA_ROOT" "${SCALE:-0.001}"
+vlmt_ensure_world "$DATA_ROOT" "$SCALE"
 mkdir -p "$ROOT"
 start=$SECONDS
 if [ "$SOURCE" = pretrain ]; then

@@ -66,6 +66,9 @@ void fused(torch::Tensor& p, const torch::Tensor& g, torch::Tensor& m, torch::Te
   at::parallel_for(0, p.numel(), kGrain, [&](int64_t begin, int64_t end) {
     range(pp, gp, mp, vp, begin, end, b1, one_minus_b1, b2, one_minus_b2, eps, neg_step, neg_decay);
   });
+  // Writes through raw pointers bypass autograd's version counters; bump them as an in-place
+  // op would, so that a graph saved before the step still refuses to backward through it.
+  for (torch::Tensor* t : {&p, &m, &v}) t->unsafeGetTensorImpl()->bump_version();
 }
 
 }  // namespace

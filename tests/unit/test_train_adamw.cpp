@@ -288,6 +288,17 @@ TEST(TrainAdamW, FusedPassEqualsTheOpByOpUpdate) {
   EXPECT_GT((p_fused - start).abs().mean().item<double>(), 1e-3);
 }
 
+// As an in-place op would: a graph that saved the parameter before the step cannot backward.
+TEST(TrainAdamW, FusedPassBumpsTheParameterVersion) {
+  torch::Tensor p = torch::randn({8}).set_requires_grad(true);
+  torch::Tensor m = torch::zeros({8}), v = torch::zeros({8});
+  torch::Tensor loss = (p * p).sum();  // saves p for backward
+  AdamWCoefficients c;
+  c.step_size = 0.1;
+  adamw_update(p, torch::ones({8}), m, v, c, AdamWKernel::kFused);
+  EXPECT_THROW(loss.backward(), c10::Error);
+}
+
 TEST(TrainAdamW, FusedPassRefusesWhatItCannotRun) {
   torch::Tensor p = torch::randn({4, 4}), m = torch::zeros({4, 4}), v = torch::zeros({4, 4});
   torch::Tensor strided = p.t();
