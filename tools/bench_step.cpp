@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
     options.base_lr = 1e-5;
     options.head_lr = 1e-5;
     const std::string adamw_name = args.get("adamw", "fused");
-    options.kernel = adamw_name == "ops" ? AdamWKernel::kOpByOp : AdamWKernel::kAuto;
+    options.kernel = adamw_kernel_named(adamw_name);
     AdamW optimizer(named, options);
     const TaskKind& kind = spec.kind();
     Batch b = random_batch(config, spec.key, batch / ranks, L, R).to(device);

@@ -40,7 +40,7 @@ AdamWOptions adamw_options(const TrainConfig& train, double base_lr) {
   o.eps = train.adam_eps;
   o.bias_correction = train.adam_bias_correction;
   o.grad_clip = train.grad_clip;
-  o.kernel = train.adamw_kernel == "ops" ? AdamWKernel::kOpByOp : AdamWKernel::kAuto;
+  o.kernel = adamw_kernel_named(train.adamw_kernel);
   return o;
 }
 

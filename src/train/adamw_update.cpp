@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace vlmt {
 namespace {
@@ -72,6 +73,12 @@ void fused(torch::Tensor& p, const torch::Tensor& g, torch::Tensor& m, torch::Te
 }
 
 }  // namespace
+
+AdamWKernel adamw_kernel_named(const std::string& name) {
+  if (name == "fused") return AdamWKernel::kAuto;
+  if (name == "ops") return AdamWKernel::kOpByOp;
+  throw ConfigError(cat("AdamW kernel \"", name, "\": expected fused or ops"));
+}
 
 bool adamw_fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m,
                    const torch::Tensor& v) {

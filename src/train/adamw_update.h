@@ -8,6 +8,8 @@
 // order of the step's GEMMs. Elsewhere (GPU, other dtypes, views) the op-by-op form runs.
 // Both round every operation to float32; they may differ in the last bit where LibTorch's
 // vectorised add contracts a·b + c into one FMA (tests/unit/test_train_adamw.cpp bounds it).
+#include <string>
+
 #include <torch/torch.h>
 
 namespace vlmt {
@@ -21,6 +23,10 @@ struct AdamWCoefficients {
 };
 
 enum class AdamWKernel { kAuto, kFused, kOpByOp };
+
+// The kernel a configured name selects (train.adamw_kernel, bench_step --adamw): "fused" = kAuto
+// (fused where it applies), "ops" = kOpByOp. Throws ConfigError for any other name.
+AdamWKernel adamw_kernel_named(const std::string& name);
 
 // Whether `kAuto` takes the fused pass for this parameter and its state.
 bool adamw_fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m,

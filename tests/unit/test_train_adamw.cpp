@@ -299,6 +299,12 @@ TEST(TrainAdamW, FusedPassBumpsTheParameterVersion) {
   EXPECT_THROW(loss.backward(), c10::Error);
 }
 
+TEST(TrainAdamW, KernelNamesSelectTheUpdate) {
+  EXPECT_EQ(adamw_kernel_named("fused"), AdamWKernel::kAuto);
+  EXPECT_EQ(adamw_kernel_named("ops"), AdamWKernel::kOpByOp);
+  EXPECT_THROW(adamw_kernel_named("Fused"), ConfigError);
+}
+
 TEST(TrainAdamW, FusedPassRefusesWhatItCannotRun) {
   torch::Tensor p = torch::randn({4, 4}), m = torch::zeros({4, 4}), v = torch::zeros({4, 4});
   torch::Tensor strided = p.t();
