@@ -203,11 +203,17 @@ std::string SvgPlot::render() const {
     }
     svg << "<polyline fill=\"none\" stroke=\"" << c << "\" stroke-width=\"" << m.width
         << "\" points=\"";
+    std::vector<std::pair<double, double>> drawn;
     for (size_t i = 0; i < m.x.size(); ++i) {
       if (!std::isfinite(m.x[i]) || !std::isfinite(m.y[i]) || (log_x_ && m.x[i] <= 0)) continue;
-      svg << num(map_x(m.x[i], x_lo, x_hi)) << ',' << num(map_y(m.y[i], y_lo, y_hi)) << ' ';
+      drawn.emplace_back(map_x(m.x[i], x_lo, x_hi), map_y(m.y[i], y_lo, y_hi));
+      svg << num(drawn.back().first) << ',' << num(drawn.back().second) << ' ';
     }
     svg << "\"/>\n";
+    // A line of one point (a run validated once, at its end) is invisible: mark the point.
+    if (drawn.size() == 1)
+      svg << "<circle cx=\"" << num(drawn[0].first) << "\" cy=\"" << num(drawn[0].second) << "\" r=\""
+          << m.width + 2 << "\" fill=\"" << c << "\"/>\n";
   }
 
   if (legend_ && series_.size() > 0) {

@@ -316,6 +316,15 @@ Trainer::Validation Trainer::validate(Stream& s) {
   return v;
 }
 
+double Trainer::validate_and_record(size_t t, int64_t iteration) {
+  auto& s = streams_[t];
+  const Validation v = validate(s);
+  state_.streams[s.key].last_score = v.score;
+  write_metric(val_record(iteration, s.key, schedule_->task_epoch(t, iteration), v.score, v.metrics));
+  if (!v.metrics.empty()) log::info0(format_validation_line(iteration, s.key, v.score, v.metrics));
+  return v.score;
+}
+
 void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
   // One collective: the streams' loss sums, then each rank's time split (averaged over ranks).
   auto time_split = phases_.per_iteration(iteration - last_report_iteration_);
@@ -401,12 +410,7 @@ int Trainer::run() {
     }
     for (size_t t = 0; t < streams_.size(); ++t) {
       if (!schedule_->should_validate(t, it)) continue;
-      auto& s = streams_[t];
-      const Validation v = validate(s);
-      state_.streams[s.key].last_score = v.score;
-      write_metric(val_record(it, s.key, schedule_->task_epoch(t, it), v.score, v.metrics));
-      if (!v.metrics.empty()) log::info0(format_validation_line(it, s.key, v.score, v.metrics));
-      schedule_->on_validation(t, it, v.score, schedule_sink);
+      schedule_->on_validation(t, it, validate_and_record(t, it), schedule_sink);
     }
     schedule_->on_iteration_end(it, schedule_sink);
     phases_.lap(PhaseTimes::kValidation);
@@ -422,6 +426,11 @@ int Trainer::run() {
       return static_cast<int>(ExitCode::kPreempted);
     }
   }
+  // The released loop validates at epoch ends only, so a run that ends mid-epoch (pretraining
+  // on the quickstart's world) would end without a score: each stream not validated at the last
+  // iteration is validated once more. No schedule decision follows (nothing is left to train).
+  for (size_t t = 0; t < streams_.size(); ++t)
+    if (!schedule_->should_validate(t, state_.total_iterations)) validate_and_record(t, state_.total_iterations);
   save_checkpoint();
   log::info0(cat(cfg_.train.stage, " finished: ", state_.total_iterations, " iterations (run ", parts_.run_name, ")"));
   return 0;

@@ -9,7 +9,8 @@
 // One iteration: for each stream the schedule lets train, forward one batch, backward with the
 // gradient all-reduce overlapped (trunk + that stream's head only), AdamW step; then streams at
 // the end of their epoch are validated (distributed) and the schedule updated identically on all
-// ranks; the LR schedule advances; progress, checkpoints and the stop agreement follow.
+// ranks; the LR schedule advances; progress, checkpoints and the stop agreement follow. After
+// the last iteration every stream not validated in it is validated (no schedule decision).
 #include <functional>
 #include <map>
 #include <memory>
@@ -127,6 +128,7 @@ class Trainer {
     std::vector<std::pair<std::string, double>> metrics;  // the kind's further metrics (means)
   };
   Validation validate(Stream& s);
+  double validate_and_record(size_t task, int64_t iteration);  // validate, metrics.jsonl, log; the score
   void report_progress(int64_t iteration, ThroughputMeter& meter);
   void save_checkpoint();
   std::vector<NamedParameter> trunk_and(const std::vector<std::string>& head_prefixes) const;

@@ -167,5 +167,16 @@ TEST(EvalSvg, TicksEscapingAndMarks) {
   EXPECT_THROW(plot.add_line("bad", {0, 1}, {1}), DataError);
 }
 
+TEST(EvalSvg, ALineOfOnePointIsMarked) {
+  // A run validated once (at its end) gives a one-point line, which a polyline alone hides.
+  SvgPlot plot("val", "iteration", "score");
+  plot.add_line("pretrain", {150}, {0.52});
+  plot.add_line("at", {10, 20}, {0.1, 0.2});
+  const std::string svg = plot.render();
+  EXPECT_EQ(nesting_error(svg), "");
+  EXPECT_EQ(count(svg, "<polyline"), 2u);
+  EXPECT_EQ(count(svg, "<circle"), 1u);
+}
+
 }  // namespace
 }  // namespace vlmt

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "core/error.h"
 #include "dist/local_communicator.h"
@@ -71,8 +72,9 @@ struct MemoryRun {
 
   // vqa (LR 4e-5) and refcoco (LR 2e-5), 8 items each, batch 4: 2 batches per epoch.
   TrainerParts parts(std::vector<std::string> overrides) {
-    overrides.insert(overrides.end(), {"model.preset=\"tiny\"", "train.iterations=6", "train.log_every=1",
-                                       "train.checkpoint_every=1000", "data.prefetch_batches=0"});
+    // The defaults first: the caller's overrides win.
+    overrides.insert(overrides.begin(), {"model.preset=\"tiny\"", "train.iterations=6", "train.log_every=1",
+                                         "train.checkpoint_every=1000", "data.prefetch_batches=0"});
     TrainerParts p;
     p.config = load_run_config("", overrides, std::string(VLMT_SOURCE_DIR) + "/configs");
     p.run_name = "memory";
@@ -99,6 +101,13 @@ struct MemoryRun {
     std::map<std::pair<int64_t, std::string>, double> out;
     for (const auto& r : records)
       if (r.value("kind", "") == "train") out[{r["iter"].get<int64_t>(), r["task"].get<std::string>()}] = r["loss"];
+    return out;
+  }
+  // The iteration of each validation record (one per task and validation).
+  std::multiset<int64_t> validated_iterations() const {
+    std::multiset<int64_t> out;
+    for (const auto& r : records)
+      if (r.value("kind", "") == "val") out.insert(r["iter"].get<int64_t>());
     return out;
   }
 };
@@ -150,10 +159,16 @@ TEST(Trainer, TrainsWhatTheScheduleDecides) {
   EXPECT_EQ(trainer.state().streams.at("refcoco").updates, 4);
   for (const auto& [key, loss] : run.losses()) EXPECT_TRUE(key.second == "vqa" || key.first > 2) << key.first;
   // Both tasks are validated at the end of each of their epochs of 2 iterations, counted as the
-  // released loop counts (after iterations 3 and 5 of 6).
-  int validations = 0;
-  for (const auto& r : run.records) validations += r.value("kind", "") == "val";
-  EXPECT_EQ(validations, 4);
+  // released loop counts (after iterations 3 and 5), and once more after the last one (6).
+  EXPECT_EQ(run.validated_iterations(), (std::multiset<int64_t>{3, 3, 5, 5, 6, 6}));
+}
+
+TEST(Trainer, ARunEndingWithAnEpochIsNotValidatedTwice) {
+  // 5 iterations: iteration 5 already validates both tasks (released iterId 4 mod 2 = 0).
+  MemoryRun run;
+  Trainer trainer(run.parts({"train.iterations=5"}));
+  ASSERT_EQ(trainer.run(), 0);
+  EXPECT_EQ(run.validated_iterations(), (std::multiset<int64_t>{3, 3, 5, 5}));
 }
 
 // train.head_bias_init = "prior": each BCE head's output bias becomes the log-odds of the mean
