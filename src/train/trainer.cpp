@@ -390,6 +390,7 @@ int Trainer::run() {
   const double deadline_s = cfg_.train.max_hours > 0 ? start_s + cfg_.train.max_hours * 3600.0
                                                       : std::numeric_limits<double>::infinity();
   ThroughputMeter meter(state_.iteration, start_s);
+  const bool trained_last_iteration = state_.iteration < state_.total_iterations;
   last_report_iteration_ = state_.iteration;
   phases_.restart();
   for (int64_t it = state_.iteration + 1; it <= state_.total_iterations; ++it) {
@@ -426,10 +427,11 @@ int Trainer::run() {
       return static_cast<int>(ExitCode::kPreempted);
     }
   }
-  // The released loop validates at epoch ends only, so a run that ends mid-epoch (pretraining
-  // on the quickstart's world) would end without a score: each stream not validated at the last
-  // iteration is validated once more. No schedule decision follows (nothing is left to train).
-  for (size_t t = 0; t < streams_.size(); ++t)
+  // As the released loop, every stream is validated after the last iteration, so a run that ends
+  // mid-epoch (the quickstart's pretraining) still has a score; a stream validated at it already
+  // is not validated twice, nor is a run that had finished before this process resumed it. No
+  // schedule decision follows (nothing is left to train).
+  for (size_t t = 0; t < streams_.size() && trained_last_iteration; ++t)
     if (!schedule_->should_validate(t, state_.total_iterations)) validate_and_record(t, state_.total_iterations);
   save_checkpoint();
   log::info0(cat(cfg_.train.stage, " finished: ", state_.total_iterations, " iterations (run ", parts_.run_name, ")"));

@@ -171,6 +171,15 @@ TEST(Trainer, ARunEndingWithAnEpochIsNotValidatedTwice) {
   EXPECT_EQ(run.validated_iterations(), (std::multiset<int64_t>{3, 3, 5, 5}));
 }
 
+TEST(Trainer, AFinishedRunResumedIsNotValidatedAgain) {
+  MemoryRun run;
+  ASSERT_EQ(Trainer(run.parts({})).run(), 0);
+  const auto first = run.validated_iterations();
+  EXPECT_EQ(first, (std::multiset<int64_t>{3, 3, 5, 5, 6, 6}));
+  ASSERT_EQ(Trainer(run.parts({})).run(), 0);  // the same store: resumes at its last iteration
+  EXPECT_EQ(run.validated_iterations(), first);
+}
+
 // train.head_bias_init = "prior": each BCE head's output bias becomes the log-odds of the mean
 // target over its tasks' available choices; heads shared by tasks average them; kinds without
 // BCE targets (retrieval) and loaded parameters are left alone.
