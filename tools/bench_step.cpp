@@ -4,7 +4,7 @@
 //
 //   bench_step [--preset base|tiny|FILE] [--task vqa] [--batch N] [--text-len 23] [--regions 101]
 //              [--steps 5] [--threads N] [--device cpu|cuda] [--bf16] [--dropout torch|fused]
-//              [--adamw fused|ops]
+//              [--adamw fused|ops] [--profile|--profile-shapes]
 //   mpirun -n 2 bench_step ...   data parallel as in training: --batch is the global batch,
 //                                split over the ranks, and each step includes the bucketed
 //                                gradient all-reduce (dist/grad_sync.h; NCCL with --device cuda,
@@ -30,6 +30,7 @@
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/op_profile.h"
 #include "core/timing.h"
 #include "dist/communicator.h"
 #include "dist/grad_sync.h"
@@ -148,7 +149,10 @@ int main(int argc, char** argv) {
                                     cli_text("dropout", "CPU dropout kernel: torch or fused (default: $VLMT_DROPOUT, else torch; model/dropout.h)",
                                              {"fused", "torch"}),
                                     cli_text("adamw", "AdamW update: fused (one pass; the default where it applies) or ops "
-                                                      "(LibTorch op by op; train/adamw_update.h)", {"fused", "ops"})});
+                                                      "(LibTorch op by op; train/adamw_update.h)", {"fused", "ops"}),
+                                    cli_flag("profile", "after the timed steps, profile one more step and print rank 0's "
+                                                        "self time per LibTorch op (core/op_profile.h)"),
+                                    cli_flag("profile-shapes", "as --profile, a row per op and input shapes")});
     if (args.has("dropout"))
       set_dropout_kernel(args.get("dropout", "torch") == "fused" ? DropoutKernel::kFused : DropoutKernel::kTorch);
     const std::string dropout_name = dropout_kernel() == DropoutKernel::kFused ? "fused" : "torch";
@@ -235,6 +239,15 @@ int main(int argc, char** argv) {
       std::printf("  achieved GFLOP/s     %.1f per rank\n", achieved);
       std::printf("  matmul peak GFLOP/s  %.1f (%s)\n", peak.gflops, peak.what.c_str());
       std::printf("  MFU                  %.1f%% of the measured peak\n", 100.0 * achieved / peak.gflops);
+    }
+    if (args.has("profile") || args.has("profile-shapes")) {
+      const auto ops = profile_ops(
+          [&] {
+            step();
+            synchronize(device);
+          },
+          args.has("profile-shapes"));
+      if (runtime.is_root()) std::printf("one profiled step, rank 0:\n%s", format_op_table(ops, 25).c_str());
     }
     int64_t trunk = 0;
     for (const auto& [name, p] : model->unique_named_parameters())

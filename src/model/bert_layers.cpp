@@ -28,7 +28,8 @@ torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& 
                                    int64_t heads, double dropout, bool training) {
   const auto qh = split_heads(q, heads), kh = split_heads(k, heads), vh = split_heads(v, heads);
   const double scale = 1.0 / std::sqrt(static_cast<double>(qh.size(-1)));
-  auto scores = torch::matmul(qh, kh.transpose(-1, -2)) * scale + mask;
+  // mask + scale · q kᵀ in one pass over the scores (add's alpha), not a multiply and an add.
+  auto scores = torch::add(mask, torch::matmul(qh, kh.transpose(-1, -2)), scale);
   auto probs = vlmt::dropout(torch::softmax(scores, -1), dropout, training);
   auto context = torch::matmul(probs, vh).permute({0, 2, 1, 3}).contiguous();
   return context.view({q.size(0), q.size(1), q.size(2)});
@@ -36,7 +37,7 @@ torch::Tensor multi_head_attention(const torch::Tensor& q, const torch::Tensor& 
 
 ResidualOutputImpl::ResidualOutputImpl(int64_t in, int64_t out, double dropout_p, double eps)
     : dropout(dropout_p) {
-  dense = register_module("dense", torch::nn::Linear(in, out));
+  dense = register_module("dense", FusedLinear(in, out));
   LayerNorm = register_module("LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({out}).eps(eps)));
 }
 
@@ -45,13 +46,13 @@ torch::Tensor ResidualOutputImpl::forward(const torch::Tensor& x, const torch::T
 }
 
 IntermediateImpl::IntermediateImpl(int64_t in, int64_t out) {
-  dense = register_module("dense", torch::nn::Linear(in, out));
+  dense = register_module("dense", FusedLinear(in, out));
 }
 
 SelfAttentionImpl::SelfAttentionImpl(const LayerDims& d) : heads(d.heads), dropout(d.attention_dropout) {
-  query = register_module("query", torch::nn::Linear(d.hidden, d.hidden));
-  key = register_module("key", torch::nn::Linear(d.hidden, d.hidden));
-  value = register_module("value", torch::nn::Linear(d.hidden, d.hidden));
+  query = register_module("query", FusedLinear(d.hidden, d.hidden));
+  key = register_module("key", FusedLinear(d.hidden, d.hidden));
+  value = register_module("value", FusedLinear(d.hidden, d.hidden));
 }
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {

@@ -5,6 +5,8 @@
 // intermediate.dense, output.{dense,LayerNorm}.
 #include <torch/torch.h>
 
+#include "model/linear.h"
+
 namespace vlmt {
 
 // GeLU in its exact erf form, as the released model uses (not the tanh approximation).
@@ -32,7 +34,7 @@ struct LayerDims {
 struct ResidualOutputImpl : torch::nn::Module {
   ResidualOutputImpl(int64_t in, int64_t out, double dropout, double eps);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual);
-  torch::nn::Linear dense{nullptr};
+  FusedLinear dense{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
   double dropout;
 };
@@ -42,14 +44,14 @@ TORCH_MODULE(ResidualOutput);
 struct IntermediateImpl : torch::nn::Module {
   IntermediateImpl(int64_t in, int64_t out);
   torch::Tensor forward(const torch::Tensor& x) { return gelu_erf(dense(x)); }
-  torch::nn::Linear dense{nullptr};
+  FusedLinear dense{nullptr};
 };
 TORCH_MODULE(Intermediate);
 
 struct SelfAttentionImpl : torch::nn::Module {
   explicit SelfAttentionImpl(const LayerDims& d);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask);
-  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  FusedLinear query{nullptr}, key{nullptr}, value{nullptr};
   int64_t heads;
   double dropout;
 };

@@ -6,12 +6,12 @@
 namespace vlmt {
 
 BiAttentionImpl::BiAttentionImpl(const CoAttentionDims& d) : heads(d.bi_heads), dropout(d.attention_dropout) {
-  query1 = register_module("query1", torch::nn::Linear(d.v_hidden, d.bi_hidden));
-  key1 = register_module("key1", torch::nn::Linear(d.v_hidden, d.bi_hidden));
-  value1 = register_module("value1", torch::nn::Linear(d.v_hidden, d.bi_hidden));
-  query2 = register_module("query2", torch::nn::Linear(d.t_hidden, d.bi_hidden));
-  key2 = register_module("key2", torch::nn::Linear(d.t_hidden, d.bi_hidden));
-  value2 = register_module("value2", torch::nn::Linear(d.t_hidden, d.bi_hidden));
+  query1 = register_module("query1", FusedLinear(d.v_hidden, d.bi_hidden));
+  key1 = register_module("key1", FusedLinear(d.v_hidden, d.bi_hidden));
+  value1 = register_module("value1", FusedLinear(d.v_hidden, d.bi_hidden));
+  query2 = register_module("query2", FusedLinear(d.t_hidden, d.bi_hidden));
+  key2 = register_module("key2", FusedLinear(d.t_hidden, d.bi_hidden));
+  value2 = register_module("value2", FusedLinear(d.t_hidden, d.bi_hidden));
 }
 
 std::pair<torch::Tensor, torch::Tensor> BiAttentionImpl::forward(const torch::Tensor& image,
@@ -27,12 +27,12 @@ std::pair<torch::Tensor, torch::Tensor> BiAttentionImpl::forward(const torch::Te
 }
 
 BiOutputImpl::BiOutputImpl(const CoAttentionDims& d) : v_dropout(d.v_dropout), t_dropout(d.t_dropout) {
-  dense1 = register_module("dense1", torch::nn::Linear(d.bi_hidden, d.v_hidden));
+  dense1 = register_module("dense1", FusedLinear(d.bi_hidden, d.v_hidden));
   LayerNorm1 = register_module("LayerNorm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d.v_hidden}).eps(d.eps)));
-  q_dense1 = register_module("q_dense1", torch::nn::Linear(d.bi_hidden, d.v_hidden));
-  dense2 = register_module("dense2", torch::nn::Linear(d.bi_hidden, d.t_hidden));
+  q_dense1 = register_module("q_dense1", FusedLinear(d.bi_hidden, d.v_hidden));
+  dense2 = register_module("dense2", FusedLinear(d.bi_hidden, d.t_hidden));
   LayerNorm2 = register_module("LayerNorm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d.t_hidden}).eps(d.eps)));
-  q_dense2 = register_module("q_dense2", torch::nn::Linear(d.bi_hidden, d.t_hidden));
+  q_dense2 = register_module("q_dense2", FusedLinear(d.bi_hidden, d.t_hidden));
 }
 
 std::pair<torch::Tensor, torch::Tensor> BiOutputImpl::forward(const torch::Tensor& image_context,

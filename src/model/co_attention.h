@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "model/bert_layers.h"
+#include "model/linear.h"
 
 namespace vlmt {
 
@@ -24,8 +25,8 @@ struct BiAttentionImpl : torch::nn::Module {
   // Returns (image-side context [B, Lv, bi], text-side context [B, Lt, bi]).
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& image, const torch::Tensor& image_mask,
                                                   const torch::Tensor& text, const torch::Tensor& text_mask);
-  torch::nn::Linear query1{nullptr}, key1{nullptr}, value1{nullptr};
-  torch::nn::Linear query2{nullptr}, key2{nullptr}, value2{nullptr};
+  FusedLinear query1{nullptr}, key1{nullptr}, value1{nullptr};
+  FusedLinear query2{nullptr}, key2{nullptr}, value2{nullptr};
   int64_t heads;
   double dropout;
 };
@@ -35,11 +36,11 @@ struct BiOutputImpl : torch::nn::Module {
   explicit BiOutputImpl(const CoAttentionDims& d);
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& image_context, const torch::Tensor& image,
                                                   const torch::Tensor& text_context, const torch::Tensor& text);
-  torch::nn::Linear dense1{nullptr}, dense2{nullptr};
+  FusedLinear dense1{nullptr}, dense2{nullptr};
   torch::nn::LayerNorm LayerNorm1{nullptr}, LayerNorm2{nullptr};
   // Present in the released state_dict but unused in its forward pass; kept so released
   // checkpoints load without "unexpected weight" errors.
-  torch::nn::Linear q_dense1{nullptr}, q_dense2{nullptr};
+  FusedLinear q_dense1{nullptr}, q_dense2{nullptr};
   double v_dropout, t_dropout;
 };
 TORCH_MODULE(BiOutput);

@@ -32,8 +32,8 @@ torch::Tensor TextEmbeddingsImpl::forward(const torch::Tensor& input_ids, const 
 }
 
 ImageEmbeddingsImpl::ImageEmbeddingsImpl(const ModelConfig& c) : dropout(c.v_hidden_dropout) {
-  image_embeddings = register_module("image_embeddings", torch::nn::Linear(c.v_feature_size, c.v_hidden_size));
-  image_location_embeddings = register_module("image_location_embeddings", torch::nn::Linear(5, c.v_hidden_size));
+  image_embeddings = register_module("image_embeddings", FusedLinear(c.v_feature_size, c.v_hidden_size));
+  image_location_embeddings = register_module("image_location_embeddings", FusedLinear(5, c.v_hidden_size));
   LayerNorm = register_module("LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.v_hidden_size}).eps(c.layer_norm_eps)));
 }
 

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "config/run_config.h"
+#include "model/linear.h"
 
 namespace vlmt {
 
@@ -26,7 +27,7 @@ TORCH_MODULE(TextEmbeddings);
 struct ImageEmbeddingsImpl : torch::nn::Module {
   explicit ImageEmbeddingsImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& spatials);
-  torch::nn::Linear image_embeddings{nullptr}, image_location_embeddings{nullptr};
+  FusedLinear image_embeddings{nullptr}, image_location_embeddings{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
   double dropout;
 };

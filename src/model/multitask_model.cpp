@@ -15,10 +15,10 @@ MultiTaskModelImpl::MultiTaskModelImpl(const ModelConfig& c) : config(c), dropou
   vil_prediction = register_module("vil_prediction", SimpleClassifier(bi, bi * 2, c.num_vqa_answers, eps));
   vil_prediction_gqa = register_module("vil_prediction_gqa", SimpleClassifier(bi, bi * 2, c.num_gqa_answers, eps));
   vil_binary_prediction = register_module("vil_binary_prediction", SimpleClassifier(bi * 2, bi * 2, 2, eps));
-  vil_logit = register_module("vil_logit", torch::nn::Linear(bi, 1));
-  vil_tri_prediction = register_module("vil_tri_prediction", torch::nn::Linear(bi, 3));
-  vision_logit = register_module("vision_logit", torch::nn::Linear(c.v_hidden_size, 1));
-  linguisic_logit = register_module("linguisic_logit", torch::nn::Linear(c.hidden_size, 1));
+  vil_logit = register_module("vil_logit", FusedLinear(bi, 1));
+  vil_tri_prediction = register_module("vil_tri_prediction", FusedLinear(bi, 3));
+  vision_logit = register_module("vision_logit", FusedLinear(c.v_hidden_size, 1));
+  linguisic_logit = register_module("linguisic_logit", FusedLinear(c.hidden_size, 1));
   initialize_weights(*this);
 }
 

@@ -19,6 +19,7 @@
 #include "config/run_config.h"
 #include "data/batch.h"
 #include "model/heads.h"
+#include "model/linear.h"
 #include "model/provenance.h"
 #include "model/vilbert.h"
 #include "tasks/task_table.h"
@@ -69,7 +70,7 @@ struct MultiTaskModelImpl : torch::nn::Module {
   ViLBert bert{nullptr};
   PretrainingHeads cls{nullptr};
   SimpleClassifier vil_prediction{nullptr}, vil_prediction_gqa{nullptr}, vil_binary_prediction{nullptr};
-  torch::nn::Linear vil_logit{nullptr}, vil_tri_prediction{nullptr}, vision_logit{nullptr}, linguisic_logit{nullptr};
+  FusedLinear vil_logit{nullptr}, vil_tri_prediction{nullptr}, vision_logit{nullptr}, linguisic_logit{nullptr};
   double dropout;
   // Answer vocabularies and training features of the weights (model/provenance.h).
   ModelProvenance provenance;

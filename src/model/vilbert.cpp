@@ -89,7 +89,7 @@ std::pair<torch::Tensor, torch::Tensor> EncoderImpl::forward(torch::Tensor text,
   return joint(std::move(text), text_mask, std::move(image), image_mask);
 }
 
-PoolerImpl::PoolerImpl(int64_t in, int64_t out) { dense = register_module("dense", torch::nn::Linear(in, out)); }
+PoolerImpl::PoolerImpl(int64_t in, int64_t out) { dense = register_module("dense", FusedLinear(in, out)); }
 
 ViLBertImpl::ViLBertImpl(const ModelConfig& c) {
   embeddings = register_module("embeddings", TextEmbeddings(c));

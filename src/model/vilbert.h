@@ -8,6 +8,7 @@
 #include "config/run_config.h"
 #include "model/co_attention.h"
 #include "model/embeddings.h"
+#include "model/linear.h"
 
 namespace vlmt {
 
@@ -58,7 +59,7 @@ TORCH_MODULE(Encoder);
 struct PoolerImpl : torch::nn::Module {
   PoolerImpl(int64_t in, int64_t out);
   torch::Tensor forward(const torch::Tensor& sequence) { return torch::relu(dense(sequence.select(1, 0))); }
-  torch::nn::Linear dense{nullptr};
+  FusedLinear dense{nullptr};
 };
 TORCH_MODULE(Pooler);
 

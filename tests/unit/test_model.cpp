@@ -253,3 +253,19 @@ TEST(Pretraining, ValidationMetricsCountMaskedWordsRegionsAndPairs) {
   EXPECT_EQ(objective.metrics[2].count, 4);
   EXPECT_EQ(objective.metrics[2].sum, objective.score_sum);
 }
+
+TEST(Model, FusedLinearIsALinearWithATensLinearForward) {
+  // The trunk's layers are torch::nn::Linear to everything that looks for one (initialisation,
+  // checkpoints) and compute the bias inside the GEMM: the same values as matmul + bias.
+  torch::manual_seed(3);
+  FusedLinear fused(16, 8);
+  torch::nn::Module& as_module = *fused;
+  ASSERT_NE(as_module.as<torch::nn::Linear>(), nullptr);
+  EXPECT_EQ(fused->named_parameters().size(), 2u);
+  const auto x = torch::randn({4, 5, 16});
+  const auto reference = torch::matmul(x, fused->weight.t()) + fused->bias;
+  EXPECT_TRUE(torch::allclose(fused(x), reference, 1e-6, 1e-6));
+  // a non-contiguous input takes ATen's other path and gives the same values
+  const auto xt = torch::randn({5, 4, 16}).transpose(0, 1);
+  EXPECT_TRUE(torch::allclose(fused(xt), torch::matmul(xt, fused->weight.t()) + fused->bias, 1e-6, 1e-6));
+}
