@@ -7,8 +7,11 @@
 #include <cstdlib>
 #include <list>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "core/log.h"
 
 namespace vlmt {
 
@@ -17,12 +20,20 @@ namespace {
 constexpr size_t kMiB = 1024 * 1024;
 constexpr int kLargestMmapThreshold = 32 * kMiB;  // glibc's cap on 64-bit: HEAP_MAX_SIZE / 2
 
+constexpr size_t kDefaultCacheMiB = 2048;
+
+// VLMT_CPU_BLOCK_CACHE_MB: a whole number of MiB (0 = no cache); anything else is reported and
+// the default used, since this runs before any command line is read.
 size_t cache_limit_bytes() {
   const char* env = std::getenv("VLMT_CPU_BLOCK_CACHE_MB");
-  if (env == nullptr || *env == '\0') return 2048 * kMiB;
-  char* end = nullptr;
-  const unsigned long long mb = std::strtoull(env, &end, 10);
-  return (end != nullptr && *end == '\0') ? static_cast<size_t>(mb) * kMiB : 2048 * kMiB;
+  if (env == nullptr || *env == '\0') return kDefaultCacheMiB * kMiB;
+  const std::string text(env);
+  if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+    log::warn("VLMT_CPU_BLOCK_CACHE_MB=\"" + text + "\" is not a whole number of MiB up to 999999999; using " +
+              std::to_string(kDefaultCacheMiB));
+    return kDefaultCacheMiB * kMiB;
+  }
+  return static_cast<size_t>(std::stoull(text)) * kMiB;
 }
 
 // Wraps LibTorch's CPU allocator. Blocks of at least kLargestMmapThreshold bytes come back to the
