@@ -91,24 +91,26 @@ class LargeBlockCache final : public c10::Allocator {
   // allocation), hands it to the wrapped allocator's deleter.
   void put(void* data) const {
     std::vector<c10::DataPtr> evicted;
+    bool is_block = true;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = blocks_.find(data);
-      if (it == blocks_.end()) {
-        wrapped_->raw_deleter()(data);
-        return;
-      }
-      free_.push_back(data);
-      stats_.cached_bytes += it->second.size;
-      while (stats_.cached_bytes > limit_ && !free_.empty()) {  // oldest first
-        auto oldest = blocks_.find(free_.front());
-        stats_.cached_bytes -= oldest->second.size;
-        evicted.push_back(std::move(oldest->second.memory));
-        blocks_.erase(oldest);
-        free_.pop_front();
+      is_block = it != blocks_.end();
+      if (is_block) {
+        free_.push_back(data);
+        stats_.cached_bytes += it->second.size;
+        while (stats_.cached_bytes > limit_ && !free_.empty()) {  // oldest first
+          auto oldest = blocks_.find(free_.front());
+          stats_.cached_bytes -= oldest->second.size;
+          evicted.push_back(std::move(oldest->second.memory));
+          blocks_.erase(oldest);
+          free_.pop_front();
+        }
       }
     }
-    // `evicted` is freed here, outside the lock: unmapping may take a while.
+    // Memory is freed outside the lock (unmapping may take a while): a small raw allocation here,
+    // evicted blocks when `evicted` goes out of scope.
+    if (!is_block) wrapped_->raw_deleter()(data);
   }
 
   c10::Allocator* wrapped_;

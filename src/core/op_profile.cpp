@@ -11,8 +11,7 @@ namespace vlmt {
 namespace prof = torch::autograd::profiler;
 
 namespace {
-// One thread's push/pop events in time order → self time per op name. A range's self time is
-// its elapsed time minus that of the ranges directly inside it.
+// The row an event counts towards: its op name, followed by its inputs' shapes when by_shape.
 std::string row_name(const prof::LegacyEvent& e, bool by_shape) {
   std::string name = e.name();
   if (!by_shape) return name;
@@ -25,6 +24,8 @@ std::string row_name(const prof::LegacyEvent& e, bool by_shape) {
   return name;
 }
 
+// One thread's push/pop events in time order → self time per row. A range's self time is its
+// elapsed time minus that of the ranges directly inside it.
 void add_self_times(const std::vector<prof::LegacyEvent>& events, bool by_shape, std::map<std::string, OpTime>& out) {
   struct Open {
     const prof::LegacyEvent* event;
