@@ -276,6 +276,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.region_mask_iou = s.get("region_mask_iou", c.region_mask_iou);
   c.region_masking = s.get_choice("region_masking", c.region_masking, {"released", "paper"});
   c.referring_gt_regions = s.get("referring_gt_regions", c.referring_gt_regions);
+  c.drop_last = s.get("drop_last", c.drop_last);
   c.head_bias_init = s.get_choice("head_bias_init", c.head_bias_init, {"zero", "prior"});
   c.bf16 = s.get("bf16", c.bf16);
 

@@ -119,6 +119,9 @@ struct TrainConfig {
   // paper's Algorithm 1 never resets: [].
   std::vector<int64_t> dsg_reset_after_epochs = {6, 8};
   int64_t val_max_batches = 0;      // cap validation batches per task (0 = all)
+  // false (released DataLoaders): an epoch is ceil(items / batch) batches, the last one partial;
+  // true: floor, every batch full (data/sampler.h). Sets epochs, run length and DSG cadence.
+  bool drop_last = false;
   int64_t log_every = 10;
   int64_t checkpoint_every = 500;
   double max_hours = 0.0;           // checkpoint and exit before this wall time (0 = off)

@@ -196,6 +196,12 @@ ImageRegions FeatureStore::read_image(int64_t i) const {
   return r;
 }
 
+int64_t FeatureStore::num_regions(const std::string& image_id) const {
+  const auto it = index_.find(image_id);
+  if (it == index_.end()) throw DataError(cat(path_, ": no image '", image_id, "'"));
+  return offsets_[it->second + 1] - offsets_[it->second];
+}
+
 ImageRegions FeatureStore::get(const std::string& image_id) const {
   auto it = index_.find(image_id);
   if (it == index_.end())

@@ -34,6 +34,8 @@ class FeatureStore {
   // Unknown id → DataError naming the file and the id.
   ImageRegions get(const std::string& image_id) const;
   bool contains(const std::string& image_id) const { return index_.count(image_id) != 0; }
+  // Regions stored for an image (without reading them); DataError for an unknown id.
+  int64_t num_regions(const std::string& image_id) const;
 
   const std::string& path() const { return path_; }
   const std::string& fingerprint() const { return fingerprint_; }
@@ -84,8 +86,9 @@ struct RegionInput {
 
 // Appends `extra` after the real regions of `in`, as many as fit in its slots (the released
 // referring-expression training: detections first, then ground-truth boxes, up to
-// max_region_num). Returns how many were appended.
-int64_t append_regions_to_capacity(RegionInput& in, const ImageRegions& extra, int h, int w);
+// max_region_num); their locations are relative to `extra`'s own image size, as the released
+// readers compute them from the ground-truth file. Returns how many were appended.
+int64_t append_regions_to_capacity(RegionInput& in, const ImageRegions& extra);
 
 // 5-d locations (x1/W, y1/H, x2/W, y2/H, area/(W·H)) of pixel boxes [N,4].
 torch::Tensor region_locations(const torch::Tensor& boxes, int h, int w);
@@ -96,9 +99,15 @@ torch::Tensor region_locations(const torch::Tensor& boxes, int h, int w);
 RegionInput make_region_input(const ImageRegions& image, int max_regions,
                               const ImageRegions* appended = nullptr);
 
-// IoU of every box in `boxes` [N,4] with `box` [4] → [N].
+// IoU as the released datasets compute it (the iou() of refer_expression_dataset.py,
+// visual7w_pointing_dataset.py, guesswhat_pointing_dataset.py and concept_cap_dataset.py): box
+// corners are inclusive pixel indices, so a box spans x2 − x1 + 1 pixels and an intersection
+// min(x2) − max(x1) + 1 (0 when negative). For boxes of a few pixels it differs much from the
+// continuous IoU: [10,10,12,11] and [11,10,13,11] overlap 1/2 here, 1/3 with continuous corners.
+// Referring targets and their 0.5 cut, pointing targets, pretraining's overlap masking and so
+// the grounding metrics all use it. Every box of `boxes` [N,4] with `box` [4] → [N].
 torch::Tensor box_iou(const torch::Tensor& boxes, const torch::Tensor& box);
-// Pairwise IoU [N,M].
+// Pairwise IoU [N,M], same convention.
 torch::Tensor box_iou_matrix(const torch::Tensor& a, const torch::Tensor& b);
 
 }  // namespace vlmt

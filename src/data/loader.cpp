@@ -21,8 +21,8 @@ TaskLoader::TaskLoader(std::shared_ptr<const TaskDataset> dataset, DistributedSa
 TaskLoader::~TaskLoader() { stop_worker(); }
 
 Batch TaskLoader::build(int64_t epoch, int64_t position) const {
-  std::mt19937_64 rng(batch_seed(seed_, epoch, position, sampler_.rank()));
-  Batch batch = dataset_->get_batch(sampler_.batch_indices(epoch, position), rng);
+  RngDraws draws(batch_seed(seed_, epoch, position, sampler_.rank()));
+  Batch batch = dataset_->get_batch(sampler_.batch_indices(epoch, position), draws);
   return pin_memory_ ? batch.pin_memory() : batch;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Per-task loader: a DistributedSampler feeding a TaskDataset, with one background thread that
-// keeps up to `prefetch_batches` batches ready. Batch (epoch, position) is always built with the
-// rng seeded by batch_seed(seed, epoch, position, rank), so the stream of batches is identical
+// keeps up to `prefetch_batches` batches ready. Batch (epoch, position) is always built with
+// draws seeded by batch_seed(seed, epoch, position, rank), so the stream of batches is identical
 // with or without prefetching and after a restore. An exception thrown while building a batch is
 // re-thrown by the next() that would have returned that batch, with the same message.
 #include <condition_variable>

@@ -1,5 +1,9 @@
-// Visual7W pointing and GuessWhat: choose among candidate boxes whose features come from the
-// ground-truth feature file, appended after the detected regions.
+// Visual7W pointing and GuessWhat (visual7w_pointing_dataset.py, guesswhat_pointing_dataset.py):
+// every ground-truth box of the image — the rows of the ground-truth feature file: Visual7W's
+// boxes of all the image's QA pairs, GuessWhat's objects — follows the detected regions; the
+// item's candidates are found among those rows (choice_ids), and each candidate's target is its
+// IoU with the answer box (data/feature_store.h box_iou), 0 below 0.5: a distractor overlapping
+// the answer by at least 0.5 is a soft positive.
 #include "core/error.h"
 #include "data/task_datasets.h"
 
@@ -7,6 +11,7 @@ namespace vlmt {
 
 namespace {
 constexpr float kBoxTolerance = 0.5f;  // pixels; converters may round box coordinates
+constexpr float kMinIoU = 0.5f;        // candidates below this IoU with the answer get target 0
 }
 
 PointingDataset::PointingDataset(DatasetContext ctx) : TaskDataset(std::move(ctx)) {
@@ -14,18 +19,19 @@ PointingDataset::PointingDataset(DatasetContext ctx) : TaskDataset(std::move(ctx
     return std::vector<std::string>{r.image_id};
   });
   std::vector<std::string> ids;
-  for (const auto& r : records_) {
-    if (static_cast<int64_t>(r.candidates.size()) + 1 >= ctx_.max_regions)
-      throw DataError(cat(ctx_.annotation_path, ": item ", r.id, " has ", r.candidates.size(),
-                          " candidates, too many for max_regions = ", ctx_.max_regions));
-    ids.push_back(r.image_id);
-  }
+  for (const auto& r : records_) ids.push_back(r.image_id);
   require_images(*ctx_.features, ids);
   require_images(*ctx_.gt_features, ids);
+  for (const auto& r : records_) {
+    const int64_t boxes = ctx_.gt_features->num_regions(r.image_id);
+    if (boxes + 1 >= ctx_.max_regions)
+      throw DataError(cat(ctx_.gt_features->path(), ": image ", r.image_id, " has ", boxes,
+                          " ground-truth boxes, too many for max_regions = ", ctx_.max_regions, " (item ", r.id,
+                          " in ", ctx_.annotation_path, ")"));
+  }
 }
 
-ImageRegions PointingDataset::candidate_regions(const PointingRecord& r) const {
-  const ImageRegions gt = ctx_.gt_features->get(r.image_id);
+std::vector<int64_t> PointingDataset::candidate_rows(const PointingRecord& r, const ImageRegions& gt) const {
   const int64_t c = static_cast<int64_t>(r.candidates.size());
   auto wanted = torch::empty({c, 4});
   for (int64_t j = 0; j < c; ++j)
@@ -41,16 +47,10 @@ ImageRegions PointingDataset::candidate_regions(const PointingRecord& r) const {
                           ctx_.annotation_path, ")"));
     rows[j] = diff[j].argmin().item<int64_t>();
   }
-  auto index = torch::tensor(rows, torch::kInt64);
-  ImageRegions out;
-  out.h = gt.h;
-  out.w = gt.w;
-  out.features = gt.features.index_select(0, index);
-  out.boxes = wanted;  // the annotation's boxes, exactly
-  return out;
+  return rows;
 }
 
-Batch PointingDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const {
+Batch PointingDataset::get_batch(const std::vector<int64_t>& indices, Draws&) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   int64_t max_c = 1;
   for (int64_t i : indices) max_c = std::max<int64_t>(max_c, records_.at(i).candidates.size());
@@ -59,13 +59,19 @@ Batch PointingDataset::get_batch(const std::vector<int64_t>& indices, std::mt199
   b.choice_ids = torch::full({n, max_c}, -1, torch::kInt64);  // -1 = no candidate in this slot
   for (int64_t k = 0; k < n; ++k) {
     const PointingRecord& r = records_.at(indices[k]);
-    const ImageRegions candidates = candidate_regions(r);
-    const RegionInput in = make_region_input(ctx_.features->get(r.image_id), ctx_.max_regions, &candidates);
+    const ImageRegions gt = ctx_.gt_features->get(r.image_id);
+    const std::vector<int64_t> rows = candidate_rows(r, gt);
+    const RegionInput in = make_region_input(ctx_.features->get(r.image_id), ctx_.max_regions, &gt);
     set_text(b, k, ctx_.vocab->encode_framed(r.text, ctx_.max_text));
     set_regions(b, k, in);
-    const int64_t c = static_cast<int64_t>(r.candidates.size());
-    b.choice_ids[k].narrow(0, 0, c).copy_(torch::arange(in.appended_at, in.appended_at + c));
-    if (r.answer >= 0) b.target[k][r.answer] = 1.f;
+    const int64_t c = static_cast<int64_t>(rows.size());
+    const auto row_index = torch::tensor(rows, torch::kInt64);
+    b.choice_ids[k].narrow(0, 0, c).copy_(row_index + in.appended_at);
+    if (r.answer >= 0) {
+      const Box& a = r.candidates.at(r.answer);
+      auto iou = box_iou(gt.boxes.index_select(0, row_index), torch::tensor({a[0], a[1], a[2], a[3]}));
+      b.target[k].narrow(0, 0, c).copy_(iou.masked_fill(iou < kMinIoU, 0.f));
+    }
     b.item_ids.push_back(r.id);
     b.image_ids.push_back(r.image_id);
   }

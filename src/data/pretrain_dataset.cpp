@@ -6,7 +6,7 @@
 namespace vlmt {
 
 namespace {
-constexpr double kMisalignedProb = 0.5;
+constexpr double kKeepCaptionProb = 0.5;   // a draw above it swaps the caption
 constexpr double kMaskTokenShare = 0.8;    // of masked words: [MASK]
 constexpr double kRandomTokenShare = 0.1;  // of masked words: a random token (rest: unchanged)
 constexpr double kZeroedRegionShare = 0.9; // of chosen regions (released): features zeroed
@@ -26,7 +26,13 @@ PretrainDataset::PretrainDataset(DatasetContext ctx, PretrainMasking masking)
 // masks before it knows); the masked-modelling labels are then kept on aligned pairs only
 // (train_concap.py --objective 1, the command the released model was pretrained with, and the
 // paper's section 3.1).
-Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const {
+//
+// Draws per item in concept_cap_dataset.py's order: the caption swap (a draw above 0.5 takes the
+// caption of any record, as get_random_caption does: it may be the item's own, which is then
+// still labelled misaligned), then one draw per word of the caption (below mask_prob: chosen;
+// the same draw over mask_prob then picks [MASK] below 0.8, a random token below 0.9 with one
+// more draw over the vocabulary, else the word stays), then the regions (mask_regions).
+Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, Draws& draws) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   const int64_t L = ctx_.max_text, R = ctx_.max_regions, C = ctx_.features->cls_dim();
   Batch b = start_batch(n, 1);
@@ -34,26 +40,13 @@ Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, std::mt199
   b.region_targets = torch::zeros({n, R, C});
   b.region_masked = torch::zeros({n, R}, torch::kInt64);
   b.is_aligned = torch::ones({n}, torch::kInt64);
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
-  std::uniform_int_distribution<int64_t> any_token(0, ctx_.vocab->size() - 1);
-  std::uniform_int_distribution<int64_t> any_record(0, size() - 1);
   for (int64_t k = 0; k < n; ++k) {
     const CaptionRecord& r = records_.at(indices[k]);
-    // Alignment: half of the captions are replaced by one of another image.
-    const CaptionRecord* caption = &r;
-    if (uniform(rng) < kMisalignedProb) {
-      for (int attempt = 0; attempt < 16; ++attempt) {
-        const CaptionRecord& other = records_[any_record(rng)];
-        if (other.image_id != r.image_id) {
-          caption = &other;
-          break;
-        }
-      }
-    }
-    const bool aligned = caption == &r;
+    const bool aligned = draws.uniform() <= kKeepCaptionProb;
+    const CaptionRecord& caption = aligned ? r : records_[draws.index(size())];
     b.is_aligned[k] = aligned ? 1 : 0;
 
-    EncodedText text = ctx_.vocab->encode_framed(caption->caption, static_cast<int>(L));
+    EncodedText text = ctx_.vocab->encode_framed(caption.caption, static_cast<int>(L));
     const ImageRegions image = ctx_.features->get(r.image_id);
     RegionInput in = make_region_input(image, static_cast<int>(R));
     // Detector class distribution of each kept region (IMG and padding stay 0).
@@ -61,13 +54,14 @@ Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, std::mt199
 
     int64_t* labels = b.lm_labels.data_ptr<int64_t>() + k * L;
     for (int64_t pos = 1; pos + 1 < text.length; ++pos) {  // never [CLS] / [SEP]
-      if (uniform(rng) >= masking_.prob) continue;
+      const double u = draws.uniform();
+      if (u >= masking_.prob) continue;
       labels[pos] = text.ids[pos];
-      const double how = uniform(rng);
+      const double how = u / masking_.prob;
       if (how < kMaskTokenShare) text.ids[pos] = ctx_.vocab->mask_id();
-      else if (how < kMaskTokenShare + kRandomTokenShare) text.ids[pos] = any_token(rng);
+      else if (how < kMaskTokenShare + kRandomTokenShare) text.ids[pos] = draws.index(ctx_.vocab->size());
     }
-    mask_regions(in, b.region_masked[k], rng);
+    mask_regions(in, b.region_masked[k], draws);
     if (!aligned) {  // inputs stay corrupted; nothing to reconstruct from a foreign caption
       b.lm_labels[k].fill_(-1);
       b.region_masked[k].zero_();
@@ -80,17 +74,19 @@ Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, std::mt199
   return b;
 }
 
-void PretrainDataset::mask_regions(RegionInput& in, torch::Tensor trained, std::mt19937_64& rng) const {
-  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+// One draw per detected region: below mask_prob it is chosen, and the same draw over mask_prob
+// zeroes its features below 0.9 (concept_cap_dataset.py random_region).
+void PretrainDataset::mask_regions(RegionInput& in, torch::Tensor trained, Draws& draws) const {
   const int64_t regions = in.count - 1;  // detected regions, slots 1..count-1 (IMG never)
   auto detected = in.features.narrow(0, 1, regions);
   std::vector<char> chosen(static_cast<size_t>(regions), 0), zeroed(chosen);
   bool any = false;
   for (int64_t j = 0; j < regions; ++j) {
-    if (uniform(rng) >= masking_.prob) continue;
+    const double u = draws.uniform();
+    if (u >= masking_.prob) continue;
     chosen[j] = 1;
     any = true;
-    zeroed[j] = masking_.paper_overlap || uniform(rng) < kZeroedRegionShare;
+    zeroed[j] = masking_.paper_overlap || u / masking_.prob < kZeroedRegionShare;
   }
   // Regions overlapping a chosen one (every chosen region overlaps itself).
   torch::Tensor overlapping = torch::zeros({regions}, torch::kBool);

@@ -1,5 +1,5 @@
 // Referring expressions: score every region; target = IoU with the referred box
-// (refer_expression_dataset.py).
+// (refer_expression_dataset.py; the released +1-pixel IoU, data/feature_store.h box_iou).
 #include "core/error.h"
 #include "data/task_datasets.h"
 
@@ -25,7 +25,7 @@ ReferringDataset::ReferringDataset(DatasetContext ctx, bool append_gt)
   }
 }
 
-Batch ReferringDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const {
+Batch ReferringDataset::get_batch(const std::vector<int64_t>& indices, Draws&) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   Batch b = start_batch(n, 1);
   b.target = torch::zeros({n, ctx_.max_regions});
@@ -33,7 +33,7 @@ Batch ReferringDataset::get_batch(const std::vector<int64_t>& indices, std::mt19
     const ReferringRecord& r = records_.at(indices[k]);
     const ImageRegions detected = ctx_.features->get(r.image_id);
     RegionInput in = make_region_input(detected, ctx_.max_regions);
-    if (append_gt_) append_regions_to_capacity(in, ctx_.gt_features->get(r.image_id), detected.h, detected.w);
+    if (append_gt_) append_regions_to_capacity(in, ctx_.gt_features->get(r.image_id));
     set_text(b, k, ctx_.vocab->encode_framed(r.expression, ctx_.max_text));
     set_regions(b, k, in);
     // Every real slot gets its IoU, the IMG slot (box = the whole image) included. Training

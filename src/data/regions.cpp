@@ -39,20 +39,22 @@ RegionInput make_region_input(const ImageRegions& image, int max_regions, const 
   in.spatials = region_locations(in.boxes, image.h, image.w);
   in.spatials.narrow(0, in.count, max_regions - in.count).zero_();
   in.spatials[0] = torch::tensor({0.f, 0.f, 1.f, 1.f, 1.f});
-  if (n_app > 0) append_regions_to_capacity(in, *appended, image.h, image.w);  // room was kept for all
+  if (n_app > 0) append_regions_to_capacity(in, *appended);  // room was kept for all
   return in;
 }
 
-int64_t append_regions_to_capacity(RegionInput& in, const ImageRegions& extra, int h, int w) {
+int64_t append_regions_to_capacity(RegionInput& in, const ImageRegions& extra) {
   const int64_t slots = in.features.size(0);
   const int64_t n = std::min<int64_t>(extra.num_regions(), slots - in.count);
   if (n <= 0) return 0;
   if (extra.features.size(1) != in.features.size(1))
     throw DataError(cat("appended (ground-truth / candidate) features have dimension ", extra.features.size(1),
                         " but the detected regions have ", in.features.size(1)));
+  if (extra.w <= 0 || extra.h <= 0)
+    throw DataError(cat("appended regions' image size ", extra.w, "x", extra.h, " is not positive"));
   in.features.narrow(0, in.count, n).copy_(extra.features.narrow(0, 0, n));
   in.boxes.narrow(0, in.count, n).copy_(extra.boxes.narrow(0, 0, n));
-  in.spatials.narrow(0, in.count, n).copy_(region_locations(in.boxes.narrow(0, in.count, n), h, w));
+  in.spatials.narrow(0, in.count, n).copy_(region_locations(in.boxes.narrow(0, in.count, n), extra.h, extra.w));
   in.mask.narrow(0, in.count, n).fill_(1);
   in.appended_at = in.count;
   in.count += n;
@@ -63,8 +65,10 @@ torch::Tensor box_iou_matrix(const torch::Tensor& a, const torch::Tensor& b) {
   auto A = a.to(torch::kFloat).unsqueeze(1), B = b.to(torch::kFloat).unsqueeze(0);
   auto ix1 = torch::max(A.select(2, 0), B.select(2, 0)), iy1 = torch::max(A.select(2, 1), B.select(2, 1));
   auto ix2 = torch::min(A.select(2, 2), B.select(2, 2)), iy2 = torch::min(A.select(2, 3), B.select(2, 3));
-  auto inter = (ix2 - ix1).clamp_min(0) * (iy2 - iy1).clamp_min(0);
-  auto area = [](const torch::Tensor& t) { return (t.select(2, 2) - t.select(2, 0)) * (t.select(2, 3) - t.select(2, 1)); };
+  auto inter = (ix2 - ix1 + 1).clamp_min(0) * (iy2 - iy1 + 1).clamp_min(0);
+  auto area = [](const torch::Tensor& t) {
+    return (t.select(2, 2) - t.select(2, 0) + 1) * (t.select(2, 3) - t.select(2, 1) + 1);
+  };
   auto uni = area(A) + area(B) - inter;
   return torch::where(uni > 0, inter / uni.clamp_min(1e-12), torch::zeros_like(inter));
 }

@@ -41,34 +41,36 @@ RetrievalDataset::RetrievalDataset(DatasetContext ctx) : TaskDataset(std::move(c
 
 std::vector<std::string> RetrievalDataset::item_images(int64_t i) const { return {records_.at(i).image_id}; }
 
-const std::string& RetrievalDataset::random_other_image(const std::string& image_id, std::mt19937_64& rng) const {
+const std::string& RetrievalDataset::random_other_image(const std::string& image_id, Draws& draws) const {
   if (images_.size() < 2)
-    throw DataError(cat(ctx_.annotation_path, ": retrieval training needs at least 2 images, the split has ",
+    throw DataError(cat(ctx_.annotation_path, ": retrieval needs at least 2 images, the split has ",
                         images_.size()));
-  std::uniform_int_distribution<size_t> any(0, images_.size() - 1);
+  const int64_t n = static_cast<int64_t>(images_.size());
   for (;;)
-    if (const std::string& id = images_[any(rng)]; id != image_id) return id;
+    if (const std::string& id = images_[draws.index(n)]; id != image_id) return id;
 }
 
-const RetrievalRecord& RetrievalDataset::random_caption_of(const std::string& image_id, std::mt19937_64& rng) const {
+const RetrievalRecord& RetrievalDataset::random_caption_of(const std::string& image_id, Draws& draws) const {
   const auto& captions = captions_of_.at(image_id);
-  return records_[captions[std::uniform_int_distribution<size_t>(0, captions.size() - 1)(rng)]];
+  return records_[captions[draws.index(static_cast<int64_t>(captions.size()))]];
 }
 
-Batch RetrievalDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const {
+// The draws in retreival_dataset.py's order: option 2's image and its caption, option 3's image,
+// option 4's pool image (or, without a pool, another image) and its caption.
+Batch RetrievalDataset::get_batch(const std::vector<int64_t>& indices, Draws& draws) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   Batch b = start_batch(n, kOptions);
   b.target = torch::zeros({n}, torch::kInt64);  // the positive is option 0
   for (int64_t k = 0; k < n; ++k) {
     const RetrievalRecord& r = records_.at(indices[k]);
-    const RetrievalRecord& wrong_caption = random_caption_of(random_other_image(r.image_id, rng), rng);
-    const std::string& wrong_image = random_other_image(r.image_id, rng);
+    const RetrievalRecord& wrong_caption = random_caption_of(random_other_image(r.image_id, draws), draws);
+    const std::string& wrong_image = random_other_image(r.image_id, draws);
     const RetrievalRecord* hard_caption = nullptr;
     if (const auto pool = hard_pool_.find(r.image_id); pool != hard_pool_.end()) {
       const auto& ids = pool->second;
-      hard_caption = &random_caption_of(ids[std::uniform_int_distribution<size_t>(0, ids.size() - 1)(rng)], rng);
+      hard_caption = &random_caption_of(ids[draws.index(static_cast<int64_t>(ids.size()))], draws);
     } else {
-      hard_caption = &random_caption_of(random_other_image(r.image_id, rng), rng);
+      hard_caption = &random_caption_of(random_other_image(r.image_id, draws), draws);
     }
     // The item's own image and caption serve three options each: read and encode them once.
     const RegionInput own_image = make_region_input(ctx_.features->get(r.image_id), ctx_.max_regions);

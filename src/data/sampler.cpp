@@ -65,6 +65,7 @@ std::vector<int64_t> DistributedSampler::batch_indices(int64_t epoch, int64_t ba
   for (int64_t k = batch * batch_size_; k < std::min(per_rank_, (batch + 1) * batch_size_); ++k) {
     const int64_t slot = k * world_ + rank_;
     if (slot < size_) out.push_back(perm[slot]);
+    else if (shuffle_) out.push_back(perm[slot % size_]);  // the padding: the permutation's first items again
   }
   return out;
 }

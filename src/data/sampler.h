@@ -1,9 +1,12 @@
 #pragma once
 // Distributed sampler. Training mode: every epoch a permutation of all items from (seed, epoch);
-// rank r takes permutation slots r, r + world, r + 2·world, ... (disjoint shards), the tail that
-// does not fill a whole shard or a whole batch is dropped, so every rank gets the same number
-// of full batches. Evaluation mode (shuffle = false, drop_last = false): items in order, rank r
-// gets r, r + world, ...; every rank reports the same batches_per_epoch and a rank whose shard
+// rank r takes permutation slots r, r + world, r + 2·world, ... As the released DataLoaders
+// (PyTorch's DistributedSampler, drop_last off): the permutation is extended by its own first
+// items to a multiple of the ranks, so every rank has ceil(N / world) items, and an epoch is
+// ceil(that / batch) batches, the last one partial (the same size on every rank). drop_last =
+// true instead drops the tail that does not fill a whole shard or a whole batch: floor / floor,
+// every batch full. Evaluation mode (shuffle = false): items in order, rank r gets r, r + world,
+// ... without padding; every rank reports the same batches_per_epoch and a rank whose shard
 // runs out earlier gets smaller or EMPTY trailing batches (take part in collectives anyway).
 //
 // State = (epoch, position = next batch within the epoch), serialisable so a resumed run
@@ -17,7 +20,7 @@ class DistributedSampler {
  public:
   DistributedSampler() = default;
   DistributedSampler(int64_t dataset_size, int64_t batch_size, int rank, int world_size,
-                     uint64_t seed, bool shuffle = true, bool drop_last = true);
+                     uint64_t seed, bool shuffle = true, bool drop_last = false);
 
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
   // Item indices of batch `batch` of `epoch` for this rank (pure: independent of the state).

@@ -1,7 +1,7 @@
 #pragma once
 // Task datasets: each turns item indices into one collated Batch (data/batch.h documents the
-// layout of every task type). All randomness comes from the std::mt19937_64 passed in, so a
-// batch is a pure function of (items, rng state); the loader seeds that rng per batch.
+// layout of every task type). All randomness comes from the Draws passed in (data/draws.h), so
+// a batch is a pure function of (items, draws); the loader seeds them per batch.
 #include <map>
 #include <memory>
 #include <random>
@@ -10,6 +10,7 @@
 
 #include "config/run_config.h"
 #include "data/batch.h"
+#include "data/draws.h"
 #include "data/feature_store.h"
 #include "tasks/task_table.h"
 #include "text/wordpiece.h"
@@ -38,7 +39,7 @@ class TaskDataset {
   // Every image id item `index` needs (for checks and analysis).
   virtual std::vector<std::string> item_images(int64_t index) const = 0;
   // One collated batch of the given items.
-  virtual Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const = 0;
+  virtual Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const = 0;
 
   const DatasetContext& context() const { return ctx_; }
   const std::string& task_key() const { return ctx_.task_key; }

@@ -33,7 +33,7 @@ class VqaDataset : public TaskDataset {  // VL-classifier(-GQA)
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).question_id; }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override;
   // The answer vocabulary its labels index (row order).
   const std::vector<std::string>& answers() const { return answers_; }
 
@@ -53,7 +53,7 @@ class RetrievalDataset : public TaskDataset, public RetrievalScoring {  // VL-lo
   //   (image, caption); (image, a caption of a random other image); (a random other image,
   //   caption); (image, a caption of an image from the image's hard-negative pool) — in
   //   splits without a pool file (validation) the 4th is a caption of a random other image.
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override;
   Batch caption_rows(const std::vector<int64_t>& caption_indices) const override;
   Batch image_rows(const std::vector<std::string>& image_ids) const override;
   const std::vector<std::string>& split_images() const override { return images_; }
@@ -61,8 +61,10 @@ class RetrievalDataset : public TaskDataset, public RetrievalScoring {  // VL-lo
   static constexpr int kOptions = 4;
 
  private:
-  const std::string& random_other_image(const std::string& image_id, std::mt19937_64& rng) const;
-  const RetrievalRecord& random_caption_of(const std::string& image_id, std::mt19937_64& rng) const;
+  // retreival_dataset.py's draws: an image of the split other than `image_id` (drawn again
+  // until it differs), a caption of `image_id`.
+  const std::string& random_other_image(const std::string& image_id, Draws& draws) const;
+  const RetrievalRecord& random_caption_of(const std::string& image_id, Draws& draws) const;
   std::vector<RetrievalRecord> records_;
   std::vector<std::string> images_;
   std::unordered_map<std::string, std::vector<int64_t>> captions_of_;  // image → record indices
@@ -77,7 +79,7 @@ class ReferringDataset : public TaskDataset {  // V-logit
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).ref_id; }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override;
 
  private:
   std::vector<ReferringRecord> records_;
@@ -90,9 +92,10 @@ class PointingDataset : public TaskDataset {  // V-logit-mc
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).id; }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
-  // Rows of the gt file for this record's candidates (DataError if a candidate has no row).
-  ImageRegions candidate_regions(const PointingRecord& r) const;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override;
+  // The row of the image's ground-truth boxes `gt` that holds each candidate of `r` (DataError
+  // naming the file, image, item and box when a candidate has none).
+  std::vector<int64_t> candidate_rows(const PointingRecord& r, const ImageRegions& gt) const;
 
  private:
   std::vector<PointingRecord> records_;
@@ -104,7 +107,7 @@ class Nlvr2Dataset : public TaskDataset {  // VL-binary-classifier
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).pair_id; }
   std::vector<std::string> item_images(int64_t i) const override;
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override;
 
  private:
   std::vector<Nlvr2Record> records_;
@@ -116,7 +119,7 @@ class SnliVeDataset : public TaskDataset {  // VL-tri-classifier
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).pair_id; }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override;
 
  private:
   std::vector<SnliVeRecord> records_;
@@ -139,12 +142,12 @@ class PretrainDataset : public TaskDataset {  // the pretraining kind
   int64_t size() const override { return static_cast<int64_t>(records_.size()); }
   std::string item_id(int64_t i) const override { return records_.at(i).image_id + "#" + std::to_string(i); }
   std::vector<std::string> item_images(int64_t i) const override { return {records_.at(i).image_id}; }
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64& rng) const override;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override;
 
  private:
   // Chooses and corrupts regions of one item (IMG recomputed after masking); marks the ones to
   // reconstruct in `trained` [R].
-  void mask_regions(RegionInput& in, torch::Tensor trained, std::mt19937_64& rng) const;
+  void mask_regions(RegionInput& in, torch::Tensor trained, Draws& draws) const;
   std::vector<CaptionRecord> records_;
   PretrainMasking masking_;
 };

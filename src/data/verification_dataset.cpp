@@ -18,7 +18,7 @@ std::vector<std::string> Nlvr2Dataset::item_images(int64_t i) const {
   return {r.image_ids[0], r.image_ids[1]};
 }
 
-Batch Nlvr2Dataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const {
+Batch Nlvr2Dataset::get_batch(const std::vector<int64_t>& indices, Draws&) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   Batch b = start_batch(n, 2);
   b.target = torch::zeros({n, 2});
@@ -45,7 +45,7 @@ SnliVeDataset::SnliVeDataset(DatasetContext ctx) : TaskDataset(std::move(ctx)) {
   require_images(*ctx_.features, ids);
 }
 
-Batch SnliVeDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const {
+Batch SnliVeDataset::get_batch(const std::vector<int64_t>& indices, Draws&) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   Batch b = start_batch(n, 1);
   b.target = torch::zeros({n, 3});

@@ -24,7 +24,7 @@ VqaDataset::VqaDataset(DatasetContext ctx, const std::string& answers_path, int 
   require_images(*ctx_.features, ids);
 }
 
-Batch VqaDataset::get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const {
+Batch VqaDataset::get_batch(const std::vector<int64_t>& indices, Draws&) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   Batch b = start_batch(n, 1);
   b.target = torch::zeros({n, num_answers_});

@@ -124,11 +124,6 @@ std::string strip_whitespace(const std::string& answer) {
   return s.substr(first, s.find_last_not_of(' ') - first + 1);
 }
 
-std::string lower_case(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 }  // namespace
 
 std::string normalize_vqa_answer(const std::string& answer) {
@@ -141,7 +136,8 @@ HumanAnswers prepare_human_answers(const std::vector<std::string>& raw_answers) 
   const bool unanimous = std::all_of(h.answers.begin(), h.answers.end(),
                                      [&](const std::string& a) { return a == h.answers.front(); });
   h.normalized = !unanimous;
-  for (auto& a : h.answers) a = h.normalized ? normalize_vqa_answer(a) : lower_case(a);
+  if (h.normalized)
+    for (auto& a : h.answers) a = normalize_vqa_answer(a);
   return h;
 }
 
@@ -150,7 +146,7 @@ double vqa_accuracy(const std::string& predicted_raw, const HumanAnswers& humans
   const size_t n = human_answers.size();
   if (n == 0) throw DataError("vqa_accuracy: question has no human answers");
   const std::string predicted =
-      humans.normalized ? normalize_vqa_answer(predicted_raw) : lower_case(strip_whitespace(predicted_raw));
+      humans.normalized ? normalize_vqa_answer(predicted_raw) : strip_whitespace(predicted_raw);
   const auto matches =
       static_cast<double>(std::count(human_answers.begin(), human_answers.end(), predicted));
   if (n == 1) return matches;  // single-answer datasets (VG QA): match or not

@@ -19,11 +19,11 @@ namespace vlmt {
 //     dropped, contractions restored ("dont" -> "don't"), words joined by single spaces.
 std::string normalize_vqa_answer(const std::string& answer);
 
-// The human answers of one question as the official script compares them (vqaEval.py):
-// '\n'/'\t' to spaces and stripped; then, only when they are not all identical, normalised as
-// above (a unanimous question is an exact match: "the table" does not match "table").
-// The comparison itself is case-insensitive (the script lower-cases both sides), so the
-// prepared answers are lower-cased.
+// The human answers of one question as the official script compares them (vqaEval.py, lines
+// 87-107 of GT-Vision-Lab/VQA): '\n'/'\t' to spaces and stripped; then, only when they are not
+// all identical, normalised as above, the prediction too. A unanimous question is an exact,
+// case-sensitive match of the stripped strings: "the table" does not match "table", and "Yes"
+// does not match ten "yes" (the script lower-cases only inside the normalisation).
 struct HumanAnswers {
   std::vector<std::string> answers;
   bool normalized = false;  // the prediction is normalised too

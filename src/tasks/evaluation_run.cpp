@@ -174,14 +174,14 @@ ResultRecord evaluate_items(EvaluationRun& run) {
   const int64_t n = run.items(*dataset), batch = run.rank_batch();
   std::vector<int64_t> mine;
   for (int64_t i = run.comm.rank(); i < n; i += run.comm.size()) mine.push_back(i);
-  std::mt19937_64 rng(DistRuntime::validation_seed(run.config.train.seed, run.comm.rank()));
+  RngDraws draws(DistRuntime::validation_seed(run.config.train.seed, run.comm.rank()));
   const auto judge = kind.make_judge(run, *dataset);
   double score_sum = 0, count = 0;  // over the items with ground truth
   ChanceLevel chance(kind.chance_is_answer_prior());
   std::vector<nlohmann::json> items;
   for (size_t start = 0; start < mine.size(); start += batch) {
     std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + batch));
-    Batch b = dataset->get_batch(idx, rng).to(run.device);
+    Batch b = dataset->get_batch(idx, draws).to(run.device);
     auto res = kind.compute(run.model, b);
     std::vector<int64_t> judged;  // items of the batch with ground truth
     for (int64_t k = 0; k < b.size; ++k) {

@@ -26,7 +26,7 @@ class PairVerificationKind : public TaskKind {
 
   ObjectiveResult compute(MultiTaskModelImpl& m, const Batch& b) const override {
     auto logits = m.binary_logits(m.forward(b));
-    return argmax_against_onehot(mean_bce(logits, b.target), logits, b.target);  // not scaled (released)
+    return target_at_argmax(mean_bce(logits, b.target), logits, b.target);  // not scaled (released)
   }
 
   int random_rows_per_item() const override { return 2; }

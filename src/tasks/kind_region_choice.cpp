@@ -1,5 +1,6 @@
 // V-logit-mc (Visual7W, GuessWhat pointing): region scores of the candidate boxes, gathered by
-// choice ids; BCE against the one-hot correct candidate.
+// choice ids; BCE against each candidate's IoU with the answer (0 below 0.5); right when the best
+// scored candidate is the one with the highest target (the answer).
 #include "data/task_datasets.h"
 #include "tasks/kind_util.h"
 #include "tasks/kinds.h"
@@ -27,7 +28,7 @@ class RegionChoiceKind : public TaskKind {
     const auto valid = b.choice_ids.ge(0);
     auto logits = m.region_logits(m.forward(b), b.image_mask).gather(1, b.choice_ids.clamp_min(0));
     logits = logits.masked_fill(valid.logical_not(), -10000.0);
-    return argmax_against_onehot(scaled_bce(logits, b.target), logits, b.target);
+    return argmax_against_target_argmax(scaled_bce(logits, b.target), logits, b.target);
   }
   bool head_per_region() const override { return true; }
   std::optional<double> target_base_rate(const Batch& b) const override {

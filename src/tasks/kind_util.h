@@ -41,11 +41,19 @@ inline torch::Tensor target_at(const torch::Tensor& target, const torch::Tensor&
   return target.gather(1, prediction.unsqueeze(1)).squeeze(1);
 }
 
-// One-hot targets: right = the argmax is the labelled class; `loss` is the kind's own.
-inline ObjectiveResult argmax_against_onehot(torch::Tensor loss, const torch::Tensor& logits,
-                                             const torch::Tensor& target) {
+// Right = the argmax of the logits is the argmax of the target (task_utils.py's V-logit-mc
+// score: the candidate with the highest target); `loss` is the kind's own.
+inline ObjectiveResult argmax_against_target_argmax(torch::Tensor loss, const torch::Tensor& logits,
+                                                    const torch::Tensor& target) {
   return score_argmax(std::move(loss), logits,
                       [&](const torch::Tensor& p) { return p.eq(target.argmax(1)); });
+}
+
+// Score = the target at the argmax of the logits (task_utils.py compute_score_with_logits: the
+// one-hot prediction times the target), so an item whose target row is all zero (SNLI-VE's
+// gold label "-") scores 0.
+inline ObjectiveResult target_at_argmax(torch::Tensor loss, const torch::Tensor& logits, const torch::Tensor& target) {
+  return score_argmax(std::move(loss), logits, [&](const torch::Tensor& p) { return target_at(target, p); });
 }
 
 // Mean of `values` over the entries where `valid` is true (0 when none is).

@@ -41,8 +41,8 @@ std::vector<HeadPrior> set_head_bias_priors(MultiTaskModelImpl& model, const std
     if (n == 0) continue;
     std::vector<int64_t> indices(n);
     for (int64_t i = 0; i < n; ++i) indices[i] = i;
-    std::mt19937_64 rng(0);  // fixed: every rank measures the same batch
-    const auto rate = kind.target_base_rate(source.train->get_batch(indices, rng));
+    RngDraws draws(0);  // fixed: every rank measures the same batch
+    const auto rate = kind.target_base_rate(source.train->get_batch(indices, draws));
     if (!rate) continue;
     auto& [sum, tasks] = by_head[kind.head()];
     sum += *rate;

@@ -139,7 +139,8 @@ std::vector<PlannedTask> plan_tasks(const RunConfig& cfg, const PlanOptions& opt
     t.hyper = hyper;
     t.items = train_items(cfg, *spec, hyper, options, t.items_from);
     t.rank_batch = divide_batch(hyper.batch_size, ranks, spec->key);
-    t.batches_per_epoch = DistributedSampler(t.items, t.rank_batch, 0, ranks, 0).batches_per_epoch();
+    t.batches_per_epoch =
+        DistributedSampler(t.items, t.rank_batch, 0, ranks, 0, /*shuffle=*/true, cfg.train.drop_last).batches_per_epoch();
     if (t.batches_per_epoch == 0)
       throw DataError(cat(spec->key, ": ", t.items, " train items are fewer than one global batch of ",
                           hyper.batch_size));

@@ -107,7 +107,8 @@ void Trainer::build_streams() {
     s.val = t.val;
     s.sync_params = trunk_and({t.spec->head_prefix()});
     s.rank_batch = divide_batch(t.global_batch, world, s.key);
-    DistributedSampler sampler(t.train->size(), s.rank_batch, rank, world, seed);
+    DistributedSampler sampler(t.train->size(), s.rank_batch, rank, world, seed, /*shuffle=*/true,
+                               cfg_.train.drop_last);
     if (sampler.batches_per_epoch() == 0)
       throw DataError(cat(s.key, ": the train split has ", t.train->size(), " items, fewer than one global batch of ",
                           t.global_batch));
@@ -289,14 +290,14 @@ Trainer::Validation Trainer::validate(Stream& s) {
   const int64_t n = s.val->size(), world = comm_.size(), rank = comm_.rank();
   std::vector<int64_t> mine;
   for (int64_t i = rank; i < n; i += world) mine.push_back(i);
-  std::mt19937_64 rng(DistRuntime::validation_seed(cfg_.train.seed, rank));  // same batches every time
+  RngDraws draws(DistRuntime::validation_seed(cfg_.train.seed, rank));  // same batches every time
   // sums = {score, count, loss, batches, then sum and count of each of the kind's further metrics}.
   const std::vector<std::string> names = s.spec->kind().metric_names();
   std::vector<double> sums(4 + 2 * names.size(), 0.0);
   for (size_t start = 0; start < mine.size(); start += s.rank_batch) {
     if (cfg_.train.val_max_batches > 0 && sums[3] >= cfg_.train.val_max_batches) break;
     std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
-    Batch b = s.val->get_batch(idx, rng).to(parts_.device);
+    Batch b = s.val->get_batch(idx, draws).to(parts_.device);
     auto r = s.spec->kind().compute(*model_, b);
     sums[0] += r.score_sum;
     sums[1] += r.count;

@@ -16,6 +16,12 @@ make_release_world.py: every task (refcoco+ too) and every split (Flickr30k val,
 as well as test1.json), images reused across questions (at most a few per source), more test
 items, and every text a model reads (questions, captions, expressions, dialogs, sentences,
 hypotheses) made of a few dozen English words, recorded in Complete.texts for the vocabulary.
+It also holds what the golden batches (tools/golden/make_golden_batches.py) need the released
+readers to meet: several QA pairs per Visual7W image, candidate boxes that overlap the answer
+(a soft positive) and boxes of 1-3 pixels where the released +1-pixel IoU differs from the
+continuous one (Visual7W, GuessWhat, RefCOCO), GuessWhat games naming different objects of one
+image with the released reader's cache pickles, the images and categories lists the released
+refer tool reads, and an SNLI-VE training row without a gold label ("-").
 Without it (this script's main) the output is unchanged.
 """
 import json
@@ -138,10 +144,12 @@ def gqa(d, c=None):
     write(d, "gqa/cache/trainval_ans2label.pkl", {a: i for i, a in enumerate(GQA_ANSWERS)},
           "pickle")
     # 3003 string ids "10000".."13002" plus "9": sorted as released (as strings), "9" is last.
-    items = [{"question_id": str(10000 + k), "image_id": f"n{k % 6 if c else k // 4}",
+    # GQA image ids are numeric strings (the released trainval reader calls int() on them);
+    # the plain variant keeps "n<k>" for the converter test.
+    items = [{"question_id": str(10000 + k), "image_id": str(2350000 + k % 6) if c else f"n{k // 4}",
               "question": c.text(GQA_QUESTIONS[k % 4]) if c else f"g{k}?",
               "labels": [k % 4], "scores": [1.0]} for k in range(3003)]
-    items.append({"question_id": "9", "image_id": "n9",
+    items.append({"question_id": "9", "image_id": "2350009" if c else "n9",
                   "question": c.text(GQA_QUESTIONS[1]) if c else "g9?", "labels": [1],
                   "scores": [1.0]})
     write(d, "gqa/cache/trainval_target.pkl", permuted(items, 7), "pickle")
@@ -213,7 +221,9 @@ def retrieval_complete(d, c):
     f = "flickr30k/all_data_final_{}_2014.jsonline"
     write(d, f.format("train"), [{"img_path": "1000092795.jpg", "sentences": caps(3)},
                                  {"img_path": "10002456.jpg", "sentences": caps(2)}], "jsonl")
-    write(d, f.format("val_set0"), [{"img_path": "1009434119.jpg", "sentences": caps(1)}],
+    # (two images: the released 4-way reader draws "another image" until it finds one)
+    write(d, f.format("val_set0"), [{"img_path": "1009434119.jpg", "sentences": caps(1)},
+                                    {"img_path": "1011572216.jpg", "sentences": caps(5)}],
           "jsonl")
     write(d, f.format("test_set0"), [{"img_path": f"{i}.jpg", "sentences": caps(k + 1, k + 4)}
                                      for k, i in enumerate((1007129816, 1012212859,
@@ -236,6 +246,16 @@ def refer(d, c=None):
     instances = {"annotations": [{"id": 10, "image_id": 5, "bbox": [1, 2, 3, 4]},
                                  {"id": 11, "image_id": 6, "bbox": [10, 20, 30, 40]},
                                  {"id": 12, "image_id": 6, "bbox": [0.5, 0, 5, 5]}]}
+    if c:
+        # Objects of 2x1 pixels one pixel apart (IoU 1/3 with continuous corners, 1/2 in the
+        # released +1-pixel convention), a ref to one of them, and the images and categories
+        # lists the released refer tool reads.
+        instances["annotations"] += [{"id": 13, "image_id": 5, "bbox": [40, 30, 2, 1]},
+                                     {"id": 14, "image_id": 5, "bbox": [41, 30, 2, 1]}]
+        instances["images"] = [{"id": 5, "width": 640, "height": 480},
+                               {"id": 6, "width": 640, "height": 480}]
+        instances["categories"] = [{"id": 1, "name": "person"}]
+        refs.append(ref(5, 13, 5, "train", 104, "left man", "The left man."))
     write(d, "refcoco/refcoco/refs(unc).p", refs, "pickle")
     write(d, "refcoco/refcoco/instances.json", instances)
     write(d, "refcoco/refcocog/refs(umd).p",
@@ -258,38 +278,71 @@ def refer(d, c=None):
                     c.text(r["sentences"][0]["raw"])
 
 
-V7W_QUESTIONS = {1: "Which is the red car?", 2: "Which is the dog?", 3: "Which is the man?"}
+V7W_QUESTIONS = {1: "Which is the red car?", 2: "Which is the dog?", 3: "Which is the man?",
+                 4: "Which is the dog?", 5: "Which is the man?", 6: "Which is the red car?"}
 
 
 def visual7w(d, c=None):
-    def img(image_id, split, qa_id, answer, choices):
+    def qa(qa_id, answer, choices):
         question = c.text(V7W_QUESTIONS[qa_id]) if c else f"Which {qa_id}?"
+        return {"qa_id": qa_id, "question": question, "answer": answer,
+                "multiple_choices": choices, "type": "which"}
+
+    def img(image_id, split, *qa_pairs):
         return {"image_id": image_id, "split": split, "filename": f"v7w_{image_id}.jpg",
-                "qa_pairs": [{"qa_id": qa_id, "question": question, "answer": answer,
-                              "multiple_choices": choices, "type": "which"}]}
-    write(d, "visual7w/dataset_v7w_pointing.json", {
-        "images": [img(2, "train", 1, 12, [13, 10, 11]), img(3, "val", 2, 20, [21, 22, 23]),
-                   img(4, "test", 3, 33, [30, 31, 32])],
-        "boxes": [{"box_id": b, "x": b, "y": 1, "width": 2, "height": 3}
-                  for b in (10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33)]})
+                "qa_pairs": list(qa_pairs)}
+    # Boxes b of 2x3 pixels at x = b overlap their neighbours: IoU 1/3 with continuous corners,
+    # 1/2 in the released +1-pixel convention (a distractor that is a soft positive there).
+    boxes = [{"box_id": b, "x": b, "y": 1, "width": 2, "height": 3}
+             for b in (10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33)]
+    images = [img(2, "train", qa(1, 12, [13, 10, 11])), img(3, "val", qa(2, 20, [21, 22, 23])),
+              img(4, "test", qa(3, 33, [30, 31, 32]))]
+    if c:
+        # Several QA pairs per image (the image's boxes are the union over them), a large box
+        # with an overlapping distractor (IoU about 0.8), boxes one pixel wide.
+        boxes += [{"box_id": 14, "x": 100, "y": 50, "width": 60, "height": 40},
+                  {"box_id": 15, "x": 104, "y": 52, "width": 60, "height": 40},
+                  {"box_id": 16, "x": 300, "y": 200, "width": 1, "height": 2},
+                  {"box_id": 17, "x": 301, "y": 200, "width": 1, "height": 2}]
+        images[0]["qa_pairs"] += [qa(4, 14, [15, 10, 16]), qa(5, 16, [17, 12, 14])]
+        images[1]["qa_pairs"].append(qa(6, 22, [20, 21, 23]))
+    write(d, "visual7w/dataset_v7w_pointing.json", {"images": images, "boxes": boxes})
 
 
 def guesswhat(d, c=None):
+    # complete: an image of its own (its 100 detections would otherwise fill retrieval's rows)
+    image_id = 262148 if c else 57870
+
     def game(game_id, status, target, objects, qas):
         return {"id": game_id, "status": status, "object_id": target,
-                "image": {"id": 57870, "width": 640, "height": 480},
+                "image": {"id": image_id, "width": 640, "height": 480},
                 "objects": [{"id": i, "bbox": box, "category": "x"} for i, box in objects],
                 "qas": [{"question": q, "answer": a} for q, a in qas]}
     objects = [(302, [200.5, 150, 40, 60]), (301, [10, 10, 50, 100])]
-    write(d, "guesswhat/guesswhat.train.jsonl", [
-        game(1, "success", 302, objects, [("is it a person?", "No"), ("a chair?", "Yes")]),
-        game(2, "failure", 301, objects, [("is it red?", "N/A")])], "jsonl")
-    write(d, "guesswhat/guesswhat.valid.jsonl", [
-        game(3, "incomplete", 301, objects, [("left?", "Yes")])], "jsonl")
+    # complete: object 303 overlaps 301 (IoU about 0.9), 304 is 2x1 pixels, and the games of
+    # one image name different subsets of its objects.
+    more = objects + [(303, [12, 12, 50, 100]), (304, [300, 300, 2, 1])] if c else objects
+    train = [game(1, "success", 302, more, [("is it a person?", "No"), ("a chair?", "Yes")]),
+             game(2, "failure", 301, objects, [("is it red?", "N/A")])]
+    write(d, "guesswhat/guesswhat.train.jsonl", train, "jsonl")
+    valid = [game(3, "incomplete", 303 if c else 301, more, [("left?", "Yes")])]
+    write(d, "guesswhat/guesswhat.valid.jsonl", valid, "jsonl")
     test = [game(4, "success", 302, objects, [])]
     if c:
         test.append(game(5, "success", 301, objects, [("is it a person?", "Yes"),
                                                         ("left?", "Yes")]))
+        # guesswhat_pointing_dataset.py's caches: every object id of each image, and each
+        # object's box as x1 y1 x2 y2.
+        games = train + valid + test
+        ids = {}
+        for g in games:
+            ids.setdefault(g["image"]["id"], set()).update(o["id"] for o in g["objects"])
+        write(d, "guesswhat/cache/image_bbox_list.pkl",
+              {image: {"bboxes": sorted(v)} for image, v in ids.items()}, "pickle")
+        write(d, "guesswhat/cache/bboxes_dict.pkl",
+              {o["id"]: [o["bbox"][0], o["bbox"][1], o["bbox"][0] + o["bbox"][2],
+                         o["bbox"][1] + o["bbox"][3]] for g in games for o in g["objects"]},
+              "pickle")
         for q, a in [("is it a person?", "No"), ("a chair?", "Yes"), ("is it red?", "N/A"),
                      ("left?", "Yes")]:
             c.text(f"start {q} answer {a} stop")
@@ -326,10 +379,12 @@ def snli_ve(d, c=None):
             hypothesis = c.text(SNLI_HYPOTHESES[hypothesis])
         return {"pairID": pair, "Flikr30kID": image, "sentence2": hypothesis,
                 "gold_label": label, "sentence1": "a man with a hat." if c else "premise"}
-    write(d, "visual_entailment/snli_ve_train.jsonl", [
-        ex("1.jpg#0r1e", "1.jpg", "H e.", "entailment"),
-        ex("1.jpg#0r1n", "1.jpg", "H n.", "neutral"),
-        ex("1.jpg#0r1c", "1.jpg", "H c.", "contradiction")], "jsonl")
+    train = [ex("1.jpg#0r1e", "1.jpg", "H e.", "entailment"),
+             ex("1.jpg#0r1n", "1.jpg", "H n.", "neutral"),
+             ex("1.jpg#0r1c", "1.jpg", "H c.", "contradiction")]
+    if c:  # a row without a gold label: the released reader keeps it with a zero target
+        train.insert(1, ex("1.jpg#1r1x", "1.jpg", "D none.", "-"))
+    write(d, "visual_entailment/snli_ve_train.jsonl", train, "jsonl")
     write(d, "visual_entailment/snli_ve_dev.jsonl", [
         ex("2.jpg#0r1c", "2.jpg", "D c.", "contradiction"),
         ex("2.jpg#0r1x", "2.jpg", "D none.", "-")], "jsonl")

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "data/draws.h"
 #include "data/feature_store.h"
 #include "test_data_fixtures.h"
 
@@ -145,8 +146,39 @@ TEST(RegionInput, MeanImgRegionLocationsAndPadding) {
   EXPECT_THROW(make_region_input(r, 2, &extra), DataError);
 }
 
-TEST(RegionInput, BoxIou) {
-  auto boxes = torch::tensor({{0.f, 0.f, 10.f, 10.f}, {5.f, 0.f, 15.f, 10.f}, {20.f, 20.f, 30.f, 30.f}});
+// The released datasets' IoU: corners are inclusive pixels (a box spans x2 − x1 + 1 of them).
+TEST(RegionInput, BoxIouCountsInclusivePixels) {
+  auto boxes = torch::tensor({{0.f, 0.f, 10.f, 10.f}, {5.f, 0.f, 15.f, 10.f}, {20.f, 20.f, 30.f, 30.f},
+                              {11.f, 0.f, 12.f, 10.f}});
   auto iou = box_iou(boxes, torch::tensor({0.f, 0.f, 10.f, 10.f}));
-  EXPECT_TRUE(torch::allclose(iou, torch::tensor({1.f, 50.f / 150.f, 0.f})));
+  // 11×11 boxes; 6×11 overlap; 11 px apart: none; touching at x = 10/11 (inclusive): none.
+  EXPECT_TRUE(torch::allclose(iou, torch::tensor({1.f, 66.f / 176.f, 0.f, 0.f})));
+  // 2×1-pixel boxes one pixel apart: 1/3 with continuous corners, 1/2 here (3×2 px, 2×2 shared).
+  EXPECT_FLOAT_EQ(box_iou(torch::tensor({{10.f, 10.f, 12.f, 11.f}}), torch::tensor({11.f, 10.f, 13.f, 11.f}))
+                      .item<float>(), 0.5f);
+  // A degenerate box (x2 = x1) is one pixel wide, not empty.
+  EXPECT_FLOAT_EQ(box_iou(torch::tensor({{3.f, 3.f, 3.f, 3.f}}), torch::tensor({3.f, 3.f, 3.f, 3.f})).item<float>(), 1.f);
+  EXPECT_TRUE(torch::equal(box_iou_matrix(boxes, boxes).diagonal(), torch::ones({4})));
+}
+
+// Draws from a seed are the same everywhere and within their ranges; index() has no modulo bias
+// to speak of at small n (each of 3 values within 2% of a third over 30000 draws).
+TEST(DataDraws, RngDrawsAreSeededAndInRange) {
+  RngDraws a(7), b(7), c(8);
+  std::vector<int64_t> counts(3, 0);
+  bool differ = false;
+  for (int i = 0; i < 30000; ++i) {
+    const double u = a.uniform();
+    EXPECT_EQ(u, b.uniform());
+    EXPECT_TRUE(u >= 0.0 && u < 1.0);
+    const int64_t k = a.index(3);
+    EXPECT_EQ(k, b.index(3));
+    ASSERT_TRUE(k >= 0 && k < 3);
+    ++counts[k];
+    differ = differ || c.uniform() != u;
+  }
+  EXPECT_TRUE(differ);
+  for (int64_t n : counts) EXPECT_NEAR(n / 30000.0, 1.0 / 3.0, 0.02);
+  EXPECT_EQ(a.index(1), 0);
+  EXPECT_THROW(a.index(0), DataError);
 }

@@ -36,7 +36,7 @@ TEST(PretrainDataset, ShapesAndAlignment) {
   ASSERT_EQ(ds->size(), 24);
   std::vector<int64_t> all(24);
   std::iota(all.begin(), all.end(), 0);
-  std::mt19937_64 rng(3);
+  RngDraws rng(3);
   Batch b = ds->get_batch(all, rng);
   EXPECT_EQ(b.task, pretraining_task().key);  // pretraining is a task like the others
   EXPECT_EQ(b.task_id, 0);
@@ -65,7 +65,7 @@ TEST(PretrainDataset, MaskingProperties) {
   int64_t masked_words = 0, maskable_words = 0, trained_regions = 0, zeroed_regions = 0, misaligned = 0,
           misaligned_corrupted = 0, c1_overlap_left_alone = 0;
   for (uint64_t seed = 0; seed < 40; ++seed) {
-    std::mt19937_64 rng(seed);
+    RngDraws rng(seed);
     Batch b = ds->get_batch(items, rng);
     for (int64_t k = 0; k < b.size; ++k) {
       const int64_t len = b.text_mask[k].sum().item<int64_t>();
@@ -133,7 +133,7 @@ TEST(PretrainDataset, PaperOverlapMasking) {
   std::iota(items.begin(), items.end(), 0);
   int64_t c1_pairs = 0, trained_regions = 0;
   for (uint64_t seed = 0; seed < 40; ++seed) {
-    std::mt19937_64 rng(seed);
+    RngDraws rng(seed);
     Batch b = ds->get_batch(items, rng);
     for (int64_t k = 0; k < b.size; ++k) {
       auto rm = b.region_masked[k];
@@ -154,7 +154,7 @@ TEST(PretrainDataset, PaperOverlapMasking) {
 
 TEST(PretrainDataset, UnmaskedTokensAreUnchanged) {
   auto ds = pretrain_dataset();
-  std::mt19937_64 rng(5);
+  RngDraws rng(5);
   std::vector<int64_t> items(24);
   std::iota(items.begin(), items.end(), 0);
   Batch b = ds->get_batch(items, rng);

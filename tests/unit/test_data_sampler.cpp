@@ -13,12 +13,36 @@
 
 using namespace vlmt;
 
-TEST(DistributedSampler, ShardsAreDisjointEqualAndDropTheRemainder) {
+// As the released DataLoaders over PyTorch's DistributedSampler: 100 items on 3 ranks are
+// padded to 102 (the permutation's first 2 items again), 34 per rank, 5 batches of 7 with a
+// last batch of 6 on every rank.
+TEST(DistributedSampler, KeepsThePartialLastBatchLikeTheReleasedLoaders) {
+  const int world = 3;
+  const int64_t n = 100, batch = 7;
+  std::multiset<int64_t> seen;
+  for (int rank = 0; rank < world; ++rank) {
+    DistributedSampler s(n, batch, rank, world, 42);
+    EXPECT_EQ(s.batches_per_epoch(), 5);  // ceil(34 / 7)
+    for (int64_t b = 0; b < s.batches_per_epoch(); ++b) {
+      auto idx = s.batch_indices(0, b);
+      EXPECT_EQ(static_cast<int64_t>(idx.size()), b + 1 < s.batches_per_epoch() ? batch : 6);
+      for (int64_t i : idx) {
+        EXPECT_TRUE(i >= 0 && i < n);
+        seen.insert(i);
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), 102u);
+  const auto perm = DistributedSampler(n, n, 0, 1, 42).batch_indices(0, 0);  // the same permutation
+  for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen.count(i), i == perm[0] || i == perm[1] ? 2u : 1u) << i;
+}
+
+TEST(DistributedSampler, DropLastKeepsOnlyFullBatchesOfDisjointShards) {
   const int world = 3;
   const int64_t n = 100, batch = 7;
   std::set<int64_t> seen;
   for (int rank = 0; rank < world; ++rank) {
-    DistributedSampler s(n, batch, rank, world, 42);
+    DistributedSampler s(n, batch, rank, world, 42, /*shuffle=*/true, /*drop_last=*/true);
     EXPECT_EQ(s.batches_per_epoch(), 4);  // 33 items per rank → 4 full batches of 7
     for (int64_t b = 0; b < s.batches_per_epoch(); ++b) {
       auto idx = s.batch_indices(0, b);
@@ -103,7 +127,7 @@ class FailingDataset : public TaskDataset {
   int64_t size() const override { return 8; }
   std::string item_id(int64_t i) const override { return std::to_string(i); }
   std::vector<std::string> item_images(int64_t) const override { return {}; }
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const override {
+  Batch get_batch(const std::vector<int64_t>& indices, Draws&) const override {
     for (int64_t i : indices)
       if (i == 5) throw DataError("item 5 is broken");
     Batch b;

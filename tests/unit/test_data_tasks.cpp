@@ -20,7 +20,7 @@ Batch load(const std::string& task, std::vector<int64_t> items, uint64_t seed = 
   const TestRoot& root = shared_root();
   auto ds = make_task_dataset(task, "train", root.data_config(), fixture::small_hyper(12, max_regions),
                               TestRoot::model_config());
-  std::mt19937_64 rng(seed);
+  RngDraws rng(seed);
   return ds->get_batch(items, rng);
 }
 
@@ -139,7 +139,7 @@ TEST(TaskDataset, RetrievalEvaluationBuildsCaptionAndImageRowsApart) {
   EXPECT_FALSE(regions.input_ids.defined());
   // Each side equals the corresponding side of the training batch that pairs the same caption
   // and image (row 0 of an item = its own image with its own caption).
-  std::mt19937_64 rng(1);
+  RngDraws rng(1);
   for (int64_t k = 0; k < 2; ++k) {
     const int64_t caption = k == 0 ? 0 : 2;
     Batch train = ds->get_batch({caption}, rng);
@@ -187,7 +187,7 @@ TEST(TaskDataset, ReferringOnDetectionsOnlyWhenSwitchedOff) {
   train.referring_gt_regions = false;
   auto ds = make_task_dataset("refcoco", "train", shared_root().data_config(), fixture::small_hyper(12, 8),
                               TestRoot::model_config(), train);
-  std::mt19937_64 rng(1);
+  RngDraws rng(1);
   Batch b = ds->get_batch({0}, rng);
   EXPECT_EQ(b.image_mask[0].sum().item<int64_t>(), 6);  // IMG + 5 detections, 2 padding slots
   EXPECT_FLOAT_EQ(b.target[0][6].item<float>(), 0.f);
@@ -195,21 +195,26 @@ TEST(TaskDataset, ReferringOnDetectionsOnlyWhenSwitchedOff) {
   EXPECT_FLOAT_EQ(b.target[0][3].item<float>(), 1.f);
 }
 
-TEST(TaskDataset, PointingCandidatesAppendedFromGroundTruthFile) {
+// visual7w_pointing_dataset.py / guesswhat_pointing_dataset.py: every ground-truth box of the
+// image follows the detections (in the file's order); each candidate points at its row and its
+// target is its IoU with the answer box, 0 below 0.5.
+TEST(TaskDataset, PointingAppendsEveryGroundTruthBoxAndScoresCandidatesByIoU) {
   Batch b = load("visual7w", {0});
   expect_inputs(b, 1, 12, 8);
-  const auto& gt = shared_root().image("vg_gt", "v2");  // 4 gt boxes, candidates reversed
+  const auto& gt = shared_root().image("vg_gt", "v2");  // 4 gt boxes; the candidates are rows 3, 2, 1, 0
   EXPECT_EQ(b.choice_ids.sizes(), (std::vector<int64_t>{1, 4}));
   EXPECT_EQ(b.target.sizes(), (std::vector<int64_t>{1, 4}));
-  EXPECT_TRUE(torch::equal(b.target[0], torch::tensor({0.f, 1.f, 0.f, 0.f})));
-  // Detected regions make room: IMG + 3 detected, then the 4 candidates in slots 4..7.
-  EXPECT_TRUE(torch::equal(b.choice_ids[0], torch::tensor({4, 5, 6, 7}, torch::kInt64)));
+  // IMG + 3 detections leave slots 4..7 to the image's 4 gt rows; candidate c is row 3 − c.
+  EXPECT_TRUE(torch::equal(b.choice_ids[0], torch::tensor({7, 6, 5, 4}, torch::kInt64)));
   EXPECT_EQ(b.image_mask[0].sum().item<int64_t>(), 8);
-  for (int64_t c = 0; c < 4; ++c) {
-    EXPECT_TRUE(torch::equal(b.features[0][4 + c], gt.features[3 - c])) << "candidate " << c;
+  for (int64_t r = 0; r < 4; ++r) {
+    EXPECT_TRUE(torch::equal(b.features[0][4 + r], gt.features[r])) << "gt row " << r;
   }
+  const auto iou = box_iou(gt.boxes.index_select(0, torch::tensor({3, 2, 1, 0}, torch::kInt64)), gt.boxes[2]);
+  EXPECT_TRUE(torch::allclose(b.target[0], torch::where(iou < 0.5, torch::zeros_like(iou), iou)));
+  EXPECT_FLOAT_EQ(b.target[0][1].item<float>(), 1.f);  // the answer
   Batch g = load("guesswhat", {0});
-  EXPECT_TRUE(torch::equal(g.target[0], torch::tensor({0.f, 0.f, 1.f})));
+  EXPECT_FLOAT_EQ(g.target[0][2].item<float>(), 1.f);
   EXPECT_TRUE(torch::equal(g.features[0][g.choice_ids[0][0].item<int64_t>()], shared_root().image("coco_gt", "3").features[2]));
 }
 
@@ -218,7 +223,7 @@ TEST(TaskDataset, PointingCandidateWithoutGtRowIsAnError) {
   fixture::write_lines(root.dir / "annotations" / "visual7w" / "train.jsonl",
                        {R"({"id": "p9", "image_id": "v1", "text": "dog", "candidates": [[1, 2, 3, 4]], "answer": 0})"});
   auto ds = make_task_dataset("visual7w", "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
-  std::mt19937_64 rng(1);
+  RngDraws rng(1);
   try {
     ds->get_batch({0}, rng);
     FAIL();

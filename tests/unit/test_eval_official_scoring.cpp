@@ -34,7 +34,7 @@ TEST(EvalHumanAnswers, VqaTenAnswersLeaveOneOut) {
   EXPECT_THROW(s.score("404", "yes"), DataError);
 }
 
-// VG QA uses the VQA evaluation: one answer is unanimous, so it is a case-insensitive exact
+// VG QA uses the VQA evaluation: one answer is unanimous, so it is an exact, case-sensitive
 // match (vqaEval.py normalises only when the humans disagree); GQA is an exact string match.
 TEST(EvalHumanAnswers, SingleAnswerVgqaUnanimousGqaExact) {
   TempDir dir("human_answers1");
@@ -42,8 +42,9 @@ TEST(EvalHumanAnswers, SingleAnswerVgqaUnanimousGqaExact) {
   write_lines(path,
               {R"({"question_id":"a","image_id":"9","question":"q?","answers":["The table"]})"});
   const HumanAnswerScorer vgqa(path.string(), task_by_key("vgqa").exact_answer_match);
-  EXPECT_DOUBLE_EQ(*vgqa.score("a", "the Table"), 1.0);  // case-insensitive
-  EXPECT_DOUBLE_EQ(*vgqa.score("a", "table"), 0.0);      // not normalised: unanimous
+  EXPECT_DOUBLE_EQ(*vgqa.score("a", "The table "), 1.0);  // only whitespace is stripped
+  EXPECT_DOUBLE_EQ(*vgqa.score("a", "the Table"), 0.0);   // case-sensitive
+  EXPECT_DOUBLE_EQ(*vgqa.score("a", "table"), 0.0);       // not normalised: unanimous
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "chair"), 0.0);
   const HumanAnswerScorer gqa(path.string(), task_by_key("gqa").exact_answer_match);
   EXPECT_DOUBLE_EQ(*gqa.score("a", "The table"), 1.0);

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "dist/local_communicator.h"
 #include "tasks/evaluation_run.h"
+#include "tasks/kind_util.h"
 #include "tasks/random_batch.h"
 #include "tasks/task_kind.h"
 #include "model_fixtures.h"
@@ -61,6 +62,21 @@ TEST(TaskKinds, ChanceLevelsUniformChoiceAndAnswerPrior) {
   prior.add(torch::tensor({1.0, 0.0, 1.0, 0.0, 0.0, 1.0}, torch::kFloat64).view({3, 2}), {0, 1, 2});
   EXPECT_NEAR(*prior.percent(comm), 100.0 * 2 / 3, 1e-9);
   EXPECT_FALSE(ChanceLevel(true).percent(comm).has_value());  // nothing judged
+}
+
+// task_utils.py scores NLVR2 and SNLI-VE by compute_score_with_logits (the target at the
+// argmax: an SNLI-VE row labelled "-" has a zero target and scores 0, still counted) and the
+// pointing kinds by comparing the argmaxes (soft targets: the answer has the highest).
+TEST(TaskKinds, ScoresAsTheReleasedTaskUtils) {
+  const auto logits = torch::tensor({2.0, 0.0, 0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 1.0}).view({3, 3});
+  const auto target = torch::tensor({1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0}).view({3, 3});
+  const auto verified = kind_util::target_at_argmax(torch::zeros({}), logits, target);
+  EXPECT_TRUE(torch::equal(verified.item_scores, torch::tensor({1.0, 0.0, 0.0}, torch::kFloat64)));
+  EXPECT_EQ(verified.score_sum, 1.0);
+  EXPECT_EQ(verified.count, 3);
+  const auto soft = torch::tensor({0.6, 1.0, 0.0, 1.0, 0.5, 0.0}).view({2, 3});
+  const auto pointed = kind_util::argmax_against_target_argmax(torch::zeros({}), torch::tensor({0.0, 1.0, 0.0, 0.0, 2.0, 0.0}).view({2, 3}), soft);
+  EXPECT_TRUE(torch::equal(pointed.item_scores, torch::tensor({1.0, 0.0}, torch::kFloat64)));
 }
 
 TEST(TaskKinds, HeadsAreTheReleasedModules) {

@@ -29,7 +29,7 @@ class MemoryDataset : public TaskDataset {
   int64_t size() const override { return items_; }
   std::string item_id(int64_t i) const override { return spec_.key + std::to_string(i); }
   std::vector<std::string> item_images(int64_t i) const override { return {"img" + std::to_string(i % 5)}; }
-  Batch get_batch(const std::vector<int64_t>& indices, std::mt19937_64&) const override {
+  Batch get_batch(const std::vector<int64_t>& indices, Draws&) const override {
     const int64_t n = static_cast<int64_t>(indices.size()), L = 8, R = 6;
     auto idx = torch::tensor(indices, torch::kInt64).view({n, 1});
     Batch b;
@@ -208,7 +208,7 @@ TEST(Trainer, HeadBiasPriorIsTheLogOddsOfTheTargetBaseRate) {
   const auto vqa_priors = set_head_bias_priors(*model, {{&vqa, &vqa_data}}, {});
   ASSERT_EQ(vqa_priors.size(), 1u);
   EXPECT_EQ(vqa_priors[0].parameter, "vil_prediction.logit_fc.3.bias");
-  const auto target = vqa_data.get_batch({0, 1, 2, 3, 4, 5, 6, 7}, *std::make_unique<std::mt19937_64>(0)).target;
+  const auto target = vqa_data.get_batch({0, 1, 2, 3, 4, 5, 6, 7}, *std::make_unique<RngDraws>(0)).target;
   const double q = target.mean().item<double>();
   EXPECT_TRUE(torch::allclose(model->vil_prediction->logit_fc[3]->as<torch::nn::Linear>()->bias,
                               torch::full({config.num_vqa_answers}, std::log(q / (1 - q))), 1e-5, 1e-6));

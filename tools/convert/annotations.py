@@ -21,6 +21,7 @@ MODULES = {
     "retrieval_coco": "retrieval", "retrieval_flickr30k": "retrieval",
     "refcoco": "refer", "refcoco+": "refer", "refcocog": "refer",
     "visual7w": "visual7w", "guesswhat": "guesswhat", "nlvr2": "nlvr2", "snli_ve": "snli_ve",
+    "pretrain": "captions",
 }
 
 INPUTS = """inputs per dataset:
@@ -36,7 +37,8 @@ INPUTS = """inputs per dataset:
   visual7w             dataset_v7w_pointing.json
   guesswhat            guesswhat.<split>.jsonl (+ --all-games)
   nlvr2                train.json | dev.json | test1.json
-  snli_ve              snli_ve_<split>.jsonl"""
+  snli_ve              snli_ve_<split>.jsonl
+  pretrain             caption_<split>.json  (Conceptual Captions {image id: caption})"""
 
 
 def parse_args():

@@ -20,14 +20,15 @@ import json
 import math
 import os
 import struct
-import sys
-import types
 
 import numpy as np
 import torch
 
+from released_env import Dummy, add_released, stub, stub_utility_imports
+
 SEED = 1234
-BASE_LR = 2e-5        # multi-task base_lr (min of the task lrs of the 12-in-1 run)
+TASKS_12IN1 = "1-2-4-7-8-9-10-11-12-13-15-17"  # --tasks of the README's multi-task command
+BASE_LR = 2e-5        # multi-task base_lr (min of the task lrs of the 12-in-1 run; checked)
 VIL_LR = 1e-4         # train_tasks.py: names containing "vil_"
 PRETRAIN_LR = 1e-4    # train_concap.py --learning_rate default
 WEIGHT_DECAY = 0.01
@@ -88,56 +89,18 @@ UNREAD_CONFIG = dict(bi_intermediate_size=16, pooling_method="mul", bi_attention
 # --------------------------------------------------------------------------------------
 # importing the released code
 # --------------------------------------------------------------------------------------
-def _stub(name, **attrs):
-    mod = types.ModuleType(name)
-    for key, value in attrs.items():
-        setattr(mod, key, value)
-    sys.modules[name] = mod
-    if "." in name:
-        parent, child = name.rsplit(".", 1)
-        if parent in sys.modules:
-            setattr(sys.modules[parent], child, mod)
-    return mod
-
-
-def _missing(name):
-    try:
-        __import__(name)
-        return False
-    except ImportError:
-        return True
-
-
-class _Dummy(object):
-    def __init__(self, *args, **kwargs):
-        pass
-
-
 def import_released(path):
     """Imports vilbert.vilbert and vilbert.task_utils from the released checkout,
     with empty stand-ins for the modules they import but that we do not use."""
-    path = os.path.abspath(path)
-    if not os.path.isfile(os.path.join(path, "vilbert", "vilbert.py")):
-        sys.exit("--released %s: no vilbert/vilbert.py there" % path)
-    sys.path.insert(0, path)
-    # vilbert/utils.py (imported by vilbert.py)
-    _stub("boto3")
-    _stub("botocore")
-    _stub("botocore.exceptions", ClientError=type("ClientError", (Exception,), {}))
-    _stub("tensorboardX", SummaryWriter=_Dummy)
-    if _missing("requests"):
-        _stub("requests")
-    if _missing("tqdm"):
-        _stub("tqdm", tqdm=lambda x=None, *a, **k: x)
-    if _missing("torch._six"):  # gone in torch 2
-        _stub("torch._six", inf=math.inf)
+    add_released(path)
+    stub_utility_imports()
     # vilbert/task_utils.py
-    _stub("pytorch_transformers")
-    _stub("pytorch_transformers.tokenization_bert", BertTokenizer=_Dummy)
+    stub("pytorch_transformers")
+    stub("pytorch_transformers.tokenization_bert", BertTokenizer=Dummy)
     import vilbert  # the real (empty) package
 
-    _stub("vilbert.datasets", DatasetMapTrain={}, DatasetMapEval={})
-    _stub("vilbert.datasets._image_features_reader", ImageFeaturesH5Reader=_Dummy)
+    stub("vilbert.datasets", DatasetMapTrain={}, DatasetMapEval={})
+    stub("vilbert.datasets._image_features_reader", ImageFeaturesH5Reader=Dummy)
     import vilbert.vilbert as V
     import vilbert.task_utils as TU
 
@@ -563,6 +526,11 @@ def main():
         bert_weight_name = json.load(f)
     # task_utils.LoadLosses: one loss module per task from the yml's "loss" field
     task_losses = {tid: TU.LossMap[task_cfg[tid]["loss"]] for tid, _ in CASES.values()}
+    # train_tasks.py:239-251: base_lr = the smallest LR of the run's tasks; each task's loss is
+    # multiplied by its LR / base_lr before backward (:536)
+    task_lr = {"TASK" + t: task_cfg["TASK" + t]["lr"] for t in TASKS_12IN1.split("-")}
+    assert min(task_lr.values()) == BASE_LR
+    loss_scale = {t: lr / BASE_LR for t, lr in task_lr.items()}
 
     # ---- the multi-task model -------------------------------------------------------
     torch.manual_seed(SEED)
@@ -602,7 +570,7 @@ def main():
         "weight_decay": repr(WEIGHT_DECAY),
         "no_decay": json.dumps(NO_DECAY),
         "weight_decay_rule": "0 if any no_decay entry is a substring of the name else 0.01",
-        "loss_scale": "1", "scheduler": "none (lr as given)",
+        "loss_scale": "task lr / base lr (train_tasks.py:251)", "scheduler": "none (lr as given)",
         "compute_dtype": "float64", "mode": "eval (no dropout)",
     }
 
@@ -612,6 +580,7 @@ def main():
         groups, _ = multitask_groups(mdl)
         opt = AdamW(groups, lr=BASE_LR, correct_bias=False)
         loss = released_forward_train(TU, task_cfg, task_losses, task_id, batches[name], mdl)
+        loss = loss * loss_scale[task_id]
         loss.backward()
         return mdl, opt, loss
 
@@ -621,6 +590,7 @@ def main():
         grads, deltas = collect(mdl, initial_mt)
         meta = dict(mt_meta)
         meta.update({"case": name, "task_id": task_id, "task_token": task_id[4:],
+                     "task_lr": repr(task_lr[task_id]), "loss_scale": repr(loss_scale[task_id]),
                      "type": task_cfg[task_id]["type"],
                      "process": task_cfg[task_id]["process"],
                      "loss_fn": task_cfg[task_id]["loss"]})
@@ -640,6 +610,7 @@ def main():
     except TypeError:
         mdl.zero_grad()
     loss2 = released_forward_train(TU, task_cfg, task_losses, "TASK12", batches["nlvr2"], mdl)
+    loss2 = loss2 * loss_scale["TASK12"]
     loss2.backward()
     head = dict(mdl.named_parameters())["vil_prediction.logit_fc.3.weight"]
     assert head.grad is not None and float(head.grad.abs().max()) == 0.0
@@ -772,7 +743,8 @@ def main():
         "multitask_optimizer": {"lr_vil": VIL_LR, "lr_base": BASE_LR,
                                 "betas": [0.9, 0.999], "eps": 1e-6, "correct_bias": False,
                                 "weight_decay": WEIGHT_DECAY, "no_decay": NO_DECAY,
-                                "loss_scale": 1, "scheduler": None},
+                                "loss_scale": {t: loss_scale[t] for t in sorted(loss_scale)},
+                                "scheduler": None},
         "pretrain_optimizer": {"lr": PRETRAIN_LR, "lr_times_0.1_for": selected,
                                "betas": [0.9, 0.98], "eps": 1e-8, "correct_bias": True,
                                "weight_decay": WEIGHT_DECAY, "no_decay": NO_DECAY,
