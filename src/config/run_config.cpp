@@ -263,6 +263,7 @@ void read_train(TomlSection s, TrainConfig& c) {
     s.require(e >= 1, "dsg_reset_after_epochs", "must list completed-epoch counts >= 1");
   c.val_max_batches = s.get("val_max_batches", c.val_max_batches);
   c.log_every = s.get("log_every", c.log_every);
+  c.tensorboard = s.get("tensorboard", c.tensorboard);
   c.checkpoint_every = s.get("checkpoint_every", c.checkpoint_every);
   c.max_hours = s.get("max_hours", c.max_hours);
   c.stop_after_iteration = s.get("stop_after_iteration", c.stop_after_iteration);

@@ -152,7 +152,7 @@ class Trainer {
 
 // The parts of a stage run: its streams from the data root (pretraining: the captions corpus;
 // otherwise one per active task), the stage's communicators and device, checkpoints in the run
-// directory and metrics.jsonl there (rank 0).
+// directory and metrics.jsonl there with its TensorBoard event files (rank 0, train/tensorboard.h).
 TrainerParts assemble_trainer_parts(StageContext& ctx);
 
 // The tasks a stage trains with the batch, epochs and LR of each: pretraining trains the captions
