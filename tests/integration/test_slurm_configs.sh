@@ -18,7 +18,7 @@ files=(configs/pretrain_cc.toml configs/at.toml configs/finetune.toml configs/gt
 for f in "${files[@]}"; do
   if out=$("$BIN/mt_train" "$f" --check-config 2>&1); then
     ok
-    printf '%s\n' "$out" | sed '1,/Resolved configuration:$/d' > "$RESOLVED/${f//\//_}"
+    printf '%s\n' "$out" | sed '0,/Resolved configuration:$/d' > "$RESOLVED/${f//\//_}"
   else
     bad "$f does not load: $out"
   fi

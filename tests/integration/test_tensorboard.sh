@@ -24,11 +24,11 @@ root = "$T/data"
 [tasks]
 active = ["vqa", "refcoco+", "nlvr2"]
 [tasks.vqa]
-batch_size = 8
+batch_size = 64
 [tasks."refcoco+"]
-batch_size = 8
+batch_size = 16
 [tasks.nlvr2]
-batch_size = 4
+batch_size = 8
 [train]
 init_from = ""
 seed = 5
@@ -41,6 +41,8 @@ dsg_reset_after_epochs = [1]
 num_threads = 1
 TOML
 RUN=$T/run
+# Batches per epoch: vqa 8, refcoco+ 6, nlvr2 10 (a multi-task epoch). Validations (and DSG
+# decisions) at 7, 9, 11, 13; the DSG reset after epoch 1 at iteration 10.
 
 # 1. stop, crash-like resume, stop, resume
 run_part() {  # NAME EXPECTED_EXIT ARGS...

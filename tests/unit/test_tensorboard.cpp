@@ -59,7 +59,7 @@ TEST(TensorBoard, Crc32cIsCastagnoliMasked) {
 
 // The bytes protobuf's encoding gives these Event messages, field by field.
 TEST(TensorBoard, EventsAreEncodedAsTheProtobufWireFormat) {
-  const std::string one = bytes({0x3f, 0xf0});  // high bytes of the double 1.0
+  const std::string one = bytes({0xf0, 0x3f});  // the high bytes of the double 1.0, little-endian
   EXPECT_EQ(file_version_event(1.0), bytes({0x09, 0, 0, 0, 0, 0, 0}) + one + bytes({0x1a, 13}) + "brain.Event:2");
   // wall_time 1.0 (field 1, fixed64), step 300 (field 2, varint ac 02), summary (field 5) holding
   // one value (field 1) of tag "a" (field 1) and simple_value 1.0f (field 2, fixed32 00 00 80 3f).
@@ -138,8 +138,9 @@ TEST(TensorBoard, TagsFollowTheReleasedNames) {
   snap.iteration = 10;
   snap.lr = 1e-4;
   snap.samples_per_s = 80;
-  snap.tasks = {{"vqa", 1.0, std::nullopt, "go"}, {"gqa", std::nullopt, std::nullopt, "stop"},
-                {"nlvr2", 1.0, std::nullopt, "wait"}};
+  snap.tasks = {{"vqa", 1.0, std::nullopt, "go", std::nullopt, {}},
+                {"gqa", std::nullopt, std::nullopt, "stop", std::nullopt, {}},
+                {"nlvr2", 1.0, std::nullopt, "wait", std::nullopt, {}}};
   snap.time_split = {{"forward", 0.25}};
   EXPECT_EQ(scalars(progress_record(snap)),
             (std::map<std::string, float>{{"train/lr", 1e-4f}, {"train/samples_per_s", 80.0f}, {"time/forward", 0.25f},

@@ -114,7 +114,7 @@ ProgressSnapshot snapshot() {
   s.lr = 1.2e-5;
   s.samples_per_s = 85.3;
   s.eta_s = 3723;
-  s.tasks = {{"vqa", 2.314, 0.412, "go"}, {"refcoco", std::nullopt, std::nullopt, "stop"}};
+  s.tasks = {{"vqa", 2.314, 0.412, "go", std::nullopt, {}}, {"refcoco", std::nullopt, std::nullopt, "stop", std::nullopt, {}}};
   return s;
 }
 
