@@ -337,7 +337,7 @@ toml::table merge_with_presets(toml::table root, const std::string& origin, cons
   return root;
 }
 
-using KeyOrigins = std::map<std::string, std::string>;  // dotted key -> the file (or "--set") that set it
+using KeyOrigins = std::map<std::string, std::string>;  // dotted key -> the file that set it, or "command line"
 
 RunConfig read_all(const toml::table& merged, const std::string& origin, KeyOrigins origins = {}) {
   RunConfig cfg;
@@ -403,7 +403,7 @@ RunConfig load_run_config(const std::string& file, const std::vector<std::string
   for (const auto& o : overrides) {
     toml::table set;
     apply_override(set, o, "--set");
-    note_origins(set, "", "--set", origins);
+    note_origins(set, "", "command line", origins);  // --set, and --task, --run-dir, ... made into --set
     merge_tables(root, set);
   }
   const std::string origin = file.empty() ? "<defaults>" : file;

@@ -20,7 +20,7 @@ namespace vlmt {
 class ConfigIssues {
  public:
   // `file` is the file being read; a key that `origins` (dotted key -> file) traces to another
-  // file, such as a base named by `extends` or "--set", is reported against that one.
+  // file (a base named by `extends`, or "command line"), is reported against that one.
   explicit ConfigIssues(std::map<std::string, std::string> origins = {}) : origins_(std::move(origins)) {}
   void add(const std::string& file, const std::string& key, const std::string& problem);
   bool empty() const { return messages_.empty(); }

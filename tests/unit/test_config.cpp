@@ -206,4 +206,10 @@ TEST(Config, ExtendsErrorsNameTheFiles) {
   write_temp("bad_base.toml", "[train]\nsede = 3\n");
   const std::string bad = message(write_temp("good_child.toml", "extends = \"bad_base.toml\"\n[train]\nseed = 4\n"));
   EXPECT_NE(bad.find("bad_base.toml: train.sede: unknown key"), std::string::npos) << bad;
+  try {
+    load_run_config(write_temp("plain.toml", "[train]\nseed = 4\n"), {"train.sedd=1"}, configs_dir());
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("command line: train.sedd: unknown key"), std::string::npos) << e.what();
+  }
 }
