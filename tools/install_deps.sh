@@ -18,6 +18,7 @@ PACKAGES=(
   slurm-wlm munge libpmix-dev       # local Slurm for integration tests and the quickstart
   python3 python3-numpy python3-h5py python3-lmdb # conversion helpers (lmdb: released features)
   python3-torch                     # released checkpoints (.bin): torch.load(weights_only=True)
+  python3-crcmod python3-protobuf   # the independent TensorBoard event-file reader (tests/integration/tb_reader.py)
 )
 
 SUDO=""

@@ -263,6 +263,7 @@ void read_train(TomlSection s, TrainConfig& c) {
     s.require(e >= 1, "dsg_reset_after_epochs", "must list completed-epoch counts >= 1");
   c.val_max_batches = s.get("val_max_batches", c.val_max_batches);
   c.log_every = s.get("log_every", c.log_every);
+  c.tensorboard = s.get("tensorboard", c.tensorboard);
   c.checkpoint_every = s.get("checkpoint_every", c.checkpoint_every);
   c.max_hours = s.get("max_hours", c.max_hours);
   c.stop_after_iteration = s.get("stop_after_iteration", c.stop_after_iteration);
@@ -337,10 +338,12 @@ toml::table merge_with_presets(toml::table root, const std::string& origin, cons
   return root;
 }
 
-RunConfig read_all(const toml::table& merged, const std::string& origin) {
+using KeyOrigins = std::map<std::string, std::string>;  // dotted key -> the file that set it, or "command line"
+
+RunConfig read_all(const toml::table& merged, const std::string& origin, KeyOrigins origins = {}) {
   RunConfig cfg;
   cfg.file = origin;
-  ConfigIssues issues;
+  ConfigIssues issues(std::move(origins));
   TomlSection top(&merged, "", origin, &issues, &cfg.resolved);
   read_model(top.child("model"), cfg.model);
   read_data(top.child("data"), cfg.data);
@@ -352,19 +355,60 @@ RunConfig read_all(const toml::table& merged, const std::string& origin) {
   return cfg;
 }
 
+// Records `origin` for every key (and table) of `table`, later calls overriding earlier ones.
+void note_origins(const toml::table& table, const std::string& prefix, const std::string& origin, KeyOrigins& out) {
+  for (const auto& [k, v] : table) {
+    const std::string key = prefix.empty() ? std::string(k.str()) : cat(prefix, ".", k.str());
+    out[key] = origin;
+    if (const auto* t = v.as_table()) note_origins(*t, key, origin, out);
+  }
+}
+
+// `file` merged over the chain of files it extends (`extends = "base.toml"`, relative to the
+// file that names it): the first base read first, each later file's tables merged key by key,
+// its values winning. `chain` holds the files being read, to report a cycle by name.
+toml::table read_extended(const std::string& file, std::vector<std::string>& chain, KeyOrigins& origins) {
+  if (!fs::exists(file)) {
+    if (chain.empty()) throw ConfigError(cat(file, ": config file not found"));
+    throw ConfigError(cat(chain.back(), ": extends: ", file, " not found"));
+  }
+  for (const auto& reading : chain) {
+    if (!fs::equivalent(reading, file)) continue;
+    std::string cycle;
+    for (const auto& f : chain) cycle += f + " extends ";
+    throw ConfigError(cat(file, ": extends: a cycle: ", cycle, file));
+  }
+  toml::table table = parse_toml_file(file);
+  toml::table merged;
+  if (const toml::node* base = table.get("extends")) {
+    if (!base->is_string()) throw ConfigError(cat(file, ": extends: expected the name of a TOML file (a string)"));
+    chain.push_back(file);
+    merged = read_extended((fs::path(file).parent_path() / base->as_string()->get()).string(), chain, origins);
+    chain.pop_back();
+    table.erase("extends");
+  }
+  note_origins(table, "", file, origins);
+  merge_tables(merged, table);
+  return merged;
+}
+
 }  // namespace
 
 RunConfig load_run_config(const std::string& file, const std::vector<std::string>& overrides,
                           const std::string& configs_dir_in) {
   const std::string configs_dir = configs_dir_in.empty() ? find_configs_dir(file) : configs_dir_in;
   toml::table root;
-  if (!file.empty()) {
-    if (!fs::exists(file)) throw ConfigError(cat(file, ": config file not found"));
-    root = parse_toml_file(file);
+  KeyOrigins origins;
+  std::vector<std::string> chain;
+  if (!file.empty()) root = read_extended(file, chain, origins);
+  for (const auto& o : overrides) {
+    toml::table set;
+    apply_override(set, o, "--set");
+    note_origins(set, "", "command line", origins);  // --set, and --task, --run-dir, ... made into --set
+    merge_tables(root, set);
   }
-  for (const auto& o : overrides) apply_override(root, o, "--set");
   const std::string origin = file.empty() ? "<defaults>" : file;
-  RunConfig cfg = read_all(merge_with_presets(std::move(root), origin, configs_dir), origin);
+  RunConfig cfg = read_all(merge_with_presets(std::move(root), origin, configs_dir), origin, std::move(origins));
   cfg.configs_dir = configs_dir;
   return cfg;
 }

@@ -123,6 +123,8 @@ struct TrainConfig {
   // true: floor, every batch full (data/sampler.h). Sets epochs, run length and DSG cadence.
   bool drop_last = false;
   int64_t log_every = 10;
+  // TensorBoard event files in the run directory, written by rank 0 (train/tensorboard.h).
+  bool tensorboard = true;
   int64_t checkpoint_every = 500;
   double max_hours = 0.0;           // checkpoint and exit before this wall time (0 = off)
   int64_t stop_after_iteration = 0; // checkpoint and exit (code 75) after this iteration (0 = off)

@@ -10,7 +10,8 @@
 namespace vlmt {
 
 void ConfigIssues::add(const std::string& file, const std::string& key, const std::string& problem) {
-  messages_.push_back(cat(file, ": ", key, ": ", problem));
+  const auto origin = origins_.find(key);
+  messages_.push_back(cat(origin == origins_.end() ? file : origin->second, ": ", key, ": ", problem));
 }
 
 void ConfigIssues::throw_if_any() const {

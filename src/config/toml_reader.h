@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -18,6 +19,9 @@ namespace vlmt {
 
 class ConfigIssues {
  public:
+  // `file` is the file being read; a key that `origins` (dotted key -> file) traces to another
+  // file (a base named by `extends`, or "command line"), is reported against that one.
+  explicit ConfigIssues(std::map<std::string, std::string> origins = {}) : origins_(std::move(origins)) {}
   void add(const std::string& file, const std::string& key, const std::string& problem);
   bool empty() const { return messages_.empty(); }
   const std::vector<std::string>& messages() const { return messages_; }
@@ -25,6 +29,7 @@ class ConfigIssues {
   void throw_if_any() const;
 
  private:
+  std::map<std::string, std::string> origins_;
   std::vector<std::string> messages_;
 };
 

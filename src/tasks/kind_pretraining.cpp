@@ -38,13 +38,14 @@ PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
   r.region_loss = region.detach();
   r.alignment_loss = align.detach();
   r.count = b.rows();
-  // The step's counts in one device-to-host transfer (one synchronisation per step on a GPU).
+  // The step's counts and loss terms in one device-to-host transfer (one synchronisation per step on a GPU).
   const auto word_positions = b.lm_labels.ge(0);
   const auto counts = torch::stack({align_logits.detach().argmax(1).eq(align_class).sum().to(torch::kFloat64),
                                     word_logits.detach().argmax(-1).eq(b.lm_labels).logical_and(word_positions).sum().to(torch::kFloat64),
                                     word_positions.sum().to(torch::kFloat64),
                                     (kl.detach() * masked).sum().to(torch::kFloat64),
-                                    n_masked.detach().to(torch::kFloat64)})
+                                    n_masked.detach().to(torch::kFloat64), r.lm_loss.to(torch::kFloat64),
+                                    r.region_loss.to(torch::kFloat64), r.alignment_loss.to(torch::kFloat64)})
                           .cpu();
   const double* c = counts.data_ptr<double>();
   r.alignment_correct = c[0];
@@ -52,6 +53,9 @@ PretrainResult pretrain_objective(MultiTaskModelImpl& m, const Batch& b) {
   r.words_masked = c[2];
   r.region_kl_sum = c[3];
   r.regions_masked = c[4];
+  r.lm_loss_value = c[5];
+  r.region_loss_value = c[6];
+  r.alignment_loss_value = c[7];
   return r;
 }
 
@@ -59,10 +63,14 @@ namespace {
 
 // Its further validation metrics, in the order compute() reports them.
 const std::vector<std::string> kMetricNames = {"masked_word_accuracy", "masked_region_kl", "alignment_accuracy"};
+// Its three loss terms: masked words, masked regions, alignment, under the names train_concap.py
+// logs them with (its alignment head is BERT's next-sentence head).
+const std::vector<std::string> kLossPartNames = {"masked_loss_t", "masked_loss_v", "next_sentence_loss"};
 
 class PretrainingKind : public TaskKind {
  public:
   std::vector<std::string> metric_names() const override { return kMetricNames; }
+  std::vector<std::string> loss_part_names() const override { return kLossPartNames; }
   std::string name() const override { return "pretraining"; }
   std::string head() const override { return "cls"; }
   bool is_dataset_kind() const override { return false; }
@@ -91,6 +99,7 @@ class PretrainingKind : public TaskKind {
     r.metrics = {{kMetricNames[0], p.words_correct, p.words_masked},
                  {kMetricNames[1], p.region_kl_sum, p.regions_masked},
                  {kMetricNames[2], p.alignment_correct, static_cast<double>(p.count)}};
+    r.loss_parts = {p.lm_loss_value, p.region_loss_value, p.alignment_loss_value};
     return r;
   }
 

@@ -11,6 +11,7 @@ namespace vlmt {
 struct PretrainResult {
   torch::Tensor loss;
   torch::Tensor lm_loss, region_loss, alignment_loss;  // detached parts
+  double lm_loss_value = 0, region_loss_value = 0, alignment_loss_value = 0;  // the same, on the host
   double alignment_correct = 0;
   int64_t count = 0;
   // For validation: masked words predicted right and their count (aligned pairs only), the

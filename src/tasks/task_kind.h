@@ -45,6 +45,7 @@ struct ObjectiveResult {
   torch::Tensor prediction;  // [size] int64 argmax over the choices
   torch::Tensor item_scores; // [size] float64 CPU, each item's score (sums to score_sum)
   std::vector<MetricSum> metrics;  // the kind's further metrics, in TaskKind::metric_names() order
+  std::vector<double> loss_parts;  // the terms `loss` sums, in TaskKind::loss_part_names() order
 };
 
 // What a kind's dataset factory may open besides the common context.
@@ -113,6 +114,9 @@ class TaskKind {
   // Names of the further validation metrics compute() reports (ObjectiveResult::metrics, same
   // order); known without a batch, so every rank sums them in the same layout.
   virtual std::vector<std::string> metric_names() const { return {}; }
+  // Names of the terms a loss of several sums (ObjectiveResult::loss_parts, same order), logged
+  // beside the loss in training and validation; none for a loss of one term.
+  virtual std::vector<std::string> loss_part_names() const { return {}; }
   // Whether the head runs on every region (the cost model of tools/bench_step).
   virtual bool head_per_region() const { return false; }
 

@@ -23,6 +23,14 @@ nlohmann::json record(const char* kind, int64_t iteration) {
   return {{"kind", kind}, {"iter", iteration}, {"time", unix_time_s()}};
 }
 
+// record[field] = {name: value}, when there is any.
+void put_named(nlohmann::json& record, const char* field, const NamedValues& values) {
+  if (values.empty()) return;
+  nlohmann::json m = nlohmann::json::object();
+  for (const auto& [name, value] : values) m[name] = finite_or_null(value);
+  record[field] = std::move(m);
+}
+
 std::string fixed(const std::optional<double>& value, int digits) {
   if (!value || !std::isfinite(*value)) return "-";
   char buffer[64];
@@ -105,28 +113,26 @@ nlohmann::json progress_record(const ProgressSnapshot& s) {
   return r;
 }
 
-nlohmann::json train_record(int64_t iteration, const std::string& task, double loss,
-                            std::optional<double> score, double lr, double samples_per_s) {
+nlohmann::json train_record(int64_t iteration, const TaskProgress& task, double lr, double samples_per_s) {
   nlohmann::json r = record("train", iteration);
-  r["task"] = task;
-  r["loss"] = finite_or_null(loss);
-  r["score"] = optional_number(score);
+  r["task"] = task.task;
+  r["loss"] = optional_number(task.loss);
+  r["score"] = optional_number(task.score);
+  r["batch_score"] = optional_number(task.batch_score);
   r["lr"] = finite_or_null(lr);
   r["samples_per_s"] = finite_or_null(samples_per_s);
+  put_named(r, "losses", task.losses);
   return r;
 }
 
-nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch,
-                          double score, const NamedValues& metrics) {
+nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch, const ValidationSummary& v) {
   nlohmann::json r = record("val", iteration);
   r["task"] = task;
   r["epoch"] = epoch;
-  r["score"] = finite_or_null(score);
-  if (!metrics.empty()) {
-    nlohmann::json m = nlohmann::json::object();
-    for (const auto& [name, value] : metrics) m[name] = finite_or_null(value);
-    r["metrics"] = std::move(m);
-  }
+  r["score"] = finite_or_null(v.score);
+  r["loss"] = finite_or_null(v.loss);
+  put_named(r, "metrics", v.metrics);
+  put_named(r, "losses", v.losses);
   return r;
 }
 

@@ -14,11 +14,23 @@
 
 namespace vlmt {
 
+using NamedValues = std::vector<std::pair<std::string, double>>;
+
 struct TaskProgress {
   std::string task;
-  std::optional<double> loss;   // mean training loss since the last report
-  std::optional<double> score;  // latest validation score
-  std::string state;            // schedule label: go / stop / wait
+  std::optional<double> loss;         // mean training loss since the last report
+  std::optional<double> score;        // latest validation score
+  std::string state;                  // schedule label: go / stop / wait
+  std::optional<double> batch_score;  // mean score of the training batches since the last report
+  NamedValues losses;                 // mean of each loss term since the last report (pretraining)
+};
+
+// One validation of a task: means over its split, all ranks together.
+struct ValidationSummary {
+  double score = 0;
+  double loss = 0;
+  NamedValues metrics;  // the kind's further metrics (pretraining: masked-word accuracy, ...)
+  NamedValues losses;   // the kind's loss terms (TaskKind::loss_part_names)
 };
 
 struct ProgressSnapshot {
@@ -58,13 +70,11 @@ std::string format_duration(double seconds);
 std::string format_progress_line(const ProgressSnapshot& snapshot);
 
 nlohmann::json progress_record(const ProgressSnapshot& snapshot);
-nlohmann::json train_record(int64_t iteration, const std::string& task, double loss,
-                            std::optional<double> score, double lr, double samples_per_s);
+// Loss terms go under "losses": {name: value} (none when the kind has one term).
+nlohmann::json train_record(int64_t iteration, const TaskProgress& task, double lr, double samples_per_s);
 // Further metrics of the task's kind (pretraining: masked-word accuracy, masked-region KL,
-// alignment accuracy) go under "metrics": {name: value}.
-using NamedValues = std::vector<std::pair<std::string, double>>;
-nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch,
-                          double score, const NamedValues& metrics = {});
+// alignment accuracy) go under "metrics": {name: value}, its loss terms under "losses".
+nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch, const ValidationSummary& v);
 // e.g. "val pretrain at iter 100: score 0.8125 | masked_word_accuracy 0.4211 | masked_region_kl 1.2034"
 std::string format_validation_line(int64_t iteration, const std::string& task, double score,
                                    const NamedValues& metrics);

@@ -107,6 +107,7 @@ void Trainer::build_streams() {
     s.val = t.val;
     s.sync_params = trunk_and({t.spec->head_prefix()});
     s.rank_batch = divide_batch(t.global_batch, world, s.key);
+    s.loss_part_sums.assign(t.spec->kind().loss_part_names().size(), 0.0);
     DistributedSampler sampler(t.train->size(), s.rank_batch, rank, world, seed, /*shuffle=*/true,
                                cfg_.train.drop_last);
     if (sampler.batches_per_epoch() == 0)
@@ -265,7 +266,8 @@ Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
   phases_.lap(PhaseTimes::kData);
   optimizer_->zero_grad();
   if (sync_) sync_->begin_step(s.sync_params);
-  torch::Tensor loss = s.spec->kind().compute(*model_, batch).loss;
+  const ObjectiveResult result = s.spec->kind().compute(*model_, batch);
+  const torch::Tensor& loss = result.loss;
   phases_.lap(PhaseTimes::kForward);
   // A schedule weight of 1 leaves the graph (and so every bit of the run) as it was.
   ((weight == 1.0 ? loss : loss * weight) * s.loss_scale).backward();
@@ -280,20 +282,27 @@ Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
                                         " (diverged; lower the LR or check the data)"));
   s.loss_sum += value;
   ++s.loss_steps;
+  s.score_sum += result.score_sum;
+  s.score_count += result.count;
+  for (size_t k = 0; k < result.loss_parts.size() && k < s.loss_part_sums.size(); ++k)
+    s.loss_part_sums[k] += result.loss_parts[k];
   ++state_.streams[s.key].updates;
   return {value, batch.rows()};
 }
 
-Trainer::Validation Trainer::validate(Stream& s) {
+ValidationSummary Trainer::validate(Stream& s) {
   torch::NoGradGuard no_grad;
   model_->eval();
   const int64_t n = s.val->size(), world = comm_.size(), rank = comm_.rank();
   std::vector<int64_t> mine;
   for (int64_t i = rank; i < n; i += world) mine.push_back(i);
   RngDraws draws(DistRuntime::validation_seed(cfg_.train.seed, rank));  // same batches every time
-  // sums = {score, count, loss, batches, then sum and count of each of the kind's further metrics}.
+  // sums = {score, count, loss, batches, then sum and count of each of the kind's further metrics,
+  // then the sum of each loss term}.
   const std::vector<std::string> names = s.spec->kind().metric_names();
-  std::vector<double> sums(4 + 2 * names.size(), 0.0);
+  const std::vector<std::string> parts = s.spec->kind().loss_part_names();
+  const size_t parts_at = 4 + 2 * names.size();
+  std::vector<double> sums(parts_at + parts.size(), 0.0);
   for (size_t start = 0; start < mine.size(); start += s.rank_batch) {
     if (cfg_.train.val_max_batches > 0 && sums[3] >= cfg_.train.val_max_batches) break;
     std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
@@ -307,34 +316,42 @@ Trainer::Validation Trainer::validate(Stream& s) {
       sums[4 + 2 * k] += r.metrics[k].sum;
       sums[5 + 2 * k] += r.metrics[k].count;
     }
+    for (size_t k = 0; k < r.loss_parts.size() && k < parts.size(); ++k) sums[parts_at + k] += r.loss_parts[k];
   }
   auto totals = comm_.all_reduce_vector(sums);
   if (totals[1] == 0) throw DataError(cat(s.key, ": the validation split is empty"));
-  Validation v;
+  ValidationSummary v;
   v.score = totals[0] / totals[1];
+  v.loss = totals[2] / totals[3];
   for (size_t k = 0; k < names.size(); ++k)
     if (totals[5 + 2 * k] > 0) v.metrics.emplace_back(names[k], totals[4 + 2 * k] / totals[5 + 2 * k]);
+  for (size_t k = 0; k < parts.size(); ++k) v.losses.emplace_back(parts[k], totals[parts_at + k] / totals[3]);
   return v;
 }
 
 double Trainer::validate_and_record(size_t t, int64_t iteration) {
   auto& s = streams_[t];
-  const Validation v = validate(s);
+  const ValidationSummary v = validate(s);
   state_.streams[s.key].last_score = v.score;
-  write_metric(val_record(iteration, s.key, schedule_->task_epoch(t, iteration), v.score, v.metrics));
+  write_metric(val_record(iteration, s.key, schedule_->task_epoch(t, iteration), v));
   if (!v.metrics.empty()) log::info0(format_validation_line(iteration, s.key, v.score, v.metrics));
   return v.score;
 }
 
 void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
-  // One collective: the streams' loss sums, then each rank's time split (averaged over ranks).
+  // One collective: per stream its loss sum and steps, batch score sum and count and the sums of
+  // its loss terms; then each rank's time split (averaged over ranks).
   auto time_split = phases_.per_iteration(iteration - last_report_iteration_);
   std::vector<double> sums;
-  for (const auto& s : streams_) sums.insert(sums.end(), {s.loss_sum, static_cast<double>(s.loss_steps)});
+  for (const auto& s : streams_) {
+    sums.insert(sums.end(), {s.loss_sum, static_cast<double>(s.loss_steps), s.score_sum,
+                             static_cast<double>(s.score_count)});
+    sums.insert(sums.end(), s.loss_part_sums.begin(), s.loss_part_sums.end());
+  }
+  const size_t split_at = sums.size();
   for (const auto& [phase, seconds] : time_split) sums.push_back(seconds);
   sums = comm_.all_reduce_vector(sums);
-  for (size_t k = 0; k < time_split.size(); ++k)
-    time_split[k].second = sums[2 * streams_.size() + k] / comm_.size();
+  for (size_t k = 0; k < time_split.size(); ++k) time_split[k].second = sums[split_at + k] / comm_.size();
   ProgressSnapshot snap;
   snap.iteration = iteration;
   snap.total = state_.total_iterations;
@@ -342,18 +359,29 @@ void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
   snap.samples_per_s = meter.samples_per_s();
   snap.eta_s = meter.eta_s(state_.total_iterations);
   snap.time_split = std::move(time_split);
+  const double* stream_sums = sums.data();
   for (size_t i = 0; i < streams_.size(); ++i) {
     auto& s = streams_[i];
+    const double loss_sum = stream_sums[0], steps = stream_sums[1], score_sum = stream_sums[2], items = stream_sums[3];
     TaskProgress p;
     p.task = s.key;
-    if (sums[2 * i + 1] > 0) p.loss = sums[2 * i] / sums[2 * i + 1];
+    if (steps > 0) {
+      p.loss = loss_sum / steps;
+      const auto names = s.spec->kind().loss_part_names();
+      for (size_t k = 0; k < s.loss_part_sums.size(); ++k) p.losses.emplace_back(names[k], stream_sums[4 + k] / steps);
+    }
+    if (items > 0) p.batch_score = score_sum / items;
+    stream_sums += 4 + s.loss_part_sums.size();
     const double last = state_.streams[s.key].last_score;
     if (last >= 0) p.score = last;
     p.state = schedule_->state_label(i, iteration);
-    if (p.loss) write_metric(train_record(iteration, s.key, *p.loss, p.score, snap.lr, snap.samples_per_s));
+    if (p.loss) write_metric(train_record(iteration, p, snap.lr, snap.samples_per_s));
     snap.tasks.push_back(p);
     s.loss_sum = 0;
     s.loss_steps = 0;
+    s.score_sum = 0;
+    s.score_count = 0;
+    std::fill(s.loss_part_sums.begin(), s.loss_part_sums.end(), 0.0);
   }
   log::info0(format_progress_line(snap));
   write_metric(progress_record(snap));

@@ -106,8 +106,12 @@ class Trainer {
     int64_t epochs = 0;
     double loss_scale = 1.0;
     std::vector<NamedParameter> sync_params;  // trunk + this stream's head
-    double loss_sum = 0;             // since the last progress report
+    // Since the last progress report: losses, training batch scores, loss terms (TaskKind::loss_part_names).
+    double loss_sum = 0;
     int64_t loss_steps = 0;
+    double score_sum = 0;
+    int64_t score_count = 0;
+    std::vector<double> loss_part_sums;
   };
   struct StepStats {
     double loss = 0;
@@ -123,11 +127,7 @@ class Trainer {
   void record_provenance();
   void initialise_head_priors(const std::set<std::string>& loaded);  // train.head_bias_init = "prior"
   StepStats train_step(Stream& s, double weight = 1.0);  // weight: the schedule's, scales the loss
-  struct Validation {
-    double score = 0;
-    std::vector<std::pair<std::string, double>> metrics;  // the kind's further metrics (means)
-  };
-  Validation validate(Stream& s);
+  ValidationSummary validate(Stream& s);
   double validate_and_record(size_t task, int64_t iteration);  // validate, metrics.jsonl, log; the score
   void report_progress(int64_t iteration, ThroughputMeter& meter);
   void save_checkpoint();
@@ -152,7 +152,7 @@ class Trainer {
 
 // The parts of a stage run: its streams from the data root (pretraining: the captions corpus;
 // otherwise one per active task), the stage's communicators and device, checkpoints in the run
-// directory and metrics.jsonl there (rank 0).
+// directory and metrics.jsonl there with its TensorBoard event files (rank 0, train/tensorboard.h).
 TrainerParts assemble_trainer_parts(StageContext& ctx);
 
 // The tasks a stage trains with the batch, epochs and LR of each: pretraining trains the captions

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "tasks/task_data.h"
 #include "tasks/task_table.h"
+#include "train/tensorboard.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -85,7 +86,12 @@ TrainerParts assemble_trainer_parts(StageContext& ctx) {
   parts.checkpoints = run_dir_checkpoints(ctx.run_dir);
   if (ctx.runtime == nullptr || ctx.runtime->is_root()) {
     auto writer = std::make_shared<JsonlWriter>((fs::path(ctx.run_dir) / "metrics.jsonl").string());
-    parts.metrics = [writer](const nlohmann::json& record) { writer->write(record); };
+    std::shared_ptr<TensorBoardLog> board;
+    if (cfg.train.tensorboard) board = std::make_shared<TensorBoardLog>(ctx.run_dir);
+    parts.metrics = [writer, board](const nlohmann::json& record) {
+      writer->write(record);
+      if (board) board->record(record);
+    };
   }
   for (const auto& [spec_ptr, hyper] : training_tasks(cfg)) {
     const TaskSpec& spec = *spec_ptr;

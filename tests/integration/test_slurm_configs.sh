@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The run files the job scripts and chains name: every one must load with the real config loader
 # (build/bin/mt_train --check-config prints the resolved config or names the bad key), and the experiment files
-# must say what the paper's runs are (checked on the files' own TOML with python3's tomllib).
+# must say what the paper's runs are (checked on the resolved configs, `extends` applied, with python3's tomllib).
 set -uo pipefail
 SRC=${VLMT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${VLMT_BIN:-$SRC/build/bin}
@@ -12,20 +12,26 @@ bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
 
 [ -x "$BIN/mt_train" ] || { echo "FAIL: $BIN/mt_train not built"; echo "slurm: 0 passed, 1 failed"; exit 1; }
 
+RESOLVED=$(mktemp -d); trap 'rm -rf "$RESOLVED"' EXIT
 files=(configs/pretrain_cc.toml configs/at.toml configs/finetune.toml configs/gt_g*.toml
        configs/st/*.toml configs/synthetic/*.toml)
 for f in "${files[@]}"; do
-  if out=$("$BIN/mt_train" "$f" --check-config 2>&1); then ok; else bad "$f does not load: $out"; fi
+  if out=$("$BIN/mt_train" "$f" --check-config 2>&1); then
+    ok
+    printf '%s\n' "$out" | sed '0,/Resolved configuration:$/d' > "$RESOLVED/${f//\//_}"
+  else
+    bad "$f does not load: $out"
+  fi
 done
-[ "${#files[@]}" -eq 45 ] && ok || bad "expected 45 run files, found ${#files[@]}"
+[ "${#files[@]}" -eq 46 ] && ok || bad "expected 46 run files, found ${#files[@]}"
 
 # Structure: the paper's settings, and a synthetic world that fits 2 ranks.
-if out=$(python3 - <<'EOF' 2>&1
-import glob, tomllib
+if out=$(RESOLVED=$RESOLVED python3 - <<'EOF' 2>&1
+import glob, os, tomllib
 TASKS = ["vqa", "gqa", "vgqa", "retrieval_coco", "retrieval_flickr30k", "refcoco", "refcoco+",
          "refcocog", "visual7w", "guesswhat", "nlvr2", "snli_ve"]
 GROUPS = [TASKS[0:3], TASKS[3:5], TASKS[5:10], TASKS[10:12]]
-load = lambda p: tomllib.load(open(p, "rb"))
+load = lambda p: tomllib.load(open(os.path.join(os.environ["RESOLVED"], p.replace("/", "_")), "rb"))
 problems = []
 def check(cond, what):
     if not cond: problems.append(what)
@@ -52,12 +58,17 @@ for path in sorted(glob.glob("configs/synthetic/*.toml")):
     c = load(path)
     check(c["model"]["preset"] == "tiny", f"{path}: tiny preset")
     check(c["data"]["root"] == "data/synthetic", f"{path}: data/synthetic")
+    if path.endswith("/common.toml"):
+        continue  # not a run: what the others extend
     tr = c["train"]
     check(0 < tr["iterations"] <= 600, f"{path}: small iteration count")
     check((tr["log_every"], tr["checkpoint_every"]) == (10, 100), f"{path}: log/checkpoint every")
-    for key, hyper in c.get("tasks", {}).items():
-        if isinstance(hyper, dict):
-            check(hyper["batch_size"] % 2 == 0 and hyper["batch_size"] <= 32, f"{path}: {key} batch")
+    if tr["stage"] == "pretrain":
+        continue
+    trained = c["tasks"]["active"] or TASKS  # finetune: the task comes from --task
+    for key in trained:
+        batch = c["tasks"][key]["batch_size"]
+        check(batch % 2 == 0 and batch <= 32, f"{path}: {key} batch {batch}")
 print("\n".join(problems))
 raise SystemExit(1 if problems else 0)
 EOF

@@ -14,9 +14,8 @@ namespace {
 std::string configs_dir() { return std::string(VLMT_SOURCE_DIR) + "/configs"; }
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  auto dir = fs::temp_directory_path() / "vlmt_test_config";
-  fs::create_directories(dir);
-  auto path = dir / name;
+  auto path = fs::temp_directory_path() / "vlmt_test_config" / name;
+  fs::create_directories(path.parent_path());
   std::ofstream(path) << text;
   return path.string();
 }
@@ -159,4 +158,58 @@ lr = 2e-05
   EXPECT_EQ(resolved["model"]["hidden_dropout"].value<double>(), cfg.model.hidden_dropout);
   EXPECT_EQ(resolved["train"]["adam_beta2"].value<double>(), cfg.train.adam_beta2);
   EXPECT_EQ(cfg.resolved_toml().find("0000000000"), std::string::npos) << cfg.resolved_toml();
+}
+
+// `extends`: a chain of files, each relative to the one naming it; tables merge key by key, the
+// later file wins, --set wins over every file; the resolved config is the flattened result.
+TEST(Config, ExtendsChainsMergeKeyByKey) {
+  write_temp("base/grand.toml", "[model]\npreset = \"tiny\"\n[train]\nseed = 1\nlog_every = 7\niterations = 9\n"
+                                "[tasks]\nactive = [\"vqa\", \"gqa\"]\n[tasks.vqa]\nbatch_size = 8\nlr = 1e-3\n");
+  write_temp("base/parent.toml", "extends = \"grand.toml\"\n[train]\nseed = 2\n[tasks.vqa]\nbatch_size = 16\n");
+  const auto child = write_temp("child.toml", "extends = \"base/parent.toml\"\n[train]\niterations = 3\n"
+                                              "[tasks]\nactive = [\"nlvr2\"]\n");
+  const RunConfig cfg = load_run_config(child, {"train.log_every=5"}, configs_dir());
+  EXPECT_EQ(cfg.model.hidden_size, 64);            // grand: tiny preset
+  EXPECT_EQ(cfg.train.seed, 2);                    // parent over grand
+  EXPECT_EQ(cfg.train.iterations, 3);              // child over grand
+  EXPECT_EQ(cfg.train.log_every, 5);               // --set over every file
+  EXPECT_EQ(cfg.tasks.active, (std::vector<std::string>{"nlvr2"}));  // arrays replace
+  EXPECT_EQ(cfg.tasks.of("vqa").batch_size, 16);   // [tasks.vqa] merged key by key:
+  EXPECT_DOUBLE_EQ(cfg.tasks.of("vqa").lr, 1e-3);  // lr still the grandparent's
+  EXPECT_EQ(cfg.resolved_toml().find("extends"), std::string::npos) << cfg.resolved_toml();
+  // The flattened result, as stored in checkpoints, reads back to the same config.
+  EXPECT_EQ(run_config_from_table(cfg.resolved, "stored").resolved_toml(), cfg.resolved_toml());
+}
+
+TEST(Config, ExtendsErrorsNameTheFiles) {
+  auto message = [](const std::string& file) {
+    try {
+      load_run_config(file, {}, configs_dir());
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(static_cast<int>(e.code()), 2);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  write_temp("cycle_b.toml", "extends = \"cycle_a.toml\"\n");
+  const std::string cycle = message(write_temp("cycle_a.toml", "extends = \"cycle_b.toml\"\n"));
+  EXPECT_NE(cycle.find("cycle_a.toml extends "), std::string::npos) << cycle;
+  EXPECT_NE(cycle.find("cycle_b.toml extends "), std::string::npos) << cycle;
+  const std::string self = message(write_temp("self.toml", "extends = \"./self.toml\"\n"));
+  EXPECT_NE(self.find("cycle"), std::string::npos) << self;
+  const std::string missing = message(write_temp("orphan.toml", "extends = \"nowhere.toml\"\n"));
+  EXPECT_NE(missing.find("orphan.toml: extends: "), std::string::npos) << missing;
+  EXPECT_NE(missing.find("nowhere.toml not found"), std::string::npos) << missing;
+  const std::string typed = message(write_temp("typed.toml", "extends = 3\n"));
+  EXPECT_NE(typed.find("typed.toml: extends: expected"), std::string::npos) << typed;
+  // A bad key is reported against the file that set it.
+  write_temp("bad_base.toml", "[train]\nsede = 3\n");
+  const std::string bad = message(write_temp("good_child.toml", "extends = \"bad_base.toml\"\n[train]\nseed = 4\n"));
+  EXPECT_NE(bad.find("bad_base.toml: train.sede: unknown key"), std::string::npos) << bad;
+  try {
+    load_run_config(write_temp("plain.toml", "[train]\nseed = 4\n"), {"train.sedd=1"}, configs_dir());
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("command line: train.sedd: unknown key"), std::string::npos) << e.what();
+  }
 }

@@ -114,7 +114,7 @@ ProgressSnapshot snapshot() {
   s.lr = 1.2e-5;
   s.samples_per_s = 85.3;
   s.eta_s = 3723;
-  s.tasks = {{"vqa", 2.314, 0.412, "go"}, {"refcoco", std::nullopt, std::nullopt, "stop"}};
+  s.tasks = {{"vqa", 2.314, 0.412, "go", std::nullopt, {}}, {"refcoco", std::nullopt, std::nullopt, "stop", std::nullopt, {}}};
   return s;
 }
 
@@ -170,20 +170,36 @@ TEST(TrainProgress, RecordsFollowTheDocumentedSchema) {
   EXPECT_DOUBLE_EQ(progress["tasks"]["vqa"]["loss"].get<double>(), 2.314);
   EXPECT_GT(progress["time"].get<double>(), 1.6e9);
 
-  const auto train = train_record(7, "vqa", 1.5, std::nullopt, 2e-5, 40.0);
-  for (const char* key : {"kind", "iter", "time", "task", "loss", "score", "lr", "samples_per_s"})
+  TaskProgress vqa;
+  vqa.task = "vqa";
+  vqa.loss = 1.5;
+  vqa.batch_score = 0.25;
+  const auto train = train_record(7, vqa, 2e-5, 40.0);
+  for (const char* key : {"kind", "iter", "time", "task", "loss", "batch_score", "score", "lr", "samples_per_s"})
     EXPECT_TRUE(train.contains(key)) << key;
   EXPECT_EQ(train["kind"], "train");
+  EXPECT_DOUBLE_EQ(train["batch_score"].get<double>(), 0.25);
   EXPECT_TRUE(train["score"].is_null());
+  EXPECT_FALSE(train.contains("losses"));
+  TaskProgress pretrain;
+  pretrain.task = "pretrain";
+  pretrain.loss = 3.0;
+  pretrain.losses = {{"masked_loss_t", 2.0}, {"next_sentence_loss", 1.0}};
+  EXPECT_DOUBLE_EQ(train_record(7, pretrain, 2e-5, 40.0)["losses"]["masked_loss_t"].get<double>(), 2.0);
 
-  const auto val = val_record(8, "gqa", 2, 0.61);
+  const auto val = val_record(8, "gqa", 2, ValidationSummary{0.61, 1.25, {}, {}});
   EXPECT_EQ(val["kind"], "val");
   EXPECT_EQ(val["epoch"], 2);
   EXPECT_DOUBLE_EQ(val["score"].get<double>(), 0.61);
+  EXPECT_DOUBLE_EQ(val["loss"].get<double>(), 1.25);
   EXPECT_FALSE(val.contains("metrics"));
-  const auto pretrain_val = val_record(9, "pretrain", 1, 0.75, {{"masked_word_accuracy", 0.5}, {"masked_region_kl", 1.25}});
+  EXPECT_FALSE(val.contains("losses"));
+  const auto pretrain_val = val_record(9, "pretrain", 1,
+                                       ValidationSummary{0.75, 2.0, {{"masked_word_accuracy", 0.5}, {"masked_region_kl", 1.25}},
+                                                         {{"masked_loss_v", 0.5}}});
   EXPECT_DOUBLE_EQ(pretrain_val["metrics"]["masked_word_accuracy"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(pretrain_val["metrics"]["masked_region_kl"].get<double>(), 1.25);
+  EXPECT_DOUBLE_EQ(pretrain_val["losses"]["masked_loss_v"].get<double>(), 0.5);
   EXPECT_EQ(format_validation_line(9, "pretrain", 0.75, {{"masked_word_accuracy", 0.5}}),
             "val pretrain at iter 9: score 0.7500 | masked_word_accuracy 0.5000");
 
