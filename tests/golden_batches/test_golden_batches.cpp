@@ -32,6 +32,7 @@
 #include "data/task_dataset.h"
 #include "released_batch.h"
 #include "tasks/task_data.h"
+#include "test_paths.h"
 
 using namespace vlmt;
 

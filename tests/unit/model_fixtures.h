@@ -5,6 +5,7 @@
 #include "config/run_config.h"
 #include "tasks/random_batch.h"
 #include "tasks/task_kind.h"
+#include "test_paths.h"
 
 namespace vlmt::testing {
 

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include "test_paths.h"
 
 namespace fs = std::filesystem;
 

@@ -12,6 +12,7 @@
 #include "ckpt/safetensors.h"
 #include "ckpt/tensor_file.h"
 #include "test_ckpt_util.h"
+#include "test_paths.h"
 
 namespace vlmt::ckpt {
 namespace {

@@ -6,6 +6,7 @@
 #include "config/run_config.h"
 #include "config/toml_reader.h"
 #include "core/error.h"
+#include "test_paths.h"
 
 namespace fs = std::filesystem;
 using namespace vlmt;

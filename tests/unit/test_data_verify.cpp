@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "test_data_root.h"
+#include "test_paths.h"
 
 using namespace vlmt;
 

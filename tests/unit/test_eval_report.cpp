@@ -13,6 +13,7 @@
 #include "eval/html_report.h"
 #include "eval/metrics_log.h"
 #include "eval/svg_plot.h"
+#include "test_paths.h"
 
 namespace vlmt {
 namespace {

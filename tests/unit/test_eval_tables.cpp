@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "eval/results.h"
 #include "eval/tables.h"
+#include "test_paths.h"
 
 namespace vlmt {
 namespace {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "eval/vqa_accuracy.h"
+#include "test_paths.h"
 
 namespace vlmt {
 namespace {

@@ -27,6 +27,7 @@
 #include "tasks/task_kind.h"
 #include "train/adamw.h"
 #include "released_batch.h"
+#include "test_paths.h"
 
 using namespace vlmt;
 

@@ -10,6 +10,7 @@
 #include "model_fixtures.h"
 #include "tasks/pretraining.h"
 #include "tasks/task_kind.h"
+#include "test_paths.h"
 
 using namespace vlmt;
 using vlmt::testing::random_batch;

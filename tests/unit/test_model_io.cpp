@@ -8,6 +8,7 @@
 #include "ckpt/tensor_file.h"
 #include "model/multitask_model.h"
 #include "model_fixtures.h"
+#include "test_paths.h"
 
 namespace fs = std::filesystem;
 using namespace vlmt;

@@ -17,6 +17,7 @@
 #include "tasks/random_batch.h"
 #include "tasks/task_kind.h"
 #include "model_fixtures.h"
+#include "test_paths.h"
 
 using namespace vlmt;
 namespace fs = std::filesystem;

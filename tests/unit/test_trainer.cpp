@@ -15,6 +15,7 @@
 #include "train/adamw.h"
 #include "train/head_prior.h"
 #include "train/trainer.h"
+#include "test_paths.h"
 
 using namespace vlmt;
 
