@@ -12,10 +12,11 @@ int main(int argc, char** argv) {
   return vlmt::run_tool([&] {
     auto args = vlmt::parse_cli(
         argc, argv, "synth_world",
-        "--out DIR [--scale S] [--seed N] [--feature-dim D] [--classes C] [--float16]",
+        "--out DIR [--scale S] [--seed N] [--held-out N] [--feature-dim D] [--classes C] [--float16]",
         {vlmt::cli_text("out", "data root to write (created if missing)"),
          vlmt::cli_number("scale", "fraction of the paper's Table 8 training sizes (default 0.001)", 1e-9, 1),
          vlmt::cli_integer("seed", "world seed (default 1)", 0, 9e15),
+         vlmt::cli_integer("held-out", "items in each val and test split at least (default 128)", 1, 1000000),
          vlmt::cli_integer("feature-dim", "region feature dimension (default 64)", 4, 4096),
          vlmt::cli_integer("classes", "detector classes in /cls_prob, class 0 = background (default 64)", 2, 100000),
          vlmt::cli_flag("float16", "store region features as float16")});
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     o.out_dir = args.get("out");
     o.scale = args.number("scale", 0.001);
     o.seed = static_cast<std::uint64_t>(args.integer("seed", 1));
+    o.min_held_out = static_cast<int>(args.integer("held-out", vlmt::kSynthMinHeldOut));
     o.feature_dim = static_cast<int>(args.integer("feature-dim", 64));
     o.num_classes = static_cast<int>(args.integer("classes", 64));
     o.float16 = args.has("float16");

@@ -45,11 +45,11 @@ const std::vector<SynthTaskPlan>& synth_task_plans() {
   return plans;
 }
 
-SynthSplitSizes synth_split_sizes(const SynthTaskPlan& plan, double scale) {
+SynthSplitSizes synth_split_sizes(const SynthTaskPlan& plan, double scale, int min_held_out) {
   const int train = std::max(32, static_cast<int>(std::lround(plan.paper_train_k * 1000 * scale)));
-  // At least kSynthMinHeldOut items: one item then moves a val/test score by under one point,
+  // At least min_held_out (default 128) items: one item then moves a val/test score by under one point,
   // so DSG and the tables read learning, not the luck of a few items.
-  const int held_out = std::max(kSynthMinHeldOut, train / 10);
+  const int held_out = std::max(min_held_out, train / 10);
   return {train, held_out, plan.items.captions_corpus ? 0 : held_out};
 }
 
@@ -82,10 +82,10 @@ std::vector<std::string> numbered(const std::string& prefix, long first, int n) 
 
 // Pools like the real ones: VG reuses about half of COCO (same ids), GQA about half of VG, and
 // the test images of each owner are its own.
-std::map<std::string, Pool> build_pools(double scale) {
+std::map<std::string, Pool> build_pools(const SynthWorldOptions& o) {
   auto sizes = [&](const std::string& source) {
     const auto& plan = owner_of(source);
-    const auto s = synth_split_sizes(plan, scale);
+    const auto s = synth_split_sizes(plan, o.scale, o.min_held_out);
     return std::pair<int, int>{images_for(s.train, plan.per_image) + images_for(s.val, plan.per_image),
                                images_for(s.test, plan.per_image)};
   };
@@ -117,14 +117,14 @@ std::map<std::string, Pool> build_pools(double scale) {
 
 // The images of each split of one dataset.
 std::map<std::string, std::vector<std::string>> split_images(const SynthTaskPlan& plan,
-                                                             const Pool& pool, double scale,
-                                                             std::uint64_t seed) {
-  const auto s = synth_split_sizes(plan, scale);
+                                                             const Pool& pool,
+                                                             const SynthWorldOptions& o) {
+  const auto s = synth_split_sizes(plan, o.scale, o.min_held_out);
   int n_train = images_for(s.train, plan.per_image), n_val = images_for(s.val, plan.per_image);
   int n_test = s.test ? images_for(s.test, plan.per_image) : 0;
   const std::string split_key = plan.split_like.empty() ? plan.key : plan.split_like;
   std::vector<std::string> order = pool.base;
-  SynthRng rng(derive_seed(seed, "split/" + split_key));
+  SynthRng rng(derive_seed(o.seed, "split/" + split_key));
   rng.shuffle(order);
   std::map<std::string, std::vector<std::string>> out;
   if (plan.owns_pool) {
@@ -262,7 +262,9 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
                                   SynthScene{}.width, "x", SynthScene{}.height)));
   SynthFeatureSpace space(o.seed, o.feature_dim, o.num_classes);
   SynthSceneCache scenes(o.seed);
-  const auto pools = build_pools(o.scale);
+  if (o.min_held_out < 1 || o.min_held_out > 1000000)
+    throw ConfigError(cat("synth_world: --held-out must be in [1, 1000000], got ", o.min_held_out));
+  const auto pools = build_pools(o);
 
   // vocab.txt
   std::string vocab;
@@ -272,8 +274,8 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
   // Annotations.
   ordered_json world_tasks = ordered_json::object();
   for (const auto& plan : synth_task_plans()) {
-    const auto sizes = synth_split_sizes(plan, o.scale);
-    const auto images = split_images(plan, pools.at(plan.source), o.scale, o.seed);
+    const auto sizes = synth_split_sizes(plan, o.scale, o.min_held_out);
+    const auto images = split_images(plan, pools.at(plan.source), o);
     const std::string val_name = plan.items.captions_corpus ? "val" : task_by_key(plan.key).val_split;
     const std::vector<std::pair<std::string, std::pair<std::string, int>>> splits = {
         {"train", {"train", sizes.train}}, {"val", {val_name, sizes.val}}, {"test", {"test", sizes.test}}};
@@ -316,6 +318,7 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
                         {"format_version", 1},
                         {"seed", o.seed},
                         {"scale", o.scale},
+                        {"min_held_out", o.min_held_out},
                         {"feature_dim", o.feature_dim},
                         {"classes", o.num_classes},
                         {"float16", o.float16},

@@ -13,6 +13,9 @@
 
 namespace vlmt {
 
+// Default least number of items in each val/test split.
+inline constexpr int kSynthMinHeldOut = 128;
+
 struct SynthWorldOptions {
   std::string out_dir;
   double scale = 0.001;  // fraction of the paper's Table 8 training-set sizes
@@ -20,6 +23,7 @@ struct SynthWorldOptions {
   int feature_dim = 64;
   int num_classes = 64;  // detector classes in /cls_prob (class 0 = background)
   bool float16 = false;  // store features as float16
+  int min_held_out = kSynthMinHeldOut;  // items in each val/test split at least
 };
 
 // How one dataset is drawn: its image pool, Table 8 training size (thousands), annotations per
@@ -38,12 +42,12 @@ struct SynthTaskPlan {
 };
 const std::vector<SynthTaskPlan>& synth_task_plans();
 
-// Item counts per split: train = max(32, scale·Table 8), val = test = max(128, train / 10).
-inline constexpr int kSynthMinHeldOut = 128;
+// Item counts per split: train = max(32, scale·Table 8), val = test = max(min_held_out, train / 10).
 struct SynthSplitSizes {
   int train, val, test;
 };
-SynthSplitSizes synth_split_sizes(const SynthTaskPlan& plan, double scale);
+SynthSplitSizes synth_split_sizes(const SynthTaskPlan& plan, double scale,
+                                  int min_held_out = kSynthMinHeldOut);
 
 struct SynthWorldSummary {
   std::map<std::string, std::map<std::string, int>> items;   // task -> split file -> items

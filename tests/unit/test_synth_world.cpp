@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "core/error.h"
 #include "data/clean_split.h"
 #include "synth/synth_text.h"
 #include "synth/synth_world.h"
@@ -177,6 +178,23 @@ TEST_F(SynthWorldTest, TrainSizesFollowTable8) {
     const double expected = std::max(32.0, k * 1000 * kScale);
     EXPECT_NEAR(static_cast<double>(n), expected, 1.0) << task;
   }
+}
+
+// --held-out sets the least size of the val and test splits (the learning test uses 512), and
+// leaves the training splits alone.
+TEST(SynthWorldSizes, HeldOutSetsTheLeastValAndTestSize) {
+  for (const auto& plan : synth_task_plans()) {
+    const auto base = synth_split_sizes(plan, 0.001);
+    const auto large = synth_split_sizes(plan, 0.001, 512);
+    EXPECT_EQ(large.train, base.train) << plan.key;
+    EXPECT_EQ(large.val, std::max(512, base.train / 10)) << plan.key;
+    EXPECT_EQ(large.test, plan.items.captions_corpus ? 0 : large.val) << plan.key;
+    EXPECT_EQ(base.val, std::max(kSynthMinHeldOut, base.train / 10)) << plan.key;
+  }
+  SynthWorldOptions o;
+  o.out_dir = (fs::temp_directory_path() / "vlmt_synth_held_out").string();
+  o.min_held_out = 0;
+  EXPECT_THROW(write_synth_world(o), ConfigError);
 }
 
 TEST_F(SynthWorldTest, VocabularyCoversEveryTextAndFitsTheTinyModel) {
