@@ -18,7 +18,7 @@
 #  7. the Slurm form (sbatch --wait slurm/release_eval.sh) on a real local Slurm: the job
 #     completes, its evaluations ran as srun steps, and it prints the same Table 2.
 # Reading the .bin needs torch (Debian's python3-torch, installed by tools/install_deps.sh):
-# without it the test is skipped, except under CI=true, where that is a failure.
+# without it the test is skipped (exit 77), except under CI=true, where that is a failure.
 source "$(dirname "$0")/lib/slurm_test.bash"
 slurm_test_init release 21000
 export OMP_NUM_THREADS=1
