@@ -72,8 +72,10 @@ for task, split in protocol.items():
     assert r["split"] == split, (task, r["split"])
     annotations = lines(f"{root}/annotations/{task}/{split}.jsonl")
     predictions = lines(r["predictions"])
-    assert predictions and len(predictions) == len(annotations) or task.startswith("retrieval"), \
-        (task, len(predictions), len(annotations))
+    assert predictions and len(predictions) == len(annotations), (task, len(predictions), len(annotations))
+    if task.startswith("retrieval"):  # one per caption, in split order, its own image ranked
+        assert [p.get("image_id") for p in predictions] == [a["image_id"] for a in annotations], task
+        assert all(1 <= p["rank"] <= r["images"] for p in predictions), (task, r["images"])
     if task == "vqa":
         assert r.get("has_ground_truth") is False, r   # test-dev labels are private
     else:
