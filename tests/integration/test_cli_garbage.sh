@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every executable against garbage on its command line, with the options read from its own
 # --help (so an option added later is covered without editing this test):
-#  1. --help and --version: exit 0; the version names vlmt, the commit and the libraries;
+#  1. --help and --version: exit 0; the version names vlmt, the commit and the libraries; every
+#     option line of --help is read (--help and --version among them), so that a help format the
+#     pattern below misses fails here instead of leaving the checks 3-4 without options;
 #  2. an unknown option, and an option without its value: exit 2 naming the option;
 #  3. every integer / number option given "abc" and "1e999" and every option with a
 #     fixed set of values given "garbage": exit 2 naming the option;
@@ -21,7 +23,7 @@ EXES=(pretrain mt_train finetune evaluate infer bench_step bench_allreduce bench
 # run NAME ARGS...: runs the executable, leaves its status in $rc and its output in out.txt/err.txt.
 run() {
   local exe=$1; shift
-  timeout 120 "$BIN/$exe" "$@" >out.txt 2>err.txt
+  timeout 120 "$BIN/$exe" "$@" </dev/null >out.txt 2>err.txt  # stdin: not the option list read below
   rc=$?
 }
 # expect_exit2 WHAT OPTION: the last run ended with exit 2 and a message naming OPTION.
@@ -50,6 +52,11 @@ for exe in "${EXES[@]}"; do
   expect_exit2 "$exe: --set without a value" "--set"
 
   # "  --name TYPE   help": TYPE is INT, NUMBER, TEXT, a|b|c choices or absent (a flag).
+  sed -n 's/^ *\(-h,\)\?--\([a-z0-9-]*\) \([^ ]*\).*/\2 \3/p' help.txt > options.txt
+  if grep -qE '^help ?$' options.txt && grep -qE '^version ?$' options.txt \
+     && [ "$(wc -l < options.txt)" -eq "$(grep -c '^[[:space:]]*-' help.txt)" ]; then
+    ok "$exe: all $(wc -l < options.txt) options read from --help"
+  else bad "$exe: options read from --help: '$(tr '\n' ',' < options.txt)' of $(grep -c '^[[:space:]]*-' help.txt) option lines"; fi
   while read -r name type; do
     case $type in
       INT | NUMBER)
@@ -64,6 +71,6 @@ for exe in "${EXES[@]}"; do
         run "$exe" "--$name" $'%garbage\x01;\\'
         no_crash "$exe --$name garbage" ;;
     esac
-  done < <(sed -n 's/^ *\(-h,\)\?--\([a-z0-9-]*\) \([^ ]*\).*/\2 \3/p' help.txt)
+  done < options.txt
 done
 finish

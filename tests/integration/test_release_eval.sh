@@ -18,7 +18,7 @@
 #  7. the Slurm form (sbatch --wait slurm/release_eval.sh) on a real local Slurm: the job
 #     completes, its evaluations ran as srun steps, and it prints the same Table 2.
 # Reading the .bin needs torch (Debian's python3-torch, installed by tools/install_deps.sh):
-# without it the test is skipped, except under CI=true, where that is a failure.
+# without it the test is skipped (exit 77), except under CI=true, where that is a failure.
 source "$(dirname "$0")/lib/slurm_test.bash"
 slurm_test_init release 21000
 export OMP_NUM_THREADS=1
@@ -72,8 +72,10 @@ for task, split in protocol.items():
     assert r["split"] == split, (task, r["split"])
     annotations = lines(f"{root}/annotations/{task}/{split}.jsonl")
     predictions = lines(r["predictions"])
-    assert predictions and len(predictions) == len(annotations) or task.startswith("retrieval"), \
-        (task, len(predictions), len(annotations))
+    assert predictions and len(predictions) == len(annotations), (task, len(predictions), len(annotations))
+    if task.startswith("retrieval"):  # one per caption, in split order, its own image ranked
+        assert [p.get("image_id") for p in predictions] == [a["image_id"] for a in annotations], task
+        assert all(1 <= p["rank"] <= r["images"] for p in predictions), (task, r["images"])
     if task == "vqa":
         assert r.get("has_ground_truth") is False, r   # test-dev labels are private
     else:

@@ -10,7 +10,7 @@
 #  4. the same comparison fails once one parameter value is perturbed by 0.1.
 # vision_logit: the released [B, R, 1] is read as forward_dump's [B, R]; its padded regions
 # (both add -10000 there) are compared with |d| <= 2e-3, float32's spacing near 1e4 being ~1e-3.
-# Reading the .bin needs torch: without it the test is skipped (exit 0), except under CI=true.
+# Reading the .bin needs torch: without it the test is skipped (exit 77), except under CI=true.
 set -euo pipefail
 source "$(dirname "$0")/lib/checks.bash"
 export OMP_NUM_THREADS=1

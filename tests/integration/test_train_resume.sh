@@ -4,7 +4,9 @@
 #     resumed, log identical per-iteration losses (deterministic = true);
 #  2. SIGTERM mid-run → every rank checkpoints and exits 75; the rerun resumes and finishes;
 #  3. a config with a misspelt key exits 2 on every rank with the key named;
-#  4. a corrupt latest checkpoint is reported clearly (exit 4) and the _prev one is used.
+#  4. a corrupt latest.h5 with a sound latest_prev.h5: every rank warns, naming the file and why,
+#     resumes from latest_prev.h5 at its iteration and the run finishes (exit 0); both corrupt:
+#     exit 4 before any step, naming both files, and neither file is touched.
 set -euo pipefail
 source "$(dirname "$0")/lib/checks.bash"
 export OMP_NUM_THREADS=1
@@ -78,14 +80,32 @@ set +e; $MPI "$BIN/mt_train" "$T/bad.toml" > "$T/bad.log" 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] && ok "bad key exits 2" || bad "bad key exit code $rc"
 [ "$(grep -c 'train.sede: unknown key' "$T/bad.log")" -ge 2 ] && ok "both ranks name the bad key" || { cat "$T/bad.log"; bad "bad key not reported by every rank"; }
 
-# 4. corrupt latest checkpoint: falls back to _prev with a warning
-cp "$T/resumed/latest.h5" "$T/resumed/latest_prev.h5"
-python3 - "$T/resumed/latest.h5" <<'PY'
+# 4. corrupt latest checkpoint: falls back to _prev with a warning; both corrupt: exit 4
+corrupt() {  # flips 4 KiB in the middle of the file (tensor data: a checksum mismatch)
+  python3 - "$1" <<'PY'
 import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); n=len(b)
 for i in range(n//2, n//2+4096): b[i]^=0xFF
 open(p,'wb').write(b)
 PY
-set +e; $MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$T/resumed" --set train.iterations=26 > "$T/corrupt.log" 2>&1; rc=$?; set -e
-grep -qi "latest_prev" "$T/corrupt.log" && ok "corrupt latest → warned and used latest_prev" || { tail -20 "$T/corrupt.log"; bad "corrupt checkpoint not handled (rc $rc)"; }
+}
+R=$T/resumed
+cp "$R/latest.h5" "$R/latest_prev.h5"  # iteration 24, sound
+corrupt "$R/latest.h5"
+set +e; $MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$R" --set train.iterations=26 > "$T/corrupt.log" 2>&1; rc=$?; set -e
+[ "$rc" = 0 ] \
+  && [ "$(grep -c "resuming from the previous checkpoint $R/latest_prev.h5 because $R/latest.h5: " "$T/corrupt.log")" -eq 2 ] \
+  && grep -q "resumed from $R/latest_prev.h5 at iteration 24 of 26" "$T/corrupt.log" \
+  && [ "$(losses "$R/metrics.jsonl" | awk '$1 > 24 { print $1 }' | sort -un | tr '\n' ' ')" = "25 26 " ] \
+  && ok "corrupt latest: both ranks warn why, resume from latest_prev.h5 at 24, finish 26 (exit 0)" \
+  || { tail -20 "$T/corrupt.log"; bad "corrupt latest with a sound latest_prev (rc $rc)"; }
+cp "$R/latest.h5" "$R/latest_prev.h5"  # iteration 26, then both corrupt
+corrupt "$R/latest.h5"; corrupt "$R/latest_prev.h5"
+sums=$(md5sum "$R/latest.h5" "$R/latest_prev.h5")
+set +e; $MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$R" --set train.iterations=28 > "$T/corrupt2.log" 2>&1; rc=$?; set -e
+[ "$rc" = 4 ] \
+  && grep -q "cannot resume from $R: $R/latest.h5: .*; and the previous checkpoint is unusable too: $R/latest_prev.h5: " "$T/corrupt2.log" \
+  && ! grep -q "iter 27/" "$T/corrupt2.log" && [ "$(md5sum "$R/latest.h5" "$R/latest_prev.h5")" = "$sums" ] \
+  && ok "both corrupt: exit 4 naming both, no step, neither file touched" \
+  || { tail -20 "$T/corrupt2.log"; bad "both checkpoints corrupt (rc $rc)"; }
 
 finish train_resume

@@ -8,17 +8,25 @@ passed=0 failed=0
 
 ok() { echo "PASS: $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-# The summary line; the test's exit status is 0 only when no check failed.
+# The summary line; the test's exit status is 0 only when checks ran and none failed.
 finish() {
+  [ $((passed + failed)) -gt 0 ] || bad "no check ran"
   echo "${1:-$(basename "$0" .sh)}: $passed passed, $failed failed ($SECONDS s)"
   [ "$failed" -eq 0 ]; exit $?
 }
-# python_or_skip MODULE...: PY=/usr/bin/python3 when it imports every module (Debian's
-# python3-torch, python3-lmdb, ...); else the test is skipped (exit 0), except under CI=true,
-# where tools/install_deps.sh has installed them and their absence is a failure.
-python_or_skip() {
+# skip WHY: the test cannot run here. Exit 77, which CTest reports as skipped, never as passed
+# (tests/CMakeLists.txt: SKIP_RETURN_CODE 77); no other exit of a test may be 77.
+skip() { echo "SKIPPED: $1"; exit 77; }
+# python_has MODULE...: PY=/usr/bin/python3 (Debian's python3-torch, python3-lmdb, ... are
+# installed for it) and status 0 when it imports every module, else status 1 — except under
+# CI=true, where tools/install_deps.sh has installed them and their absence fails the test.
+python_has() {
   PY=/usr/bin/python3
   $PY -c "import $(IFS=,; echo "$*")" 2>/dev/null && return 0
   if [ "${CI:-}" = true ]; then bad "python3 lacks one of: $* (tools/install_deps.sh installs them)"; finish; fi
-  echo "skipped: python3 lacks one of: $*"; exit 0
+  return 1
+}
+# python_or_skip MODULE...: python_has, or the whole test is skipped (exit 77) when a module is missing.
+python_or_skip() {
+  python_has "$@" || skip "python3 lacks one of: $* (tools/install_deps.sh installs them)"
 }
