@@ -1,4 +1,5 @@
 #include "ckpt/checkpoint.h"
+#include "ckpt/checkpoint_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -134,6 +135,12 @@ CheckpointData read_checkpoint(const std::string& path) {
   }
   data.answers = read_head_answers(file.get(), path);
   return data;
+}
+
+bool is_checkpoint_file(const std::string& path) {
+  h5::Handle file = h5::open_file_readonly(path);
+  if (h5::has_attr(file.get(), "kind") && h5::read_string_attr(file.get(), "kind", path) == "checkpoint") return true;
+  return h5::has_link(file.get(), "trainer_state");
 }
 
 std::optional<std::string> find_latest(const std::string& dir) {
