@@ -220,10 +220,10 @@ TEST(Config, ExtendsErrorsNameTheFiles) {
 // outside it (an absolute key replaced the data root), so config loading rejects them, naming the
 // key and the file.
 TEST(Config, DeclaredTaskKeysAndImageSourcesAreSafeFileNames) {
-  // A free task-token row (rejected declarations register nothing, and the task registry is
+  // A free task-token row, 19 (rejected declarations register nothing, and the task registry is
   // process-wide: these tests must not add to it).
   const auto declaration = [](const std::string& key, const std::string& source) {
-    return "[tasks.\"" + key + "\"]\nkind = \"VL-classifier\"\ngroup = 1\nid = 13\nimage_source = \"" + source +
+    return "[tasks.\"" + key + "\"]\nkind = \"VL-classifier\"\ngroup = 1\nid = 19\nimage_source = \"" + source +
            "\"\nbatch_size = 8\nlr = 1e-5\n";
   };
   int n = 0;
