@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "data/feature_writer.h"
+#include "data/vqa_ids.h"
 #include "synth/synth_tasks.h"
 #include "synth/synth_text.h"
 #include "tasks/task_table.h"
@@ -163,10 +164,10 @@ void write_text_file(const fs::path& path, const std::string& text) {
 // few draws hands it to the next image.
 // `split` is the file name (train, minval, dev, ...), used in item ids.
 // The id of item i of a split file. A dataset whose evaluation server takes integer ids (VQA,
-// eval/vqa_ids.h) gets decimal ids as released: a block of a million per split, placed by a hash
+// data/vqa_ids.h) gets decimal ids as released: a block of a million per split, placed by a hash
 // of the split's name; the others' ids name dataset, split and item.
 std::string synth_item_id(const SynthTaskPlan& plan, const std::string& split, int i) {
-  if (task_by_key(plan.key).submission != "vqa") return cat(plan.key, "-", split, "-", i);
+  if (task_by_key(plan.key).submission != kVqaSubmissionFormat) return cat(plan.key, "-", split, "-", i);
   return std::to_string((derive_seed(0, "question ids/" + split) % 9000 + 1000) * 1000000 + i);
 }
 

@@ -1,4 +1,4 @@
-#include "eval/vqa_ids.h"
+#include "data/vqa_ids.h"
 
 #include <cerrno>
 #include <cstdlib>

@@ -7,6 +7,9 @@
 
 namespace vlmt {
 
+// TaskSpec::submission of the tasks whose item ids are VQA question ids.
+inline constexpr const char* kVqaSubmissionFormat = "vqa";
+
 // `id` as a question id: decimal digits only, at most 2^63 − 1. Otherwise DataError (exit 3)
 // naming the id and `where` (the annotation file).
 int64_t vqa_question_id(const std::string& id, const std::string& where);
