@@ -1,4 +1,5 @@
 #include "ckpt/checkpoint.h"
+#include "ckpt/checkpoint_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -45,7 +46,21 @@ void rename_or_throw(const std::string& from, const std::string& to) {
   }
 }
 
+// The bytes of everything the checkpoint stores (its tensors, blobs and answer lists), a lower
+// bound of its file size: what a failed write says it needed.
+uint64_t payload_bytes(const CheckpointData& data) {
+  uint64_t bytes = data.trainer_state.size() + data.config_toml.size();
+  for (const auto* tensors : {&data.params, &data.optim})
+    for (const auto& [name, t] : *tensors) bytes += t.numel() * t.element_size();
+  for (const auto& [name, t] : data.rng) bytes += t.numel() * t.element_size();
+  for (const auto& [key, value] : data.fingerprints) bytes += key.size() + value.size();
+  for (const auto& [head, answers] : data.answers)
+    for (const auto& a : answers) bytes += a.size();
+  return bytes;
+}
+
 void write_file(const std::string& path, const CheckpointData& data) {
+  h5::QuietErrors quiet;  // failures become one CheckpointError with the system's reason
   h5::Handle file = h5::create_file(path);
   h5::write_string_attr(file.get(), "kind", "checkpoint");
   h5::write_int64_attr(file.get(), "format_version", {data.format_version});
@@ -66,11 +81,14 @@ void write_file(const std::string& path, const CheckpointData& data) {
                 path);
   write_head_answers(file.get(), data.answers, path);
   h5::check_status(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), cat(path, ": flush failed"));
-  if (!file.close()) throw CheckpointError(cat(path, ": closing the file failed (disk full?)"));
+  // A failed close leaves its errors on HDF5's stack for check_status to read the reason from.
+  h5::check_status(file.close() ? 0 : -1, cat(path, ": closing the file failed"));
 }
 
 }  // namespace
 
+// A failed write (e.g. a full disk) is a CheckpointError with the system's reason and the bytes
+// the checkpoint needs; its tmp file is removed and the existing checkpoints stay as they were.
 std::string write_checkpoint(const std::string& dir, const std::string& name,
                              const CheckpointData& data) {
   if (name.empty() || name.find('/') != std::string::npos) {
@@ -85,8 +103,13 @@ std::string write_checkpoint(const std::string& dir, const std::string& name,
   try {
     write_file(tmp_path, data);
     sync_path(tmp_path, false);
-  } catch (...) {
+  } catch (const CheckpointError& e) {
     std::remove(tmp_path.c_str());  // a half-written tmp is never resumed from; do not leave it
+    const uint64_t bytes = payload_bytes(data);
+    throw CheckpointError(cat(e.what(), " (the checkpoint needs at least ", bytes, " bytes, ",
+                              static_cast<double>(bytes) / 1e6, " MB, in ", dir, ")"));
+  } catch (...) {
+    std::remove(tmp_path.c_str());
     throw;
   }
   if (fs::exists(final_path)) rename_or_throw(final_path, prev_path);
@@ -134,6 +157,12 @@ CheckpointData read_checkpoint(const std::string& path) {
   }
   data.answers = read_head_answers(file.get(), path);
   return data;
+}
+
+bool is_checkpoint_file(const std::string& path) {
+  h5::Handle file = h5::open_file_readonly(path);
+  if (h5::has_attr(file.get(), "kind") && h5::read_string_attr(file.get(), "kind", path) == "checkpoint") return true;
+  return h5::has_link(file.get(), "trainer_state");
 }
 
 std::optional<std::string> find_latest(const std::string& dir) {

@@ -77,7 +77,7 @@ void write_one(hid_t group, const std::string& name, const torch::Tensor& tensor
   if (bytes > 0) {
     h5::check_status(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                               cpu.data_ptr()),
-                     cat(where, ": cannot write data (disk full?)"));
+                     cat(where, ": cannot write data"));  // h5::check_status adds the system's reason
   }
   h5::write_string_attr(dataset.get(), "dtype", dtype_name(cpu.scalar_type()));
   h5::write_int64_attr(dataset.get(), "shape", cpu.sizes().vec());
@@ -161,7 +161,8 @@ void write_tensors(const std::string& path, const NamedTensors& tensors,
       write_tensors(group.get(), tensors, path);
     }
     write_head_answers(file.get(), answers, path);
-    if (!file.close()) throw CheckpointError(cat(path, ": closing the file failed (disk full?)"));
+    // A failed close leaves its errors on HDF5's stack for check_status to read the reason from.
+    h5::check_status(file.close() ? 0 : -1, cat(path, ": closing the file failed"));
   } catch (...) {
     std::remove(tmp.c_str());
     throw;

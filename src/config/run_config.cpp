@@ -1,11 +1,11 @@
 #include "config/run_config.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 
 #include "config/schedule_names.h"
 #include "config/toml_reader.h"
+#include "core/env.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "tasks/task_table.h"
@@ -32,7 +32,11 @@ std::string task_token_mode_name(TaskTokenMode mode) {
 }
 
 std::string find_configs_dir(const std::string& near) {
-  if (const char* env = std::getenv("VLMT_CONFIG_DIR"); env && *env) return env;
+  if (const auto dir = env::text("VLMT_CONFIG_DIR")) {
+    if (!fs::is_directory(*dir))
+      throw ConfigError(cat("environment variable VLMT_CONFIG_DIR=\"", *dir, "\": not a directory"));
+    return *dir;
+  }
   if (!near.empty()) {
     for (fs::path p = fs::absolute(near).parent_path(); !p.empty(); p = p.parent_path()) {
       if (fs::exists(p / "model") && fs::exists(p / "tasks.toml")) return p.string();

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/log.h"
+#include "core/env.h"
 
 namespace vlmt {
 
@@ -22,18 +22,9 @@ constexpr int kLargestMmapThreshold = 32 * kMiB;  // glibc's cap on 64-bit: HEAP
 
 constexpr size_t kDefaultCacheMiB = 2048;
 
-// VLMT_CPU_BLOCK_CACHE_MB: a whole number of MiB (0 = no cache); anything else is reported and
-// the default used, since this runs before any command line is read.
+// VLMT_CPU_BLOCK_CACHE_MB: a whole number of MiB (0 = no cache).
 size_t cache_limit_bytes() {
-  const char* env = std::getenv("VLMT_CPU_BLOCK_CACHE_MB");
-  if (env == nullptr || *env == '\0') return kDefaultCacheMiB * kMiB;
-  const std::string text(env);
-  if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-    log::warn("VLMT_CPU_BLOCK_CACHE_MB=\"" + text + "\" is not a whole number of MiB up to 999999999; using " +
-              std::to_string(kDefaultCacheMiB));
-    return kDefaultCacheMiB * kMiB;
-  }
-  return static_cast<size_t>(std::stoull(text)) * kMiB;
+  return static_cast<size_t>(env::integer("VLMT_CPU_BLOCK_CACHE_MB", kDefaultCacheMiB, 0, 999999999)) * kMiB;
 }
 
 // Wraps LibTorch's CPU allocator. Blocks of at least kLargestMmapThreshold bytes come back to the
@@ -136,7 +127,7 @@ bool keep_freed_memory() {
     g_cache = new LargeBlockCache(c10::GetCPUAllocator(), limit);
     c10::SetCPUAllocator(g_cache, /*priority=*/1);
   });
-  if (std::getenv("GLIBC_TUNABLES") != nullptr) return false;
+  if (env::text("GLIBC_TUNABLES")) return false;
   mallopt(M_MMAP_THRESHOLD, kLargestMmapThreshold);
   mallopt(M_TRIM_THRESHOLD, -1);  // never trim (the value is read as the largest size_t)
   return true;

@@ -179,8 +179,8 @@ CliArgs parse_cli(int argc, char** argv, const std::string& program, const std::
 }
 
 int run_tool(const std::function<int()>& body) {
-  keep_freed_memory();
   try {
+    keep_freed_memory();  // reads VLMT_CPU_BLOCK_CACHE_MB: a bad value is reported like any error
     return body();
   } catch (const Error& e) {
     if (e.code() != ExitCode::kOk) log::error(e.what());

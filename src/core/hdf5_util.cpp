@@ -35,13 +35,42 @@ QuietErrors::QuietErrors() {
 
 QuietErrors::~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
 
+namespace {
+
+// The operating system's reason for the HDF5 failure just reported, if a system call failed:
+// HDF5's file driver records it in its error stack as "... error message = '<strerror>' ..."
+// (e.g. "No space left on device"). Empty when the failure was HDF5's own.
+std::string system_reason() {
+  std::string reason;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        static const std::string kMarker = "error message = '";
+        const std::string desc = e->desc != nullptr ? e->desc : "";
+        const size_t from = desc.find(kMarker);
+        if (from == std::string::npos) return 0;
+        const size_t begin = from + kMarker.size(), end = desc.find('\'', begin);
+        *static_cast<std::string*>(out) = desc.substr(begin, end == std::string::npos ? end : end - begin);
+        return 1;  // the innermost one: stop
+      },
+      &reason);
+  return reason;
+}
+
+[[noreturn]] void fail(const std::string& context) {
+  const std::string reason = system_reason();
+  throw CheckpointError(reason.empty() ? context : cat(context, ": ", reason));
+}
+
+}  // namespace
+
 Handle check(hid_t id, Handle::Closer closer, const std::string& context) {
-  if (id < 0) throw CheckpointError(context);
+  if (id < 0) fail(context);
   return Handle(id, closer);
 }
 
 void check_status(herr_t status, const std::string& context) {
-  if (status < 0) throw CheckpointError(context);
+  if (status < 0) fail(context);
 }
 
 Handle open_file_readonly(const std::string& path) {

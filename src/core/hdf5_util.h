@@ -45,7 +45,7 @@ class QuietErrors {
   void* data_ = nullptr;
 };
 
-// Throws CheckpointError("<context>: <what>") when id < 0; returns an owning handle otherwise.
+// Throws CheckpointError("<context>[: <errno text when a system call failed>]") when id < 0.
 Handle check(hid_t id, Handle::Closer closer, const std::string& context);
 void check_status(herr_t status, const std::string& context);
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "data/task_datasets.h"
 
@@ -66,8 +67,8 @@ std::string resolve_data_root(const DataConfig& data) {
   if (!data.root.empty()) {
     root = data.root;
     why = "data.root";
-  } else if (const char* env = std::getenv("VLMT_DATA_ROOT"); env && *env) {
-    root = env;
+  } else if (const auto env = env::text("VLMT_DATA_ROOT")) {
+    root = *env;
     why = "$VLMT_DATA_ROOT";
   } else {
     root = "./data";

@@ -1,7 +1,6 @@
 #include "dist/local_rank.h"
 
-#include <cstdlib>
-
+#include "core/env.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -12,22 +11,13 @@ namespace {
 std::optional<int> env_index(const EnvLookup& env, const std::string& name) {
   const auto value = env(name);
   if (!value || value->empty()) return std::nullopt;
-  char* end = nullptr;
-  const long parsed = std::strtol(value->c_str(), &end, 10);
-  if (*end != '\0' || parsed < 0 || parsed > 1 << 20)
-    throw Error(ExitCode::kFailure, cat("environment variable ", name, "=\"", *value,
-                                        "\" is not a non-negative integer"));
-  return static_cast<int>(parsed);
+  return static_cast<int>(env::parse_integer(name, *value, 0, 1 << 20));
 }
 
 }  // namespace
 
 EnvLookup process_env() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
+  return [](const std::string& name) { return env::text(name); };
 }
 
 LocalRank resolve_local_rank(const EnvLookup& env, int world_rank, int shared_local_rank) {

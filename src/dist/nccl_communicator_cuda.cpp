@@ -25,6 +25,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "dist/mpi_check.h"
@@ -70,11 +71,7 @@ void check_cuda(cudaError_t rc, const char* what) {
   throw Error(ExitCode::kFailure, cat(what, " failed: ", cudaGetErrorString(rc)));
 }
 
-double nccl_timeout_seconds() {
-  const char* value = std::getenv("VLMT_NCCL_TIMEOUT_S");
-  const double seconds = value != nullptr ? std::atof(value) : 600.0;
-  return seconds > 0 ? seconds : 600.0;
-}
+double nccl_timeout_seconds() { return env::seconds("VLMT_NCCL_TIMEOUT_S", 600.0, 1.0, 7 * 86400.0); }
 
 class NcclCommunicator : public Communicator {
  public:

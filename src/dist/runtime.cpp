@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/allocator.h"
+#include "core/env.h"
 #include "core/error.h"
 #include "dist/local_rank.h"
 #include "dist/mpi_check.h"
@@ -15,10 +16,9 @@
 namespace vlmt {
 namespace {
 
-double abort_grace_seconds() {
-  const char* value = std::getenv("VLMT_ABORT_GRACE_S");
-  return value != nullptr ? std::atof(value) : 10.0;
-}
+constexpr double kDefaultAbortGraceS = 10.0;
+
+double abort_grace_seconds() { return env::seconds("VLMT_ABORT_GRACE_S", kDefaultAbortGraceS, 0.0, 3600.0); }
 
 }  // namespace
 
@@ -102,17 +102,24 @@ bool DistRuntime::agree_on_exit_code(int& code, double grace_seconds) {
 }
 
 int run_main(int argc, char** argv, const std::function<int(DistRuntime&)>& body) {
-  keep_freed_memory();
   std::unique_ptr<DistRuntime> runtime;
   try {
     runtime = std::make_unique<DistRuntime>(&argc, &argv);
+  } catch (const Error& e) {
+    log::error(e.what());
+    return static_cast<int>(e.code());
   } catch (const std::exception& e) {
     log::error(e.what());
     return static_cast<int>(ExitCode::kFailure);
   }
   int code = 0;
   bool failed = false;
+  // Environment variables are read inside the body's try: a bad value is an error every rank
+  // reports with the same code.
+  double grace = kDefaultAbortGraceS;
   try {
+    keep_freed_memory();
+    grace = abort_grace_seconds();
     code = body(*runtime);
   } catch (const Error& e) {
     code = static_cast<int>(e.code());
@@ -125,8 +132,7 @@ int run_main(int argc, char** argv, const std::function<int(DistRuntime&)>& body
   }
   // Ranks that succeeded wait as long as it takes (a peer may still be writing a checkpoint);
   // a failed rank gives its peers a grace period, then takes the whole job down.
-  const double grace = failed ? abort_grace_seconds() : -1.0;
-  if (!runtime->agree_on_exit_code(code, grace)) runtime->abort(code);
+  if (!runtime->agree_on_exit_code(code, failed ? grace : -1.0)) runtime->abort(code);
   return code;
 }
 

@@ -10,15 +10,20 @@
 #include <string>
 #include <mutex>
 
+#include "core/env.h"
+
 namespace vlmt {
 namespace {
 
 DropoutKernel kernel_from_environment() {
-  const char* choice = std::getenv("VLMT_DROPOUT");
-  return choice != nullptr && std::string(choice) == "fused" ? DropoutKernel::kFused : DropoutKernel::kTorch;
+  return env::choice("VLMT_DROPOUT", "torch", {"torch", "fused"}) == "fused" ? DropoutKernel::kFused
+                                                                             : DropoutKernel::kTorch;
 }
 
-std::atomic<DropoutKernel> g_kernel{kernel_from_environment()};
+// Chosen on first use, not during static initialisation: a bad VLMT_DROPOUT is then a ConfigError
+// that main reports (exit 2), not a crash before main. kUnchosen until then.
+constexpr int kUnchosen = -1;
+std::atomic<int> g_kernel{kUnchosen};
 
 // The i-th output of splitmix64 started at `seed`: a counter-based generator, so any element's
 // bits can be computed without the ones before it (parallel and thread-count independent).
@@ -90,12 +95,21 @@ class FusedDropout : public torch::autograd::Function<FusedDropout> {
 
 }  // namespace
 
-void set_dropout_kernel(DropoutKernel kernel) { g_kernel = kernel; }
-DropoutKernel dropout_kernel() { return g_kernel; }
+void set_dropout_kernel(DropoutKernel kernel) { g_kernel = static_cast<int>(kernel); }
+
+DropoutKernel dropout_kernel() {
+  int kernel = g_kernel.load();
+  if (kernel == kUnchosen) {
+    int expected = kUnchosen;
+    g_kernel.compare_exchange_strong(expected, static_cast<int>(kernel_from_environment()));
+    kernel = g_kernel.load();
+  }
+  return static_cast<DropoutKernel>(kernel);
+}
 
 torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0.0) return x;
-  const bool fused = g_kernel == DropoutKernel::kFused && p < 1.0 && x.device().is_cpu() && x.is_floating_point() &&
+  const bool fused = dropout_kernel() == DropoutKernel::kFused && p < 1.0 && x.device().is_cpu() && x.is_floating_point() &&
                      x.scalar_type() != torch::kHalf;
   return fused ? FusedDropout::apply(x, p) : torch::dropout(x, p, training);
 }

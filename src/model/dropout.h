@@ -14,14 +14,14 @@
 // Measured in the whole training step once freed memory is kept (core/allocator.h), the fused
 // kernel's gain is within the development machine's noise (docs/PERFORMANCE.md), so LibTorch's
 // dropout stays the default: the same masks, and so the same losses of a seed, as before.
-// VLMT_DROPOUT=fused in the environment (or bench_step --dropout fused) selects the fused kernel.
+// VLMT_DROPOUT=fused|torch in the environment (or bench_step --dropout) selects the kernel.
 // CUDA tensors (LibTorch has a fused kernel there) always use torch::dropout.
 #include <torch/torch.h>
 
 namespace vlmt {
 
 enum class DropoutKernel { kFused, kTorch };
-// Process-wide choice: kTorch, or kFused when VLMT_DROPOUT=fused at start.
+// Process-wide: set, else VLMT_DROPOUT read at first use (another value: ConfigError).
 void set_dropout_kernel(DropoutKernel kernel);
 DropoutKernel dropout_kernel();
 

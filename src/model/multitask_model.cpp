@@ -8,6 +8,7 @@
 namespace vlmt {
 
 MultiTaskModelImpl::MultiTaskModelImpl(const ModelConfig& c) : config(c), dropout(c.hidden_dropout) {
+  dropout_kernel();  // a bad VLMT_DROPOUT is reported now, not at the first training step
   bert = register_module("bert", ViLBert(c));
   cls = register_module("cls", PretrainingHeads(c, bert->embeddings->word_embeddings->weight));
   const double eps = c.layer_norm_eps;

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "data/feature_writer.h"
+#include "data/vqa_ids.h"
 #include "synth/synth_tasks.h"
 #include "synth/synth_text.h"
 #include "tasks/task_table.h"
@@ -162,6 +163,14 @@ void write_text_file(const fs::path& path, const std::string& text) {
 // Items of one split, round-robin over its images; an image that cannot host an item after a
 // few draws hands it to the next image.
 // `split` is the file name (train, minval, dev, ...), used in item ids.
+// The id of item i of a split file. A dataset whose evaluation server takes integer ids (VQA,
+// data/vqa_ids.h) gets decimal ids as released: a block of a million per split, placed by a hash
+// of the split's name; the others' ids name dataset, split and item.
+std::string synth_item_id(const SynthTaskPlan& plan, const std::string& split, int i) {
+  if (task_by_key(plan.key).submission != kVqaSubmissionFormat) return cat(plan.key, "-", split, "-", i);
+  return std::to_string((derive_seed(0, "question ids/" + split) % 9000 + 1000) * 1000000 + i);
+}
+
 std::vector<ordered_json> make_split_items(const SynthTaskPlan& plan, const std::string& split,
                                            const std::vector<std::string>& images, int count,
                                            SynthSceneCache& scenes, std::uint64_t seed) {
@@ -171,7 +180,7 @@ std::vector<ordered_json> make_split_items(const SynthTaskPlan& plan, const std:
   const int n = static_cast<int>(images.size());
   std::vector<ordered_json> items;
   for (int i = 0; i < count; ++i) {
-    SynthItemContext ctx{cat(plan.key, "-", split, "-", i), {}, &rng};
+    SynthItemContext ctx{synth_item_id(plan, split, i), {}, &rng};
     SynthItem item;
     const int per_item = plan.items.scenes_per_item;
     for (int attempt = 0; attempt < 8 * n && !item; ++attempt) {

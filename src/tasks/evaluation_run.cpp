@@ -11,6 +11,7 @@
 #include "core/jsonl.h"
 #include "core/log.h"
 #include "dist/runtime.h"
+#include "data/vqa_ids.h"
 #include "tasks/task_data.h"
 #include "tasks/task_kind.h"
 
@@ -36,6 +37,9 @@ std::unique_ptr<TaskDataset> EvaluationRun::open_dataset() const {
       throw DataError(cat(what, "; evaluating on other features than the training ones needs --allow-feature-mismatch"));
     if (comm.rank() == 0) log::warn(cat(what, " (--allow-feature-mismatch)"));
   }
+  // Ids the submission file cannot hold are reported now, by every rank, not after the run.
+  if (spec.submission == kVqaSubmissionFormat)
+    for (int64_t i = 0; i < dataset->size(); ++i) vqa_question_id(dataset->item_id(i), dataset->context().annotation_path);
   return dataset;
 }
 
@@ -88,13 +92,9 @@ using SubmissionWriter = std::function<void(const std::string& stem, const std::
 // The evaluation servers' formats (docs/EVALUATION.md), by the name TaskSpec::submission gives.
 const std::map<std::string, std::pair<std::string, SubmissionWriter>>& submission_formats() {
   static const std::map<std::string, std::pair<std::string, SubmissionWriter>> formats = {
-      {"vqa", {".json", [](const std::string& path, const std::vector<nlohmann::json>& all) {
+      {kVqaSubmissionFormat, {".json", [](const std::string& path, const std::vector<nlohmann::json>& all) {
          std::vector<std::pair<int64_t, std::string>> v;
-         for (const auto& j : all) {
-           const std::string id = j["id"];
-           const bool numeric = !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
-           v.emplace_back(numeric ? std::stoll(id) : static_cast<int64_t>(v.size()), j["answer"]);
-         }
+         for (const auto& j : all) v.emplace_back(vqa_question_id(j["id"].get<std::string>(), path), j["answer"]);
          write_vqa_submission(path, v);
        }}},
       {"gqa", {".json", [](const std::string& path, const std::vector<nlohmann::json>& all) {

@@ -129,14 +129,33 @@ const TaskSpec& task_by_id(int id) {
   throw ConfigError(cat("unknown task id ", id));
 }
 
+namespace {
+
+// Task keys, image sources and shared_answers become path components under the data root
+// (annotations/<key>/, features/<image_source>.h5): never a '/', an absolute path or a way out.
+constexpr const char* kSafePathNameRule =
+    "made of letters, digits and _ + . - only, not starting with '.' and without \"..\"";
+bool safe_path_name(const std::string& name) {
+  return !name.empty() && name[0] != '.' && name.find("..") == std::string::npos &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-") ==
+             std::string::npos;
+}
+
+}  // namespace
+
 const TaskSpec& register_task(TaskSpec spec, const std::string& origin) {
   spec.builtin = false;
   const TaskKind& kind = task_kind(spec.kind_name);  // throws for an unknown kind
   if (spec.metric.empty()) spec.metric = kind.default_metric();
-  if (spec.key.empty() || spec.key != lower(spec.key) || spec.key == pretraining_task().key ||
-      spec.key.find_first_of(" ,=\"'") != std::string::npos)
-    throw ConfigError(cat(origin, ": task key \"", spec.key, "\" must be lower case without spaces, commas or "
-                          "quotes, and not \"", pretraining_task().key, "\""));
+  if (!safe_path_name(spec.key) || spec.key != lower(spec.key) || spec.key == pretraining_task().key)
+    throw ConfigError(cat(origin, ": task key \"", spec.key, "\" must be lower case, ", kSafePathNameRule,
+                          ", and not \"", pretraining_task().key, "\""));
+  if (!safe_path_name(spec.image_source))
+    throw ConfigError(cat(origin, ": task \"", spec.key, "\": image_source \"", spec.image_source, "\" must be ",
+                          kSafePathNameRule));
+  if (!spec.shared_answers.empty() && !safe_path_name(spec.shared_answers))
+    throw ConfigError(cat(origin, ": task \"", spec.key, "\": shared_answers \"", spec.shared_answers,
+                          "\" must be ", kSafePathNameRule));
   for (const auto& t : registry()) {
     if (t.key == spec.key) {
       if (!t.builtin && same_spec(t, spec)) return t;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "ckpt/blob.h"
+#include "ckpt/checkpoint_file.h"
 #include "ckpt/param_io.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -67,18 +68,22 @@ std::set<std::string> initialise_from(MultiTaskModelImpl& model, const std::stri
     throw CheckpointError(cat("train.init_from: ", path, " does not exist (run the earlier stage first, or set "
                               "train.init_from / --init-from)"));
   // An earlier stage's checkpoint, or a bare parameter file (BERT import, converted release).
-  // Only "not a stage checkpoint" selects the bare-file path: an error in a stage checkpoint's
-  // trainer state or parameters is reported, not retried as a parameter file.
+  // What the file is decides: a damaged stage checkpoint is an error, never retried as a
+  // parameter file (that would load its untrained heads too).
   std::optional<ckpt::CheckpointData> data;
-  try {
-    data = ckpt::read_checkpoint(path);
-  } catch (const CheckpointError&) {
-  }
+  if (ckpt::is_checkpoint_file(path)) data = ckpt::read_checkpoint(path);
   std::set<std::string> expected(expect_missing.begin(), expect_missing.end());
   std::set<std::string> left_out;
-  const ckpt::LoadReport report =
-      data ? ckpt::load_parameters(model, trained_parameters(*data, left_out), path, /*allow_partial=*/true)
-           : ckpt::load_parameters(model, path, /*allow_partial=*/true);
+  ckpt::NamedTensors trained;
+  if (data) {
+    try {
+      trained = trained_parameters(*data, left_out);
+    } catch (const CheckpointError& e) {
+      throw CheckpointError(cat("train.init_from ", path, ": ", e.what()));
+    }
+  }
+  const ckpt::LoadReport report = data ? ckpt::load_parameters(model, trained, path, /*allow_partial=*/true)
+                                       : ckpt::load_parameters(model, path, /*allow_partial=*/true);
   if (!left_out.empty())
     log::info0(cat(path, ": its ", data->stage, " stage did not train ", some_names({left_out.begin(), left_out.end()}),
                    "; they start from this run's initialisation"));

@@ -274,12 +274,13 @@ Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
   phases_.lap(PhaseTimes::kBackward);
   if (sync_) sync_->finish();
   phases_.lap(PhaseTimes::kSync);
-  optimizer_->step(lr_->factor());
+  // Checked before the step: a non-finite loss never reaches the weights (or a checkpoint).
   const double value = loss.item<double>();
-  phases_.lap(PhaseTimes::kOptimizer);
   if (!std::isfinite(value))
     throw Error(ExitCode::kFailure, cat(s.key, ": loss is ", value, " at iteration ", state_.iteration + 1,
-                                        " (diverged; lower the LR or check the data)"));
+                                        " (diverged; lower the LR or check the data); the weights were not updated"));
+  optimizer_->step(lr_->factor());
+  phases_.lap(PhaseTimes::kOptimizer);
   s.loss_sum += value;
   ++s.loss_steps;
   s.score_sum += result.score_sum;

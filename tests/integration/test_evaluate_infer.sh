@@ -4,7 +4,7 @@
 #     metric, per-item predictions and the servers' submission files with the split's item counts;
 #  2. the same evaluation at 1 rank gives the same scores;
 #  3. a missing split and an unknown task: a clear error listing what exists, non-zero exit on
-#     every rank;
+#     every rank; a VQA question id that is no integer or too long: exit 3 naming it, up front;
 #  4. infer for vqa, refcoco, retrieval_coco, nlvr2 and --embed prints the JSON users ask for;
 #     on the user's own features (--features, from an .npz via features_from_npz.py) and in
 #     batch mode (--requests JSON Lines);
@@ -117,6 +117,24 @@ set -e
 [ "$rc" = 2 ] && ok "unknown task exits 2" || bad "unknown task exit code $rc"
 [ "$(grep -c 'unknown task "vqaa"; valid tasks: vqa, ' "$T/task.log")" -ge 2 ] \
   && ok "both ranks name the unknown task and list the valid ones" || { cat "$T/task.log"; bad "unknown task message"; }
+
+# A VQA question id the submission file cannot hold (not an integer; over 2^63 - 1): exit 3 on
+# every rank naming the id and the split file, before anything is evaluated.
+for bad_id in q12x 12345678901234567890; do
+  $PY - "$T/data/annotations/vqa/minval.jsonl" "$T/data/annotations/vqa/ids_$bad_id.jsonl" "$bad_id" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+lines[len(lines) // 2]["question_id"] = sys.argv[3]
+open(sys.argv[2], "w").write("".join(json.dumps(l) + "\n" for l in lines))
+PY
+  set +e
+  $MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task vqa --split "ids_$bad_id" --out "$T/bad_ids" > "$T/ids.log" 2>&1; rc=$?
+  set -e
+  [ "$rc" = 3 ] && [ "$(grep -c "ids_$bad_id.jsonl: question id \"$bad_id\" is not a VQA question id" "$T/ids.log")" -ge 2 ] \
+    && [ ! -e "$T/bad_ids/predictions" ] && [ ! -e "$T/bad_ids/submissions" ] \
+    && ok "VQA question id $bad_id: exit 3 on both ranks naming it and the file, nothing evaluated" \
+    || { cat "$T/ids.log"; bad "VQA question id $bad_id (exit $rc)"; }
+done
 
 # 4. infer
 # first TASK FIELD: the field of the first item of the task's evaluated split

@@ -5,6 +5,9 @@
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+#include <cerrno>
+#include <cstring>
+#include <regex>
 
 #include "ckpt/blob.h"
 #include "ckpt/checkpoint.h"
@@ -154,6 +157,31 @@ TEST(CkptCheckpoint, KilledWriteNeverReplacesLatest) {
   bad.optim.emplace_back("bad/name", torch::ones({1}));
   EXPECT_THROW(write_checkpoint(dir.str(), "latest", bad), CheckpointError);
   EXPECT_FALSE(fs::exists(dir.file("latest.h5.tmp")));
+  EXPECT_EQ(step_of(dir.file("latest.h5")), 1);
+  EXPECT_FALSE(fs::exists(dir.file("latest_prev.h5")));
+}
+
+// A disk that fills during the write (the tmp file is a link to /dev/full, where every write
+// fails with ENOSPC): the error carries the system's reason and the bytes the checkpoint needs,
+// and the existing checkpoint stays as it was.
+TEST(CkptCheckpoint, AFullDiskIsReportedWithTheReasonAndTheSizeNeeded) {
+  CheckpointData big = make_data(2);
+  big.params.emplace_back("bert.big", torch::randn({1 << 20}));  // 4 MiB: written before the flush
+  TempDir reference;
+  const auto needs = fs::file_size(write_checkpoint(reference.str(), "latest", big));
+
+  TempDir dir;
+  write_checkpoint(dir.str(), "latest", make_data(1));
+  fs::create_symlink("/dev/full", dir.file("latest.h5.tmp"));
+  const std::string message = checkpoint_error([&] { write_checkpoint(dir.str(), "latest", big); });
+  EXPECT_NE(message.find("latest.h5.tmp"), std::string::npos) << message;
+  EXPECT_NE(message.find(std::strerror(ENOSPC)), std::string::npos) << message;  // "No space left on device"
+  std::smatch bytes;
+  ASSERT_TRUE(std::regex_search(message, bytes, std::regex("needs at least ([0-9]+) bytes"))) << message;
+  const double stated = std::stod(bytes[1]);
+  EXPECT_LE(stated, static_cast<double>(needs)) << message;        // a lower bound of the file's size,
+  EXPECT_GE(stated, 0.99 * static_cast<double>(needs)) << message;  // and a close one
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir.file("latest.h5.tmp"))));
   EXPECT_EQ(step_of(dir.file("latest.h5")), 1);
   EXPECT_FALSE(fs::exists(dir.file("latest_prev.h5")));
 }

@@ -214,3 +214,32 @@ TEST(Config, ExtendsErrorsNameTheFiles) {
     EXPECT_NE(std::string(e.what()).find("command line: train.sedd: unknown key"), std::string::npos) << e.what();
   }
 }
+
+// A declared task's key and image source become directories and file names under the data root
+// (annotations/<key>/, features/<image_source>.h5): a '/', an absolute path or ".." would reach
+// outside it (an absolute key replaced the data root), so config loading rejects them, naming the
+// key and the file.
+TEST(Config, DeclaredTaskKeysAndImageSourcesAreSafeFileNames) {
+  // A free task-token row, 19 (rejected declarations register nothing, and the task registry is
+  // process-wide: these tests must not add to it).
+  const auto declaration = [](const std::string& key, const std::string& source) {
+    return "[tasks.\"" + key + "\"]\nkind = \"VL-classifier\"\ngroup = 1\nid = 19\nimage_source = \"" + source +
+           "\"\nbatch_size = 8\nlr = 1e-5\n";
+  };
+  int n = 0;
+  for (const auto& [key, source] : std::vector<std::pair<std::string, std::string>>{
+           {"../escape", "coco"}, {"/abs/key", "coco"}, {"a/b", "coco"}, {".hidden", "coco"}, {"x..y", "coco"},
+           {"okkey", "../../etc/passwd"}, {"okkey", "/abs/coco"}, {"okkey", "sub/coco"}, {"okkey", ".coco"}}) {
+    const auto path = write_temp("unsafe_" + std::to_string(n++) + ".toml", declaration(key, source));
+    try {
+      load_run_config(path, {}, configs_dir());
+      ADD_FAILURE() << "key \"" << key << "\", image_source \"" << source << "\" accepted";
+    } catch (const ConfigError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << what;
+      EXPECT_NE(what.find("\"" + key + "\""), std::string::npos) << what;
+      EXPECT_NE(what.find("letters, digits and _ + . - only"), std::string::npos) << what;
+      if (key == "okkey") EXPECT_NE(what.find("image_source \"" + source + "\""), std::string::npos) << what;
+    }
+  }
+}

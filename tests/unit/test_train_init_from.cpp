@@ -4,9 +4,11 @@
 // come along with the heads they belong to.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "ckpt/blob.h"
+#include "ckpt/checkpoint_file.h"
 #include "ckpt/tensor_file.h"
 #include "core/error.h"
 #include "model_fixtures.h"
@@ -131,4 +133,53 @@ TEST(InitFrom, StoredAnswersFollowTheHeadsThatWereLoaded) {
   ASSERT_EQ(model->provenance.head_answers.count("vil_prediction"), 1u);
   EXPECT_EQ(model->provenance.head_answers.at("vil_prediction"), vqa);
   EXPECT_EQ(ckpt::read_head_answers(path).at("vil_prediction_gqa"), gqa);
+}
+
+namespace {
+
+// A stage checkpoint of the tiny model (mt stage, VQA trained) written as the trainer writes it.
+std::string stage_checkpoint(const std::string& dir, const std::string& trainer_state) {
+  auto data = checkpoint_of("mt", {"vqa"});
+  if (!trainer_state.empty()) data.trainer_state = trainer_state;
+  return ckpt::write_checkpoint(dir, "latest", data);
+}
+
+}  // namespace
+
+TEST(InitFrom, AStageCheckpointWithADamagedTrainerStateIsAnErrorNotAParameterFile) {
+  vlmt::ckpt::test_util::TempDir dir;
+  const auto path = stage_checkpoint(dir.str(), "");
+  // One byte of the trainer state flipped: its checksum no longer matches.
+  vlmt::ckpt::test_util::xor_byte(path, static_cast<std::streamoff>(vlmt::ckpt::test_util::dataset_offset(
+                                            path, "/trainer_state")) + 3);
+  MultiTaskModel model(vlmt::testing::tiny_config());
+  const std::string what =
+      vlmt::ckpt::test_util::checkpoint_error([&] { initialise_from(*model, path, kHeads); });
+  EXPECT_NE(what.find(path), std::string::npos) << what;
+  EXPECT_NE(what.find("trainer_state"), std::string::npos) << what;
+}
+
+TEST(InitFrom, AStageCheckpointWhoseTrainerStateDoesNotDecodeNamesTheFile) {
+  vlmt::ckpt::test_util::TempDir dir;
+  const auto path = stage_checkpoint(dir.str(), "not a trainer state");  // its checksum is right
+  MultiTaskModel model(vlmt::testing::tiny_config());
+  const std::string what =
+      vlmt::ckpt::test_util::checkpoint_error([&] { initialise_from(*model, path, kHeads); });
+  EXPECT_NE(what.find(path), std::string::npos) << what;
+  EXPECT_NE(what.find("trainer state"), std::string::npos) << what;
+}
+
+TEST(InitFrom, OnlyAFileThatIsNoStageCheckpointLoadsAsParameters) {
+  vlmt::ckpt::test_util::TempDir dir;
+  EXPECT_FALSE(ckpt::is_checkpoint_file(parameter_file(dir.str(), {})));
+  const auto path = stage_checkpoint(dir.str(), "");
+  EXPECT_TRUE(ckpt::is_checkpoint_file(path));
+  MultiTaskModel model(vlmt::testing::tiny_config());
+  const auto loaded = initialise_from(*model, path, kHeads);
+  // The VQA head its stage trained comes along; a head it did not train (it had VQA only) does not.
+  const auto loaded_from = [&](const std::string& prefix) {
+    return std::any_of(loaded.begin(), loaded.end(), [&](const std::string& n) { return n.rfind(prefix, 0) == 0; });
+  };
+  EXPECT_TRUE(loaded_from("vil_prediction."));
+  EXPECT_FALSE(loaded_from("vil_logit."));
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -64,6 +65,17 @@ class MemoryDataset : public TaskDataset {
   const TaskSpec& spec_;
   ModelConfig model_;
   int64_t items_;
+};
+
+// MemoryDataset whose region features are NaN: every loss is NaN.
+class NanFeaturesDataset : public MemoryDataset {
+ public:
+  using MemoryDataset::MemoryDataset;
+  Batch get_batch(const std::vector<int64_t>& indices, Draws& draws) const override {
+    Batch b = MemoryDataset::get_batch(indices, draws);
+    b.features.fill_(std::numeric_limits<float>::quiet_NaN());
+    return b;
+  }
 };
 
 struct MemoryRun {
@@ -213,4 +225,27 @@ TEST(Trainer, HeadBiasPriorIsTheLogOddsOfTheTargetBaseRate) {
   const double q = target.mean().item<double>();
   EXPECT_TRUE(torch::allclose(model->vil_prediction->logit_fc[3]->as<torch::nn::Linear>()->bias,
                               torch::full({config.num_vqa_answers}, std::log(q / (1 - q))), 1e-5, 1e-6));
+}
+
+TEST(Trainer, ANonFiniteLossStopsTheRunBeforeTheWeightsChange) {
+  MemoryRun run;
+  TrainerParts parts = run.parts({});
+  for (auto& s : parts.streams) s.train = std::make_shared<NanFeaturesDataset>(*s.spec, parts.config.model, 8);
+  Trainer trainer(std::move(parts));
+  std::vector<torch::Tensor> before;
+  for (const auto& p : trainer.model()->parameters()) before.push_back(p.detach().clone());
+  try {
+    trainer.run();
+    FAIL() << "a run with NaN losses finished";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("loss is "), std::string::npos) << what;
+    EXPECT_NE(what.find("at iteration 1 "), std::string::npos) << what;
+  }
+  const auto after = trainer.model()->parameters();
+  ASSERT_EQ(after.size(), before.size());
+  size_t changed = 0;
+  for (size_t i = 0; i < after.size(); ++i) changed += !torch::equal(before[i], after[i]);
+  EXPECT_EQ(changed, 0u) << "parameters updated by the step whose loss was not finite";
+  EXPECT_EQ(trainer.state().iteration, 0);
 }
