@@ -143,6 +143,28 @@ TEST(Trainer, AppliesTheHelpersLearningRatesAndLossScales) {
   EXPECT_EQ(trainer.state().streams.at("vqa").updates, 6);
 }
 
+// The loss scale multiplies what the task's loss contributes to the gradient (not only the number
+// reported): VQA's first step with base LR 2e-5 (scale 2) has twice the gradient of the same
+// step with base LR 4e-5 (scale 1). Iteration 1 of anti-curriculum trains VQA alone.
+TEST(Trainer, TheLossScaleMultipliesTheTasksGradient) {
+  auto first_gradient = [](std::vector<std::string> overrides, double scale) {
+    overrides.insert(overrides.end(), {"train.iterations=1", "train.schedule=\"anti_curriculum\"",
+                                       "train.curriculum_iterations=1"});
+    MemoryRun run;
+    Trainer trainer(run.parts(overrides));
+    EXPECT_DOUBLE_EQ(trainer.loss_scale_of("vqa"), scale);
+    EXPECT_EQ(trainer.run(), 0);
+    EXPECT_EQ(trainer.state().streams.at("refcoco").updates, 0);
+    return trainer.model()->bert->embeddings->word_embeddings->weight.grad().clone();
+  };
+  const auto scaled = first_gradient({}, 2.0);
+  const auto unscaled = first_gradient({"train.lr=4e-5"}, 1.0);
+  ASSERT_TRUE(scaled.defined() && unscaled.defined());
+  ASSERT_GT(unscaled.abs().max().item<double>(), 0.0);
+  EXPECT_TRUE(torch::allclose(scaled, 2.0 * unscaled, 1e-5, 1e-12))
+      << "largest difference " << (scaled - 2.0 * unscaled).abs().max().item<double>();
+}
+
 TEST(Trainer, StopThenResumeGivesTheUninterruptedLosses) {
   MemoryRun straight;
   Trainer whole(straight.parts({}));
