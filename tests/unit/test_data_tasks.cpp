@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "data/annotations.h"
+#include "data/task_datasets.h"
 #include "tasks/task_data.h"
 #include "test_data_root.h"
 
@@ -68,6 +70,15 @@ TEST(TaskDataset, VqaSoftScores) {
   EXPECT_FLOAT_EQ(g.target[0][2].item<float>(), 1.0f);
   Batch v = load("vgqa", {0});
   EXPECT_TRUE(row_shows_image(v, 0, shared_root().image("vg", "v1")));  // vg.h5 is float16
+}
+
+// A label is a position in answers.json: the vocabulary keeps the file's order, or every
+// evaluated and inferred answer (label → string) and every released head would be wrong.
+TEST(TaskDataset, VqaAnswersKeepTheFileOrder) {
+  auto ds = make_task_dataset("vqa", "train", shared_root().data_config(), fixture::small_hyper(), TestRoot::model_config());
+  const auto& vqa = dynamic_cast<const VqaDataset&>(*ds);
+  EXPECT_EQ(vqa.answers(), (std::vector<std::string>{"yes", "no", "two", "red"}));
+  EXPECT_EQ(vqa.answers().at(3), "red");  // q1's label 3, answered "red" by its humans
 }
 
 TEST(TaskDataset, VqaAnswerVocabularyLargerThanHeadIsAnError) {
@@ -180,6 +191,24 @@ TEST(TaskDataset, ReferringTargetsAreIoUWithGroundTruth) {
       EXPECT_NEAR(b.target[0][6 + g].item<float>(), thresholded(gt.boxes[g]), 1e-6);
     }
   }
+}
+
+// The training threshold is 0.5 exactly: a referred box that overlaps a detection at IoU 0.45
+// (inside it, 45 % of its area with the released +1-pixel sizes) leaves that region's target 0.
+TEST(TaskDataset, ReferringTargetBelowHalfIoUIsZero) {
+  TestRoot root = fixture::make_test_root("referring_iou_band");
+  const auto box = root.image("coco", "1").boxes[2];  // detection 2: slot 3 (after IMG)
+  const float x1 = box[0].item<float>(), y1 = box[1].item<float>(), x2 = box[2].item<float>(), y2 = box[3].item<float>();
+  const float inner_x2 = x1 + std::round(0.45f * (x2 - x1 + 1)) - 1;
+  const std::vector<double> referred = {x1, y1, inner_x2, y2};
+  fixture::write_lines(root.dir / "annotations" / "refcoco" / "train.jsonl",
+                       {nlohmann::json{{"ref_id", "r1"}, {"image_id", "1"}, {"expression", "dog"}, {"box", referred}}.dump()});
+  const float iou = box_iou(box.unsqueeze(0), torch::tensor({x1, y1, inner_x2, y2})).item<float>();
+  ASSERT_GE(iou, 0.4f);
+  ASSERT_LT(iou, 0.5f);
+  auto ds = make_task_dataset("refcoco", "train", root.data_config(), fixture::small_hyper(12, 8), TestRoot::model_config());
+  RngDraws rng(1);
+  EXPECT_EQ(ds->get_batch({0}, rng).target[0][3].item<float>(), 0.f) << "IoU " << iou;
 }
 
 TEST(TaskDataset, ReferringOnDetectionsOnlyWhenSwitchedOff) {
