@@ -166,6 +166,7 @@ def run_test(test, build, timeout):
     """Returns (passed, names of what failed, seconds). A skipped test is an error, not a pass."""
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMP_NUM_THREADS="1")
     rc, out, seconds = run_limited(test_command(test, build), timeout, env)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", out)  # gtest colours its output under mpirun
     if rc == "timeout":
         return False, [f"{test} (timeout after {timeout} s)"], seconds
     if test.startswith("ctest:"):
