@@ -248,24 +248,11 @@ def write_lmdbs(d, need, full, seed):
 
 
 # ---- vocabulary ------------------------------------------------------------------------------
-def basic_tokens(text):
-    """BERT-uncased basic tokenisation: lower-case, strip accents, split off punctuation."""
-    text = unicodedata.normalize("NFD", text.lower())
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    out = []
-    for word in text.split():
-        current = ""
-        for ch in word:
-            if unicodedata.category(ch).startswith("P") or (ch.isascii() and not ch.isalnum()):
-                if current:
-                    out.append(current)
-                out.append(ch)
-                current = ""
-            else:
-                current += ch
-        if current:
-            out.append(current)
-    return out
+# BERT-uncased basic tokenisation (lower-case, strip accents, split off punctuation): the golden
+# tools' reference tokenizer, written from the published algorithm, so the world's vocabulary and
+# the tokens the released classes see come from one definition.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "golden"))
+from reference_tokenizer import basic_tokens  # noqa: E402
 
 
 def vocabulary(texts):
