@@ -98,6 +98,11 @@ set +e; $MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$R" --set train.iterations
   && [ "$(losses "$R/metrics.jsonl" | awk '$1 > 24 { print $1 }' | sort -un | tr '\n' ' ')" = "25 26 " ] \
   && ok "corrupt latest: both ranks warn why, resume from latest_prev.h5 at 24, finish 26 (exit 0)" \
   || { tail -20 "$T/corrupt.log"; bad "corrupt latest with a sound latest_prev (rc $rc)"; }
+# The run's one write (at 26) keeps the sound 24 as latest_prev.h5; the corrupt file is set aside.
+"$BIN/ckpt_info" "$R/latest_prev.h5" 2>&1 | grep -q "iteration 24 of" && "$BIN/ckpt_info" --quiet "$R/latest.h5" > /dev/null \
+  && [ -f "$R/latest.h5.unusable" ] \
+  && ok "after resuming from latest_prev.h5, the next write keeps it as the previous checkpoint (the corrupt latest.h5 moved to latest.h5.unusable)" \
+  || bad "the write after a fallback resume replaced the sound latest_prev.h5"
 cp "$R/latest.h5" "$R/latest_prev.h5"  # iteration 26, then both corrupt
 corrupt "$R/latest.h5"; corrupt "$R/latest_prev.h5"
 sums=$(md5sum "$R/latest.h5" "$R/latest_prev.h5")
