@@ -2,10 +2,11 @@
 # train.gradient_accumulation keeps each task's batch with fewer ranks: mt_train on the synthetic
 # world (four tasks, dropout off) at 2 MPI ranks with k = 1 and at 1 rank with k = 2 reads the
 # same items per optimiser step (the 1-rank run's micro-batch j is the 2-rank run's shard j) and
-# must log the same per-iteration training losses and validation scores. Then the checks on bad
-# values: k = 0, and a batch that ranks x k does not divide, exit 2 naming the key.
+# must log the same per-iteration training losses and validation scores; so must 2 ranks with
+# k = 2 and 1 rank with k = 4. Then the checks on bad values: k = 0, and a batch that ranks x k
+# does not divide, exit 2 naming the key.
 #
-# Tolerance: 1e-6 relative. With k = 2 the sums differ from the 2-rank run's only by the factor
+# Tolerance: 1e-6 relative. With 2 ranks against 1 rank with k = 2 the sums differ from the 2-rank run's only by the factor
 # 1/2 (the loss is halved before backward, the all-reduce halves the sum), which is exact in
 # float32, so the losses are expected to agree to the bit; 1e-6 (about 8 float32 ulps) leaves
 # room for a reordered sum and is still far below what one item more or less per step changes
@@ -56,13 +57,15 @@ mpirun -n 2 --oversubscribe --bind-to none "$BIN/mt_train" "$T/run.toml" --run-d
   || { tail -20 "$T/k2.log"; bad "1 rank, k = 2"; finish; }
 grep -q "stream vqa: .*batch 16 (8 per rank and micro-batch, 2 micro-batches per step)" "$T/k2.log" \
   && ok "1 rank, k = 2: micro-batch 8 of batch 16" || bad "no micro-batch line: $(grep 'stream vqa' "$T/k2.log")"
-records "$T/r2/metrics.jsonl" > "$T/r2.txt"
-records "$T/k2/metrics.jsonl" > "$T/k2.txt"
-if python3 - "$T/r2.txt" "$T/k2.txt" <<'PY'
+# same_records A B WHAT: A's and B's training losses and validation scores agree to 1e-6 relative.
+same_records() {
+  records "$T/$1/metrics.jsonl" > "$T/$1.txt"
+  records "$T/$2/metrics.jsonl" > "$T/$2.txt"
+  if python3 - "$T/$1.txt" "$T/$2.txt" <<'PY'
 import sys
 a = [l.split() for l in open(sys.argv[1])]
 b = [l.split() for l in open(sys.argv[2])]
-assert len(a) == len(b), f"{len(a)} records at 2 ranks, {len(b)} at 1 rank with k = 2"
+assert len(a) == len(b), f"{len(a)} records against {len(b)}"
 trains = sum(1 for r in a if r[0] == "train")
 assert trains >= 4 * 14, f"only {trains} training losses"
 assert any(r[0] == "val" for r in a), "no validation record"
@@ -72,11 +75,22 @@ for x, y in zip(a, b):
     u, v = float(x[3]), float(y[3])
     rel = abs(u - v) / max(abs(u), 1e-12)
     worst = max(worst, rel)
-    assert rel <= 1e-6, f"{x[0]} {x[2]} at iteration {x[1]}: {u!r} (2 ranks) vs {v!r} (1 rank, k = 2)"
+    assert rel <= 1e-6, f"{x[0]} {x[2]} at iteration {x[1]}: {u!r} against {v!r}"
 print(f"{len(a)} records, {trains} training losses, largest relative difference {worst:.3g}")
 PY
-then ok "2 ranks k = 1 and 1 rank k = 2: same losses and validation scores (1e-6 relative)"
-else bad "2 ranks k = 1 and 1 rank k = 2 differ"; fi
+  then ok "$3: same losses and validation scores (1e-6 relative)"
+  else bad "$3 differ"; fi
+}
+same_records r2 k2 "2 ranks k = 1 and 1 rank k = 2"
+
+# Accumulation across ranks (the synchroniser sums k backward passes before its all-reduce)
+# against accumulation on one rank: 2 ranks x k = 2 and 1 rank x k = 4 read the same 4 shards.
+# Here the sums are reordered ((a + b) + (c + d) against ((a + b) + c) + d): 8e-8 measured.
+mpirun -n 2 --oversubscribe --bind-to none "$BIN/mt_train" "$T/run.toml" --run-dir "$T/r2k2" \
+  --set train.gradient_accumulation=2 > "$T/r2k2.log" 2>&1 || { tail -20 "$T/r2k2.log"; bad "2 ranks, k = 2"; }
+"$BIN/mt_train" "$T/run.toml" --run-dir "$T/k4" --set train.gradient_accumulation=4 > "$T/k4.log" 2>&1 \
+  || { tail -20 "$T/k4.log"; bad "1 rank, k = 4"; }
+same_records r2k2 k4 "2 ranks k = 2 and 1 rank k = 4"
 
 # The check would pass vacuously if k were ignored: without accumulation, 1 rank reads 16 items
 # per step and its losses must differ.
