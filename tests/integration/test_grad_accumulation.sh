@@ -3,7 +3,7 @@
 # world (four tasks, dropout off) at 2 MPI ranks with k = 1 and at 1 rank with k = 2 reads the
 # same items per optimiser step (the 1-rank run's micro-batch j is the 2-rank run's shard j) and
 # must log the same per-iteration training losses and validation scores; so must 2 ranks with
-# k = 2 and 1 rank with k = 4. Then the checks on bad values: k = 0, and a batch that ranks x k
+# k = 2 and 1 rank with k = 4; a k = 2 run stopped and resumed logs what it logs straight. Then the checks on bad values: k = 0, and a batch that ranks x k
 # does not divide, exit 2 naming the key.
 #
 # Tolerance: 1e-6 relative. With 2 ranks against 1 rank with k = 2 the sums differ from the 2-rank run's only by the factor
@@ -82,6 +82,20 @@ PY
   else bad "$3 differ"; fi
 }
 same_records r2 k2 "2 ranks k = 1 and 1 rank k = 2"
+
+# Stopped at iteration 7 and resumed, the k = 2 run continues every micro-batch loader where it
+# was: the same records as straight through (to the bit).
+set +e
+"$BIN/mt_train" "$T/run.toml" --run-dir "$T/k2r" --set train.gradient_accumulation=2 \
+  --set train.stop_after_iteration=7 > "$T/k2r1.log" 2>&1; rc=$?
+set -e
+[ "$rc" = 75 ] || { tail -20 "$T/k2r1.log"; bad "k = 2 planned stop: exit $rc"; }
+"$BIN/mt_train" "$T/run.toml" --run-dir "$T/k2r" --set train.gradient_accumulation=2 > "$T/k2r2.log" 2>&1 \
+  || { tail -20 "$T/k2r2.log"; bad "k = 2 resumed run"; }
+records "$T/k2r/metrics.jsonl" > "$T/k2r.txt"
+records "$T/k2/metrics.jsonl" > "$T/k2s.txt"
+grep -q "resumed from" "$T/k2r2.log" && diff -q "$T/k2s.txt" "$T/k2r.txt" >/dev/null \
+  && ok "k = 2 stopped at 7 and resumed: the straight run's records" || bad "k = 2 resumed run differs"
 
 # Accumulation across ranks (the synchroniser sums k backward passes before its all-reduce)
 # against accumulation on one rank: 2 ranks x k = 2 and 1 rank x k = 4 read the same 4 shards.
