@@ -17,33 +17,10 @@ export OMP_NUM_THREADS=1
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 "$BIN/synth_world" --out "$T/data" --scale 0.001 --seed 3 >/dev/null
-cat > "$T/run.toml" <<TOML
-[model]
-preset = "tiny"
-hidden_dropout = 0.0
-attention_dropout = 0.0
-v_hidden_dropout = 0.0
-v_attention_dropout = 0.0
-[data]
-root = "$T/data"
-[tasks]
-active = ["vqa", "refcoco", "nlvr2", "retrieval_coco"]
-[tasks.vqa]
-batch_size = 16
-[tasks.refcoco]
-batch_size = 16
-[tasks.nlvr2]
-batch_size = 8
-[tasks.retrieval_coco]
-batch_size = 8
-[train]
-seed = 5
-deterministic = true
-iterations = 14
-log_every = 1
-checkpoint_every = 1000
-num_threads = 1
-TOML
+{ printf '[model]\npreset = "tiny"\n'
+  printf '%s = 0.0\n' hidden_dropout attention_dropout v_hidden_dropout v_attention_dropout
+  four_task_run "$T/data"
+  printf 'iterations = 14\n'; } > "$T/run.toml"
 
 records() { python3 -c '
 import json,sys
