@@ -282,6 +282,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.region_masking = s.get_choice("region_masking", c.region_masking, {"released", "paper"});
   c.referring_gt_regions = s.get("referring_gt_regions", c.referring_gt_regions);
   c.drop_last = s.get("drop_last", c.drop_last);
+  c.gradient_accumulation = s.get("gradient_accumulation", c.gradient_accumulation);
   c.head_bias_init = s.get_choice("head_bias_init", c.head_bias_init, {"zero", "prior"});
   c.bf16 = s.get("bf16", c.bf16);
 
@@ -295,6 +296,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   s.require(c.dsg_gap >= 1, "dsg_gap", "must be >= 1");
   s.require(c.dsg_patience >= 0, "dsg_patience", "must be >= 0");
   s.require(c.log_every >= 1, "log_every", "must be >= 1");
+  s.require(c.gradient_accumulation >= 1, "gradient_accumulation", "must be >= 1 (1 = no accumulation)");
   s.require(c.checkpoint_every >= 1, "checkpoint_every", "must be >= 1");
   s.require(c.max_hours >= 0, "max_hours", "must be >= 0");
   s.require(c.lr >= 0, "lr", "must be >= 0");

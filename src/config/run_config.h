@@ -122,6 +122,10 @@ struct TrainConfig {
   // false (released DataLoaders): an epoch is ceil(items / batch) batches, the last one partial;
   // true: floor, every batch full (data/sampler.h). Sets epochs, run length and DSG cadence.
   bool drop_last = false;
+  // k micro-batches per task step (train_tasks.py --gradient_accumulation_steps): each rank
+  // trains batch / (ranks × k) items k times and all-reduces the summed gradient once, so a
+  // task's batch per optimiser step stays its batch_size with fewer ranks (docs/TRAINING.md).
+  int gradient_accumulation = 1;
   int64_t log_every = 10;
   // TensorBoard event files in the run directory, written by rank 0 (train/tensorboard.h).
   bool tensorboard = true;

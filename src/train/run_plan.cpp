@@ -27,10 +27,10 @@ struct PlannedTask {
   TaskHyper hyper;
   int64_t items = 0;
   std::string items_from;  // "data", "--items", "--items-per-task"
-  int64_t rank_batch = 0, batches_per_epoch = 0;
-  int64_t text_len = 0, regions = 0, rows = 0;  // per rank and step
+  int64_t rank_batch = 0, batches_per_epoch = 0;  // rank_batch: per rank and micro-batch
+  int64_t text_len = 0, regions = 0, rows = 0;  // per rank and micro-batch
   double activation_bytes = 0;
-  double step_s = 0;  // forward + backward + AdamW at the rank batch
+  double step_s = 0;  // forward + backward of each micro-batch + AdamW
 };
 
 int64_t train_items(const RunConfig& cfg, const TaskSpec& spec, const TaskHyper& hyper, const PlanOptions& options,
@@ -122,7 +122,8 @@ std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch:
   }
   for (auto& t : tasks) {
     const Measured& m = by_kind.at(t.spec->kind().name());
-    t.step_s = m.seconds * static_cast<double>(t.rows * (t.text_len + t.regions)) / m.work + adamw_s;
+    const double micro_s = m.seconds * static_cast<double>(t.rows * (t.text_len + t.regions)) / m.work;
+    t.step_s = micro_s * cfg.train.gradient_accumulation + adamw_s;
   }
   return {model->parameter_count(),
           cat("one forward + backward per task kind on ", device.str(), " at the rank batch",
@@ -138,9 +139,10 @@ std::vector<PlannedTask> plan_tasks(const RunConfig& cfg, const PlanOptions& opt
     t.spec = spec;
     t.hyper = hyper;
     t.items = train_items(cfg, *spec, hyper, options, t.items_from);
-    t.rank_batch = divide_batch(hyper.batch_size, ranks, spec->key);
-    t.batches_per_epoch =
-        DistributedSampler(t.items, t.rank_batch, 0, ranks, 0, /*shuffle=*/true, cfg.train.drop_last).batches_per_epoch();
+    const int k = cfg.train.gradient_accumulation;  // micro-batches read shards of ranks·k (train/trainer.cpp)
+    t.rank_batch = divide_batch(hyper.batch_size, ranks, spec->key, k);
+    t.batches_per_epoch = DistributedSampler(t.items, t.rank_batch, 0, ranks * k, 0, /*shuffle=*/true,
+                                             cfg.train.drop_last).batches_per_epoch();
     if (t.batches_per_epoch == 0)
       throw DataError(cat(spec->key, ": ", t.items, " train items are fewer than one global batch of ",
                           hyper.batch_size));
@@ -161,12 +163,14 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
   const int64_t total = run_iterations(cfg.train.iterations, epochs_batches);
   const WarmupLinearSchedule lr(total, cfg.train.warmup_proportion);
 
-  std::printf("plan: %s, preset %s, %lld parameters, %d rank(s)%s, schedule %s\n", cfg.train.stage.c_str(),
+  const int k = cfg.train.gradient_accumulation;
+  std::printf("plan: %s, preset %s, %lld parameters, %d rank(s)%s, gradient accumulation %d (micro-batch = batch / "
+              "(ranks x %d)), schedule %s\n", cfg.train.stage.c_str(),
               cfg.model.preset.c_str(), static_cast<long long>(params), ranks,
-              ranks == ctx.runtime->size() ? "" : cat(" (this launch has ", ctx.runtime->size(), ")").c_str(),
+              ranks == ctx.runtime->size() ? "" : cat(" (this launch has ", ctx.runtime->size(), ")").c_str(), k, k,
               cfg.train.stage == "pretrain" ? "every iteration" : cfg.train.schedule.c_str());
   std::printf("  %-20s %9s %-16s %6s %5s %8s %6s %4s %4s %5s %9s %8s\n", "task", "items", "items from", "batch",
-              "/rank", "batches", "epochs", "L", "R", "rows", "act. GB", "step s");
+              "micro", "batches", "epochs", "L", "R", "rows", "act. GB", "step s");
   const PlannedTask* peak = nullptr;
   double iteration_s = 0;
   for (const auto& t : tasks) {
@@ -178,8 +182,9 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
     if (!peak || t.activation_bytes > peak->activation_bytes) peak = &t;
     iteration_s += t.step_s;
   }
-  std::printf("  (batches: per rank and epoch; L: text tokens with the task token; R: regions; rows: image-text "
-              "rows per rank and step)\n");
+  std::printf("  (micro: items per rank and micro-batch, %d per step; batches: steps per epoch; L: text tokens "
+              "with the task token; R: regions; rows: image-text rows per rank and micro-batch; step s: %d forward + "
+              "backward and one AdamW step)\n", k, k);
   std::printf("length: %lld iterations (%s), warm-up %.0f iterations (%.0f%%)\n", static_cast<long long>(total),
               cfg.train.iterations > 0 ? "train.iterations" : "the largest task's epochs x batches per epoch",
               lr.warmup_steps(), 100.0 * cfg.train.warmup_proportion);

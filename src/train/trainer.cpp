@@ -27,11 +27,17 @@ namespace fs = std::filesystem;
 
 namespace vlmt {
 
-int64_t divide_batch(int64_t global, int world, const std::string& key) {
-  if (global % world != 0)
+int64_t divide_batch(int64_t global, int world, const std::string& key, int accumulation) {
+  const int64_t shards = static_cast<int64_t>(world) * accumulation;
+  if (global % shards != 0) {
+    if (accumulation == 1)
+      throw ConfigError(cat("tasks.", key, ".batch_size = ", global, " is not divisible by ", world,
+                            " ranks (each rank takes batch_size / ranks)"));
     throw ConfigError(cat("tasks.", key, ".batch_size = ", global, " is not divisible by ", world,
-                          " ranks (each rank takes batch_size / ranks)"));
-  return global / world;
+                          " ranks x train.gradient_accumulation = ", accumulation,
+                          " (each rank takes batch_size / (ranks x gradient_accumulation) per micro-batch)"));
+  }
+  return global / shards;
 }
 
 namespace {
@@ -106,19 +112,25 @@ void Trainer::build_streams() {
     s.loss_scale = loss_scale(t.lr, base_lr_);  // the released loss scaling: task LR / base LR
     s.val = t.val;
     s.sync_params = trunk_and({t.spec->head_prefix()});
-    s.rank_batch = divide_batch(t.global_batch, world, s.key);
+    const int k = cfg_.train.gradient_accumulation;
+    s.rank_batch = divide_batch(t.global_batch, world, s.key, k);
     s.loss_part_sums.assign(t.spec->kind().loss_part_names().size(), 0.0);
-    DistributedSampler sampler(t.train->size(), s.rank_batch, rank, world, seed, /*shuffle=*/true,
-                               cfg_.train.drop_last);
-    if (sampler.batches_per_epoch() == 0)
-      throw DataError(cat(s.key, ": the train split has ", t.train->size(), " items, fewer than one global batch of ",
-                          t.global_batch));
+    // Micro-batch j of this rank reads shard rank·k + j of world·k (its items and its draws, which
+    // are seeded by the shard): the data of the run at world·k ranks without accumulation.
+    for (int j = 0; j < k; ++j) {
+      DistributedSampler sampler(t.train->size(), s.rank_batch, rank * k + j, world * k, seed, /*shuffle=*/true,
+                                 cfg_.train.drop_last);
+      if (sampler.batches_per_epoch() == 0)
+        throw DataError(cat(s.key, ": the train split has ", t.train->size(), " items, fewer than one global batch of ",
+                            t.global_batch));
+      s.loaders.push_back(std::make_unique<TaskLoader>(t.train, sampler, seed, cfg_.data.prefetch_batches,
+                                                       /*pin_memory=*/parts_.device.is_cuda()));
+    }
     for (const auto& [key, fp] : feature_fingerprints(t.train->context())) fingerprints_[key] = fp;
-    s.loader = std::make_unique<TaskLoader>(t.train, sampler, seed, cfg_.data.prefetch_batches,
-                                            /*pin_memory=*/parts_.device.is_cuda());
     log::info0(cat("stream ", s.key, ": ", t.train->size(), " train items, ", s.val->size(), " val items, batch ",
-                   t.global_batch, " (", s.rank_batch, " per rank), ", s.loader->batches_per_epoch(),
-                   " batches per epoch, loss scale ", s.loss_scale));
+                   t.global_batch, " (", s.rank_batch, " per rank",
+                   k > 1 ? cat(" and micro-batch, ", k, " micro-batches per step") : std::string(), "), ",
+                   s.loader().batches_per_epoch(), " batches per epoch, loss scale ", s.loss_scale));
     streams_.push_back(std::move(s));
   }
 }
@@ -127,14 +139,15 @@ void Trainer::build_optimisation() {
   std::vector<ScheduledTask> scheduled;
   std::vector<std::pair<int64_t, int64_t>> epochs_batches;
   for (const auto& s : streams_) {
-    scheduled.push_back({s.key, group_index(s.spec->group), s.loader->batches_per_epoch()});
-    epochs_batches.emplace_back(s.epochs, s.loader->batches_per_epoch());
+    scheduled.push_back({s.key, group_index(s.spec->group), s.loader().batches_per_epoch()});
+    epochs_batches.emplace_back(s.epochs, s.loader().batches_per_epoch());
   }
   const int64_t total = run_iterations(cfg_.train.iterations, epochs_batches);
   if (cfg_.train.iterations <= 0)
     log::info0(cat("train.iterations not set: ", total, " = the largest stream's epochs × batches per epoch"));
   state_.stage = cfg_.train.stage;
   state_.world_size = comm_.size();
+  state_.gradient_accumulation = cfg_.train.gradient_accumulation;
   state_.total_iterations = total;
   lr_ = std::make_unique<WarmupLinearSchedule>(total, cfg_.train.warmup_proportion);
   schedule_ = parts_.make_schedule ? parts_.make_schedule(scheduled, total)
@@ -162,7 +175,7 @@ void Trainer::record_provenance() {
   auto& stored = model_->provenance.head_answers;
   for (const auto& s : streams_) {
     const TaskKind& kind = s.spec->kind();
-    const auto* answers = kind.answer_vocabulary(s.loader->dataset());
+    const auto* answers = kind.answer_vocabulary(s.loader().dataset());
     if (!answers) continue;
     auto it = stored.find(kind.head());
     if (it != stored.end() && it->second != *answers)
@@ -178,7 +191,7 @@ void Trainer::record_provenance() {
 
 void Trainer::initialise_head_priors(const std::set<std::string>& loaded) {
   std::vector<HeadPriorSource> sources;
-  for (const auto& s : streams_) sources.push_back({s.spec, &s.loader->dataset()});
+  for (const auto& s : streams_) sources.push_back({s.spec, &s.loader().dataset()});
   for (const auto& prior : set_head_bias_priors(*model_, sources, loaded)) {
     std::string tasks;
     for (const auto& t : prior.tasks) tasks += (tasks.empty() ? "" : ", ") + t;
@@ -199,6 +212,10 @@ bool Trainer::resume() {
   if (saved.world_size != comm_.size())
     throw CheckpointError(cat(*latest, ": written by ", saved.world_size, " ranks, resumed with ", comm_.size(),
                               "; data shards would differ — resume with the same number of ranks"));
+  if (saved.gradient_accumulation != cfg_.train.gradient_accumulation)
+    throw CheckpointError(cat(*latest, ": written with train.gradient_accumulation = ", saved.gradient_accumulation,
+                              ", resumed with ", cfg_.train.gradient_accumulation,
+                              "; data shards would differ — resume with the same value"));
   const auto changed = fingerprint_mismatches(data.fingerprints, fingerprints_);
   if (!changed.empty() && !cfg_.data.allow_fingerprint_mismatch)
     throw CheckpointError(cat(*latest, ": ", changed.front(), (changed.size() > 1 ? " (and more)" : ""),
@@ -212,7 +229,7 @@ bool Trainer::resume() {
   for (auto& s : streams_) {
     auto it = saved.streams.find(s.key);
     if (it == saved.streams.end()) throw CheckpointError(cat(*latest, ": no state for stream ", s.key));
-    s.loader->restore(it->second.epoch, it->second.position);
+    for (auto& loader : s.loaders) loader->restore(it->second.epoch, it->second.position);
   }
   for (auto& [name, generator] : random_generators(parts_.device)) {
     const std::string key = name + "_rank" + std::to_string(comm_.rank());
@@ -238,8 +255,8 @@ void Trainer::save_checkpoint() {
   }
   for (auto& s : streams_) {
     auto& st = state_.streams[s.key];
-    st.epoch = s.loader->epoch();
-    st.position = s.loader->position();
+    st.epoch = s.loader().epoch();
+    st.position = s.loader().position();
   }
   state_.lr_step = lr_->step();
   state_.schedule_blob = schedule_->save_state();
@@ -261,21 +278,36 @@ void Trainer::save_checkpoint() {
 
 Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
   model_->train();
-  // Pinned batches on CUDA: the copy is asynchronous and ordered on the current stream.
-  Batch batch = s.loader->next().to(parts_.device, /*non_blocking=*/parts_.device.is_cuda());
-  phases_.lap(PhaseTimes::kData);
+  const int k = static_cast<int>(s.loaders.size());
   optimizer_->zero_grad();
-  if (sync_) sync_->begin_step(s.sync_params);
-  const ObjectiveResult result = s.spec->kind().compute(*model_, batch);
-  const torch::Tensor& loss = result.loss;
-  phases_.lap(PhaseTimes::kForward);
-  // A schedule weight of 1 leaves the graph (and so every bit of the run) as it was.
-  ((weight == 1.0 ? loss : loss * weight) * s.loss_scale).backward();
-  phases_.lap(PhaseTimes::kBackward);
+  // With k micro-batches the synchroniser sums k backward passes and reduces once.
+  if (sync_) sync_->begin_step(s.sync_params, k);
+  double loss_sum = 0;  // of the micro-batches' losses
+  int64_t rows = 0;
+  for (auto& loader : s.loaders) {
+    // Pinned batches on CUDA: the copy is asynchronous and ordered on the current stream.
+    Batch batch = loader->next().to(parts_.device, /*non_blocking=*/parts_.device.is_cuda());
+    rows += batch.rows();
+    phases_.lap(PhaseTimes::kData);
+    const ObjectiveResult result = s.spec->kind().compute(*model_, batch);
+    const torch::Tensor& loss = result.loss;
+    phases_.lap(PhaseTimes::kForward);
+    // A schedule weight of 1 and k = 1 leave the graph (and so every bit of the run) as it was;
+    // 1/k makes the summed gradient the mean over the micro-batches, as the batch's at k = 1.
+    torch::Tensor scaled = (weight == 1.0 ? loss : loss * weight) * s.loss_scale;
+    (k == 1 ? scaled : scaled / k).backward();
+    phases_.lap(PhaseTimes::kBackward);
+    loss_sum += loss.item<double>();
+    s.score_sum += result.score_sum;
+    s.score_count += result.count;
+    for (size_t p = 0; p < result.loss_parts.size() && p < s.loss_part_sums.size(); ++p)
+      s.loss_part_sums[p] += result.loss_parts[p] / k;
+  }
   if (sync_) sync_->finish();
   phases_.lap(PhaseTimes::kSync);
-  // Checked before the step: a non-finite loss never reaches the weights (or a checkpoint).
-  const double value = loss.item<double>();
+  // The step's loss is the mean over its micro-batches (the batch's loss at k = 1). Checked
+  // before the step: a non-finite loss never reaches the weights (or a checkpoint).
+  const double value = loss_sum / k;
   if (!std::isfinite(value))
     throw Error(ExitCode::kFailure, cat(s.key, ": loss is ", value, " at iteration ", state_.iteration + 1,
                                         " (diverged; lower the LR or check the data); the weights were not updated"));
@@ -283,41 +315,43 @@ Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
   phases_.lap(PhaseTimes::kOptimizer);
   s.loss_sum += value;
   ++s.loss_steps;
-  s.score_sum += result.score_sum;
-  s.score_count += result.count;
-  for (size_t k = 0; k < result.loss_parts.size() && k < s.loss_part_sums.size(); ++k)
-    s.loss_part_sums[k] += result.loss_parts[k];
   ++state_.streams[s.key].updates;
-  return {value, batch.rows()};
+  return {value, rows};
 }
 
 ValidationSummary Trainer::validate(Stream& s) {
   torch::NoGradGuard no_grad;
   model_->eval();
-  const int64_t n = s.val->size(), world = comm_.size(), rank = comm_.rank();
-  std::vector<int64_t> mine;
-  for (int64_t i = rank; i < n; i += world) mine.push_back(i);
-  RngDraws draws(DistRuntime::validation_seed(cfg_.train.seed, rank));  // same batches every time
+  // As training, this rank validates shards rank·k + j of world·k at the micro-batch size, each
+  // with that shard's draws: the batches (and so the sums) of the run at world·k ranks.
+  const int k = static_cast<int>(s.loaders.size());
+  const int64_t n = s.val->size(), shards = static_cast<int64_t>(comm_.size()) * k;
   // sums = {score, count, loss, batches, then sum and count of each of the kind's further metrics,
   // then the sum of each loss term}.
   const std::vector<std::string> names = s.spec->kind().metric_names();
   const std::vector<std::string> parts = s.spec->kind().loss_part_names();
   const size_t parts_at = 4 + 2 * names.size();
   std::vector<double> sums(parts_at + parts.size(), 0.0);
-  for (size_t start = 0; start < mine.size(); start += s.rank_batch) {
-    if (cfg_.train.val_max_batches > 0 && sums[3] >= cfg_.train.val_max_batches) break;
-    std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
-    Batch b = s.val->get_batch(idx, draws).to(parts_.device);
-    auto r = s.spec->kind().compute(*model_, b);
-    sums[0] += r.score_sum;
-    sums[1] += r.count;
-    sums[2] += r.loss.item<double>();
-    sums[3] += 1;
-    for (size_t k = 0; k < r.metrics.size() && k < names.size(); ++k) {
-      sums[4 + 2 * k] += r.metrics[k].sum;
-      sums[5 + 2 * k] += r.metrics[k].count;
+  for (int64_t shard = comm_.rank() * k; shard < (comm_.rank() + 1) * k; ++shard) {
+    std::vector<int64_t> mine;
+    for (int64_t i = shard; i < n; i += shards) mine.push_back(i);
+    RngDraws draws(DistRuntime::validation_seed(cfg_.train.seed, static_cast<int>(shard)));  // same batches every time
+    int64_t batches = 0;
+    for (size_t start = 0; start < mine.size(); start += s.rank_batch, ++batches) {
+      if (cfg_.train.val_max_batches > 0 && batches >= cfg_.train.val_max_batches) break;
+      std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
+      Batch b = s.val->get_batch(idx, draws).to(parts_.device);
+      auto r = s.spec->kind().compute(*model_, b);
+      sums[0] += r.score_sum;
+      sums[1] += r.count;
+      sums[2] += r.loss.item<double>();
+      sums[3] += 1;
+      for (size_t m = 0; m < r.metrics.size() && m < names.size(); ++m) {
+        sums[4 + 2 * m] += r.metrics[m].sum;
+        sums[5 + 2 * m] += r.metrics[m].count;
+      }
+      for (size_t p = 0; p < r.loss_parts.size() && p < parts.size(); ++p) sums[parts_at + p] += r.loss_parts[p];
     }
-    for (size_t k = 0; k < r.loss_parts.size() && k < parts.size(); ++k) sums[parts_at + k] += r.loss_parts[k];
   }
   auto totals = comm_.all_reduce_vector(sums);
   if (totals[1] == 0) throw DataError(cat(s.key, ": the validation split is empty"));
@@ -406,7 +440,7 @@ int Trainer::run() {
   info.seed = cfg_.train.seed;
   info.total_iterations = state_.total_iterations;
   info.start_iteration = state_.iteration;
-  for (const auto& s : streams_) info.task_sizes.emplace_back(s.key, s.loader->dataset().size());
+  for (const auto& s : streams_) info.task_sizes.emplace_back(s.key, s.loader().dataset().size());
   write_metric(to_json(info));
 
   // The schedule reports its decisions into metrics.jsonl and rank 0's log.

@@ -6,8 +6,9 @@
 //   mt_train  one stream per active task, round-robin under the configured schedule (DSG, ...)
 //   finetune  mt_train with one task, started from a multi-task checkpoint
 //
-// One iteration: for each stream the schedule lets train, forward one batch, backward with the
-// gradient all-reduce overlapped (trunk + that stream's head only), AdamW step; then streams at
+// One iteration: for each stream the schedule lets train, forward and backward its batch (as
+// train.gradient_accumulation micro-batches), the gradient all-reduce overlapped with the last
+// backward (trunk + that stream's head only), AdamW step; then streams at
 // the end of their epoch are validated (distributed) and the schedule updated identically on all
 // ranks; the LR schedule advances; progress, checkpoints and the stop agreement follow. After
 // the last iteration every stream not validated in it is validated (no schedule decision).
@@ -100,9 +101,11 @@ class Trainer {
   struct Stream {
     std::string key;                 // task key ("pretrain" for pretraining)
     const TaskSpec* spec = nullptr;  // its kind gives the objective
-    std::unique_ptr<TaskLoader> loader;
+    // One loader per micro-batch (train.gradient_accumulation = k): micro-batch j of rank r
+    // reads shard r·k + j of ranks·k, in lockstep with the others.
+    std::vector<std::unique_ptr<TaskLoader>> loaders;
     std::shared_ptr<const TaskDataset> val;
-    int64_t rank_batch = 0;          // per-rank batch size
+    int64_t rank_batch = 0;          // per-rank micro-batch size (the per-rank batch when k = 1)
     int64_t epochs = 0;
     double loss_scale = 1.0;
     std::vector<NamedParameter> sync_params;  // trunk + this stream's head
@@ -112,6 +115,7 @@ class Trainer {
     double score_sum = 0;
     int64_t score_count = 0;
     std::vector<double> loss_part_sums;
+    TaskLoader& loader() const { return *loaders.front(); }  // epochs, positions, the dataset
   };
   struct StepStats {
     double loss = 0;
@@ -160,8 +164,9 @@ TrainerParts assemble_trainer_parts(StageContext& ctx);
 // other stages one stream per active task (tasks.<key>).
 std::vector<std::pair<const TaskSpec*, TaskHyper>> training_tasks(const RunConfig& cfg);
 
-// A task's global batch split over `world` ranks; ConfigError naming tasks.<key>.batch_size when
+// A task's global batch split over `world` ranks and `accumulation` micro-batches per rank (the
+// micro-batch); ConfigError naming tasks.<key>.batch_size (and train.gradient_accumulation) when
 // it does not divide.
-int64_t divide_batch(int64_t global, int world, const std::string& key);
+int64_t divide_batch(int64_t global, int world, const std::string& key, int accumulation = 1);
 
 }  // namespace vlmt

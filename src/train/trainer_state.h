@@ -5,6 +5,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
 
 #include <cstdint>
 #include <map>
@@ -34,10 +35,14 @@ struct TrainerState {
   std::string schedule_name;
   std::string schedule_blob;  // TaskSchedule::save_state()
   std::map<std::string, StreamState> streams;
+  int gradient_accumulation = 1;  // train.gradient_accumulation (version 1; earlier checkpoints: 1)
   template <class Ar>
-  void serialize(Ar& ar, unsigned /*version*/) {
+  void serialize(Ar& ar, unsigned version) {
     ar & stage & world_size & iteration & total_iterations & lr_step & schedule_name & schedule_blob & streams;
+    if (version >= 1) ar & gradient_accumulation;
   }
 };
 
 }  // namespace vlmt
+
+BOOST_CLASS_VERSION(vlmt::TrainerState, 1)

@@ -2,7 +2,8 @@
 # --plan trains nothing and writes nothing: on the tiny synthetic configs, with item estimates
 # instead of data (a data root that does not exist), it prints the per-task table, the run's
 # length and warm-up, memory per rank with its terms and the time per iteration; planning for
-# more ranks changes the per-rank batches; without data and without estimates it fails with
+# more ranks changes the per-rank batches, as does train.gradient_accumulation (the micro-batch of
+# ranks x k, named in the header); without data and without estimates it fails with
 # exit 3 and names the option to use; --items with an unknown task is exit 2.
 source "$(dirname "$0")/lib/checks.bash"
 WORK=$(mktemp -d /tmp/vlmt-plan-test.XXXXXX)
@@ -36,6 +37,13 @@ b4=$("$BIN/mt_train" "$CFG" --plan --items-per-task 2000 --ranks 4 --data-root "
      | awk '$1 == "vqa" {print $5}')
 [ -n "$b1" ] && [ -n "$b4" ] && [ "$b1" -eq $((b4 * 4)) ] && ok "--ranks 4 divides the per-rank batch ($b1 → $b4)" \
   || bad "per-rank batch for 1 and 4 ranks: '$b1' '$b4'"
+# Gradient accumulation: 2 ranks x k = 2 plan the micro-batch of 4 ranks, and say so.
+"$BIN/mt_train" "$CFG" --plan --items-per-task 2000 --ranks 2 --set train.gradient_accumulation=2 \
+  --data-root "$WORK/none" >"$WORK/plan.out" 2>/dev/null
+bk=$(awk '$1 == "vqa" {print $5}' "$WORK/plan.out")
+[ -n "$bk" ] && [ "$bk" = "$b4" ] && grep -q "gradient accumulation 2 (micro-batch = batch / (ranks x 2))" "$WORK/plan.out" \
+  && ok "--ranks 2 with gradient_accumulation 2: micro-batch $bk, as 4 ranks" \
+  || bad "accumulation plan: micro '$bk' (4 ranks: '$b4'), $(head -1 "$WORK/plan.out")"
 
 "$BIN/mt_train" "$CFG" --plan --data-root "$WORK/none" >"$WORK/nodata.out" 2>&1; rc=$?
 [ $rc -eq 3 ] && grep -q -- "--items-per-task N" "$WORK/nodata.out" \

@@ -14,30 +14,7 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 MPI="mpirun -n 2 --oversubscribe --bind-to none"
 
 "$BIN/synth_world" --out "$T/data" --scale 0.001 --seed 3 >/dev/null
-cat > "$T/run.toml" <<TOML
-[model]
-preset = "tiny"
-[data]
-root = "$T/data"
-[tasks]
-active = ["vqa", "refcoco", "nlvr2", "retrieval_coco"]
-[tasks.vqa]
-batch_size = 16
-[tasks.refcoco]
-batch_size = 16
-[tasks.nlvr2]
-batch_size = 8
-[tasks.retrieval_coco]
-batch_size = 8
-[train]
-seed = 5
-deterministic = true
-iterations = 24
-log_every = 1
-checkpoint_every = 1000
-val_max_batches = 2
-num_threads = 1
-TOML
+{ printf '[model]\npreset = "tiny"\n'; four_task_run "$T/data"; printf 'iterations = 24\nval_max_batches = 2\n'; } > "$T/run.toml"
 
 losses() { python3 -c '
 import json,sys

@@ -52,6 +52,17 @@ TEST(Config, OptimiserDefaultsFollowTheStage) {
   EXPECT_THROW(load_run_config("", {"train.dsg_reset_after_epochs=[0]"}, configs_dir()), ConfigError);
 }
 
+TEST(Config, GradientAccumulationIsAtLeastOne) {
+  EXPECT_EQ(load_run_config("", {}, configs_dir()).train.gradient_accumulation, 1);
+  EXPECT_EQ(load_run_config("", {"train.gradient_accumulation=4"}, configs_dir()).train.gradient_accumulation, 4);
+  try {
+    load_run_config("", {"train.gradient_accumulation=0"}, configs_dir());
+    ADD_FAILURE() << "k = 0 accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("gradient_accumulation"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, PresetAndOverrides) {
   auto path = write_temp("run.toml", "[model]\npreset = \"tiny\"\n[train]\nseed = 7\n[tasks]\nactive = [\"vqa\", \"nlvr2\"]\n");
   RunConfig cfg = load_run_config(path, {"train.seed=11", "model.hidden_dropout=0.0", "tasks.vqa.batch_size=16"},

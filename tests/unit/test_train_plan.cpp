@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "train/memory_estimate.h"
 #include "train/run_plan.h"
+#include "train/trainer.h"
 
 using namespace vlmt;
 
@@ -40,4 +41,19 @@ TEST(Plan, ItemCountsAndRunLength) {
   // train.iterations wins; else the largest epochs × batches per epoch.
   EXPECT_EQ(run_iterations(100, {{20, 781}, {20, 1562}}), 100);
   EXPECT_EQ(run_iterations(0, {{20, 781}, {10, 1562}, {3, 9000}}), 27000);
+}
+
+// The micro-batch: the task batch over ranks × accumulation; the error names both keys.
+TEST(Plan, BatchDividesOverRanksAndAccumulation) {
+  EXPECT_EQ(divide_batch(16, 2, "vqa"), 8);
+  EXPECT_EQ(divide_batch(16, 2, "vqa", 2), 4);
+  EXPECT_EQ(divide_batch(16, 1, "vqa", 2), divide_batch(16, 2, "vqa"));
+  try {
+    divide_batch(16, 2, "vqa", 3);
+    ADD_FAILURE() << "16 / (2 x 3) accepted";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("tasks.vqa.batch_size = 16"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("train.gradient_accumulation = 3"), std::string::npos) << msg;
+  }
 }

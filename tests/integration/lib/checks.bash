@@ -30,3 +30,28 @@ python_has() {
 python_or_skip() {
   python_has "$@" || skip "python3 lacks one of: $* (tools/install_deps.sh installs them)"
 }
+# four_task_run DATA_ROOT: the [data], [tasks] and [train] tables of the trainer tests' small
+# synthetic run (vqa, refcoco, nlvr2, retrieval_coco; batches 16, 16, 8, 8; seed 5, deterministic,
+# every iteration logged, 1 thread). Print [model] before it; more [train] keys may follow it.
+four_task_run() {
+  cat <<TOML
+[data]
+root = "$1"
+[tasks]
+active = ["vqa", "refcoco", "nlvr2", "retrieval_coco"]
+[tasks.vqa]
+batch_size = 16
+[tasks.refcoco]
+batch_size = 16
+[tasks.nlvr2]
+batch_size = 8
+[tasks.retrieval_coco]
+batch_size = 8
+[train]
+seed = 5
+deterministic = true
+log_every = 1
+checkpoint_every = 1000
+num_threads = 1
+TOML
+}
