@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "data/feature_writer.h"
 #include "data/vqa_ids.h"
+#include "synth/synth_hard_pool.h"
 #include "synth/synth_tasks.h"
 #include "synth/synth_text.h"
 #include "tasks/task_table.h"
@@ -202,9 +203,10 @@ std::vector<ordered_json> make_split_items(const SynthTaskPlan& plan, const std:
 std::string hard_pool_lines(const std::vector<std::string>& images, SynthSceneCache& scenes) {
   std::vector<const SynthScene*> pool;
   for (const auto& id : images) pool.push_back(&scenes.get(id));
+  const SynthHardPools pools(pool);
   std::string lines;
-  for (const SynthScene* s : pool)
-    lines += ordered_json{{"image_id", s->id}, {"pool", synth_hard_negatives(*s, pool)}}.dump() + "\n";
+  for (std::size_t i = 0; i < pool.size(); ++i)
+    lines += ordered_json{{"image_id", pool[i]->id}, {"pool", pools.of(i)}}.dump() + "\n";
   return lines;
 }
 
