@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -474,28 +473,6 @@ SynthItemKind synth_entailment_items() {
   SynthItemKind kind;
   kind.make = snli_ve_item;
   return kind;
-}
-
-std::vector<std::string> synth_hard_negatives(const SynthScene& image,
-                                              const std::vector<const SynthScene*>& pool) {
-  auto tokens = [](const SynthScene& s) {
-    std::set<int> t;
-    for (const auto& o : s.objects) t.insert(o.colour * 100 + o.shape), t.insert(1000 + o.shape);
-    return t;
-  };
-  const std::set<int> mine = tokens(image);
-  std::vector<std::pair<double, std::size_t>> ranked;  // (-similarity, pool index)
-  for (std::size_t k = 0; k < pool.size(); ++k) {
-    if (pool[k]->id == image.id) continue;
-    const std::set<int> theirs = tokens(*pool[k]);
-    std::size_t shared = 0;
-    for (int t : theirs) shared += mine.count(t);
-    ranked.push_back({-static_cast<double>(shared) / (mine.size() + theirs.size() - shared), k});
-  }
-  std::sort(ranked.begin(), ranked.end());
-  std::vector<std::string> out;
-  for (std::size_t k = 0; k < ranked.size() && k < kSynthHardPoolSize; ++k) out.push_back(pool[ranked[k].second]->id);
-  return out;
 }
 
 std::vector<std::string> synth_item_texts(const ordered_json& item) {

@@ -77,12 +77,6 @@ SynthItemKind synth_dialog_items();      // GuessWhat: yes/no dialog, pick the o
 SynthItemKind synth_pair_statement_items();  // NLVR2: a statement about two images
 SynthItemKind synth_entailment_items();  // SNLI-VE: hypothesis and label
 
-// The kSynthHardPoolSize images of `pool` most similar to `image` by shared attributes (its
-// hard-negative pool; the released pools hold 99 neighbours), ties broken by pool order.
-inline constexpr std::size_t kSynthHardPoolSize = 99;
-std::vector<std::string> synth_hard_negatives(const SynthScene& image,
-                                              const std::vector<const SynthScene*>& pool);
-
 // Every text field of an item (for the vocabulary check).
 std::vector<std::string> synth_item_texts(const nlohmann::ordered_json& item);
 
