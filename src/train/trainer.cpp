@@ -30,12 +30,11 @@ namespace vlmt {
 int64_t divide_batch(int64_t global, int world, const std::string& key, int accumulation) {
   const int64_t shards = static_cast<int64_t>(world) * accumulation;
   if (global % shards != 0) {
-    if (accumulation == 1)
-      throw ConfigError(cat("tasks.", key, ".batch_size = ", global, " is not divisible by ", world,
-                            " ranks (each rank takes batch_size / ranks)"));
-    throw ConfigError(cat("tasks.", key, ".batch_size = ", global, " is not divisible by ", world,
-                          " ranks x train.gradient_accumulation = ", accumulation,
-                          " (each rank takes batch_size / (ranks x gradient_accumulation) per micro-batch)"));
+    const bool k = accumulation > 1;
+    throw ConfigError(cat("tasks.", key, ".batch_size = ", global, " is not divisible by ", world, " ranks",
+                          k ? cat(" x train.gradient_accumulation = ", accumulation) : std::string(),
+                          " (each rank takes batch_size / ", k ? "(ranks x gradient_accumulation) per micro-batch" : "ranks",
+                          ")"));
   }
   return global / shards;
 }

@@ -56,4 +56,13 @@ TEST(Plan, BatchDividesOverRanksAndAccumulation) {
     EXPECT_NE(msg.find("tasks.vqa.batch_size = 16"), std::string::npos) << msg;
     EXPECT_NE(msg.find("train.gradient_accumulation = 3"), std::string::npos) << msg;
   }
+  try {
+    divide_batch(15, 2, "vqa");
+    ADD_FAILURE() << "15 / 2 accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("tasks.vqa.batch_size = 15 is not divisible by 2 ranks (each rank takes "
+                                         "batch_size / ranks)"),
+              std::string::npos)
+        << e.what();
+  }
 }
