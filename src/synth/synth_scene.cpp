@@ -137,7 +137,7 @@ void SynthFeatureSpace::add_region(SynthRegions& out, const Box& box, const Synt
 }
 
 SynthRegions SynthFeatureSpace::detect(const SynthScene& scene, std::uint64_t world_seed,
-                                       int max_regions) const {
+                                       int max_regions, int min_regions) const {
   SynthRng rng(derive_seed(world_seed, "regions/" + scene.id));
   SynthRegions out;
   for (const auto& o : scene.objects) add_region(out, o.box, &o, 1.f, rng);
@@ -171,6 +171,17 @@ SynthRegions SynthFeatureSpace::detect(const SynthScene& scene, std::uint64_t wo
     if (!clear) continue;
     add_region(out, b, nullptr, 0.f, rng);
     ++made;
+  }
+  if (min_regions > 0) {
+    // Filler proposals anywhere, drawn apart so that the scene's own regions do not change.
+    SynthRng fill(derive_seed(world_seed, "fill/" + scene.id));
+    const int target = fill.between(min_regions, max_regions);
+    while (out.count < target) {
+      const float w = static_cast<float>(fill.uniform(20, 300)), h = static_cast<float>(fill.uniform(20, 240));
+      const float x = static_cast<float>(fill.uniform(0, std::max(1.f, scene.width - w)));
+      const float y = static_cast<float>(fill.uniform(0, std::max(1.f, scene.height - h)));
+      add_region(out, clamp_box({x, y, x + w, y + h}, scene.width, scene.height), nullptr, 0.f, fill);
+    }
   }
   return out;
 }

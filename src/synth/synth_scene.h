@@ -55,8 +55,11 @@ class SynthFeatureSpace {
   // Detector class of an object: background is class 0, objects fall into buckets of
   // shape × colour.
   int object_class(const SynthObject& o) const;
-  // Detected regions: objects, proposals (IoU 0.4–0.9 with their object), background boxes.
-  SynthRegions detect(const SynthScene& scene, std::uint64_t world_seed, int max_regions) const;
+  // Detected regions: objects, proposals (IoU 0.4–0.9 with their object), background boxes, at
+  // most max_regions; min_regions > 0 adds background boxes up to a count drawn from
+  // [min_regions, max_regions] with an rng of its own (min_regions = 0: the scene's own regions).
+  SynthRegions detect(const SynthScene& scene, std::uint64_t world_seed, int max_regions,
+                      int min_regions = 0) const;
   // Ground-truth regions: one row per object with its exact box (features/<source>_gt.h5).
   SynthRegions ground_truth(const SynthScene& scene, std::uint64_t world_seed) const;
 

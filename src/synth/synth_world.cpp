@@ -218,11 +218,12 @@ std::string hard_pool_lines(const std::vector<std::string>& images, SynthSceneCa
 
 // The regions of scenes[begin, end), computed on every core.
 std::vector<SynthRegions> regions_of(const std::vector<const SynthScene*>& scenes, std::size_t begin,
-                                     std::size_t end, const SynthFeatureSpace& space, std::uint64_t seed,
-                                     bool ground_truth) {
+                                     std::size_t end, const SynthFeatureSpace& space,
+                                     const SynthWorldOptions& o, bool ground_truth) {
   std::vector<SynthRegions> out(end - begin);
   synth_parallel_for(begin, end, [&](std::size_t i) {
-    out[i - begin] = ground_truth ? space.ground_truth(*scenes[i], seed) : space.detect(*scenes[i], seed, 36);
+    out[i - begin] = ground_truth ? space.ground_truth(*scenes[i], o.seed)
+                                  : space.detect(*scenes[i], o.seed, o.max_regions, o.min_regions);
   });
   return out;
 }
@@ -244,7 +245,7 @@ void write_features(const fs::path& dir, const std::string& source, const std::v
   constexpr std::size_t kBlock = 4096;
   auto block_from = [&](std::size_t begin) {
     return std::async(std::launch::async, regions_of, std::cref(image_scenes), begin,
-                      std::min(begin + kBlock, ids.size()), std::cref(space), o.seed, ground_truth);
+                      std::min(begin + kBlock, ids.size()), std::cref(space), std::cref(o), ground_truth);
   };
   auto next = block_from(0);
   for (std::size_t begin = 0; begin < ids.size(); begin += kBlock) {
@@ -297,13 +298,19 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
   const fs::path root(o.out_dir);
   // Features depend on the seed, dimension and classes only (not on the scale).
   SynthWorldSummary summary;
+  // (The default region counts keep the hash of worlds written before --regions existed.)
+  const std::string regions =
+      o.min_regions == 0 && o.max_regions == 36 ? "" : cat("/regions", o.min_regions, "-", o.max_regions);
   summary.settings_hash =
       hex(derive_seed(o.seed, cat("features/v1/", o.feature_dim, "/", o.num_classes, "/",
-                                  SynthScene{}.width, "x", SynthScene{}.height)));
+                                  SynthScene{}.width, "x", SynthScene{}.height, regions)));
   SynthFeatureSpace space(o.seed, o.feature_dim, o.num_classes);
   SynthSceneCache scenes(o.seed);
   if (o.min_held_out < 1 || o.min_held_out > 1000000)
     throw ConfigError(cat("synth_world: --held-out must be in [1, 1000000], got ", o.min_held_out));
+  if (o.min_regions < 0 || o.max_regions < 1 || o.max_regions > 1000 || o.min_regions > o.max_regions)
+    throw ConfigError(cat("synth_world: --regions must be LO-HI with 0 <= LO <= HI <= 1000, HI >= 1, got ",
+                          o.min_regions, "-", o.max_regions));
   const auto pools = build_pools(o);
 
   // vocab.txt
@@ -362,6 +369,7 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
                         {"feature_dim", o.feature_dim},
                         {"classes", o.num_classes},
                         {"float16", o.float16},
+                        {"regions", {o.min_regions, o.max_regions}},
                         {"image_width", SynthScene{}.width},
                         {"image_height", SynthScene{}.height},
                         {"vocab_size", synth_vocabulary().size()},

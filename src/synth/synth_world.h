@@ -23,6 +23,10 @@ struct SynthWorldOptions {
   int feature_dim = 64;
   int num_classes = 64;  // detector classes in /cls_prob (class 0 = background)
   bool float16 = false;  // store features as float16
+  // Detected regions per image: the scene's own (objects, proposals, background; at most
+  // max_regions) or, with min_regions > 0, filled with more background boxes up to a count
+  // drawn per image from [min_regions, max_regions] — the release's adaptive 10–100.
+  int min_regions = 0, max_regions = 36;
   int min_held_out = kSynthMinHeldOut;  // items in each val/test split at least
 };
 

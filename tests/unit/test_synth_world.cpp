@@ -4,12 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 
 #include "core/error.h"
 #include "data/clean_split.h"
+#include "synth/synth_scene.h"
 #include "synth/synth_text.h"
 #include "synth/synth_world.h"
 #include "tasks/task_table.h"
@@ -286,6 +288,31 @@ TEST_F(SynthWorldTest, CleanSplitRemovesSharedTestImages) {
   EXPECT_DOUBLE_EQ(report.overlap_percent(3, 0), 100.0);
   // VQA's test images are its own (row A is 0 everywhere).
   for (std::size_t c = 0; c < 12; ++c) EXPECT_DOUBLE_EQ(report.overlap_percent(0, c), 0.0);
+}
+
+TEST(SynthRegions, ReleaseCountsFillAfterTheScenesOwnRegions) {
+  const SynthFeatureSpace space(3, 16, 8);
+  int lowest = 1000, highest = 0;
+  for (int i = 0; i < 200; ++i) {
+    const SynthScene scene = make_scene("img" + std::to_string(i), 3);
+    const SynthRegions own = space.detect(scene, 3, 36), filled = space.detect(scene, 3, 100, 10);
+    ASSERT_GE(filled.count, 10);
+    ASSERT_LE(filled.count, 100);
+    ASSERT_GE(filled.count, own.count);
+    lowest = std::min(lowest, filled.count);
+    highest = std::max(highest, filled.count);
+    // The scene's own regions come first, unchanged; the fillers follow.
+    ASSERT_TRUE(std::equal(own.features.begin(), own.features.end(), filled.features.begin()));
+    ASSERT_TRUE(std::equal(own.boxes.begin(), own.boxes.end(), filled.boxes.begin()));
+    EXPECT_EQ(filled.cls_prob.size(), static_cast<size_t>(filled.count) * 8);
+  }
+  EXPECT_LT(lowest, 30);   // the counts spread over the range
+  EXPECT_GT(highest, 80);
+  SynthWorldOptions o;
+  o.out_dir = (fs::temp_directory_path() / "vlmt_synth_regions").string();
+  o.min_regions = 50;
+  o.max_regions = 40;
+  EXPECT_THROW(write_synth_world(o), ConfigError);
 }
 
 }  // namespace
