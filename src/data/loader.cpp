@@ -1,24 +1,28 @@
 #include "data/loader.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/log.h"
 
 namespace vlmt {
 
 TaskLoader::TaskLoader(std::shared_ptr<const TaskDataset> dataset, DistributedSampler sampler,
-                       uint64_t seed, int prefetch_batches, bool pin_memory)
+                       uint64_t seed, int prefetch_batches, bool pin_memory, int threads,
+                       std::function<void()> worker_setup)
     : dataset_(std::move(dataset)), sampler_(std::move(sampler)), seed_(seed),
-      prefetch_(std::max(0, prefetch_batches)), pin_memory_(pin_memory) {
+      prefetch_(std::max(0, prefetch_batches)), pin_memory_(pin_memory), threads_(std::max(1, threads)),
+      worker_setup_(std::move(worker_setup)) {
   if (!dataset_) throw DataError("TaskLoader needs a dataset");
   if (sampler_.dataset_size() != dataset_->size())
     throw DataError(cat("sampler over ", sampler_.dataset_size(), " items but dataset ",
                         dataset_->task_key(), "/", dataset_->split(), " has ", dataset_->size()));
   epoch_ = sampler_.epoch();
   position_ = sampler_.position();
-  start_worker();
+  start_workers();
 }
 
-TaskLoader::~TaskLoader() { stop_worker(); }
+TaskLoader::~TaskLoader() { stop_workers(); }
 
 Batch TaskLoader::build(int64_t epoch, int64_t position) const {
   RngDraws draws(batch_seed(seed_, epoch, position, sampler_.rank()));
@@ -26,30 +30,62 @@ Batch TaskLoader::build(int64_t epoch, int64_t position) const {
   return pin_memory_ ? batch.pin_memory() : batch;
 }
 
-void TaskLoader::start_worker() {
-  if (prefetch_ == 0 || sampler_.batches_per_epoch() == 0) return;
-  stop_ = false;
-  worker_ = std::thread(&TaskLoader::worker_loop, this, epoch_, position_);
+void TaskLoader::advance(int64_t& epoch, int64_t& position) const {
+  if (++position == sampler_.batches_per_epoch()) {
+    ++epoch;
+    position = 0;
+  }
 }
 
-void TaskLoader::stop_worker() {
+void TaskLoader::start_workers() {
+  if (prefetch_ == 0 || sampler_.batches_per_epoch() == 0) return;
+  stop_ = false;
+  claim_epoch_ = epoch_;
+  claim_position_ = position_;
+  claimed_ = taken_ = 0;
+  for (int t = 0; t < threads_; ++t) workers_.emplace_back(&TaskLoader::worker_loop, this);
+}
+
+void TaskLoader::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   changed_.notify_all();
-  if (worker_.joinable()) worker_.join();
-  queue_.clear();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+  ready_.clear();
 }
 
-void TaskLoader::worker_loop(int64_t epoch, int64_t position) {
-  // Building uses its own rng per batch, so intra-op parallelism is the only thing shared with
-  // the training thread; one thread suffices to stay ahead on 2 cores.
+void TaskLoader::worker_loop() {
+  // Every batch has its own rng, so workers share nothing but the claim counter; one worker
+  // still builds one batch at a time, in the intra-op threads it is given.
+  const int64_t window = std::max<int64_t>(prefetch_, threads_);
+  if (worker_setup_) {
+    try {
+      worker_setup_();
+    } catch (...) {
+      // Handed out in order like a failed batch: the next() that would take this worker's first
+      // batch rethrows it.
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) return;
+      const int64_t claim = claimed_++;
+      ready_.emplace(claim, Slot{claim_epoch_, claim_position_, {}, std::current_exception()});
+      advance(claim_epoch_, claim_position_);
+      changed_.notify_all();
+      return;
+    }
+  }
   for (;;) {
+    int64_t claim, epoch, position;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return stop_ || static_cast<int>(queue_.size()) < prefetch_; });
+      changed_.wait(lock, [&] { return stop_ || claimed_ - taken_ < window; });
       if (stop_) return;
+      claim = claimed_++;
+      epoch = claim_epoch_;
+      position = claim_position_;
+      advance(claim_epoch_, claim_position_);
     }
     Slot slot{epoch, position, {}, nullptr};
     try {
@@ -60,13 +96,9 @@ void TaskLoader::worker_loop(int64_t epoch, int64_t position) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stop_) return;
-      queue_.push_back(std::move(slot));
+      ready_.emplace(claim, std::move(slot));
     }
     changed_.notify_all();
-    if (++position == sampler_.batches_per_epoch()) {
-      ++epoch;
-      position = 0;
-    }
   }
 }
 
@@ -82,9 +114,11 @@ Batch TaskLoader::next() {
     Slot slot;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [&] { return !queue_.empty(); });
-      slot = std::move(queue_.front());
-      queue_.pop_front();
+      changed_.wait(lock, [&] { return ready_.count(taken_) != 0; });
+      auto it = ready_.find(taken_);
+      slot = std::move(it->second);
+      ready_.erase(it);
+      ++taken_;
     }
     changed_.notify_all();
     if (slot.epoch != epoch_ || slot.position != position_)
@@ -92,28 +126,25 @@ Batch TaskLoader::next() {
                                           ") expected (", epoch_, ", ", position_, ")"));
     if (slot.error) {
       // Resume from the failed batch on the next call rather than skipping it silently.
-      stop_worker();
-      start_worker();
+      stop_workers();
+      start_workers();
       std::rethrow_exception(slot.error);
     }
     batch = std::move(slot.batch);
   }
   ++handed_out_;
-  if (++position_ == sampler_.batches_per_epoch()) {
-    ++epoch_;
-    position_ = 0;
-  }
+  advance(epoch_, position_);
   sampler_.set_state(epoch_, position_);
   return batch;
 }
 
 void TaskLoader::restore(int64_t epoch, int64_t position) {
-  stop_worker();
+  stop_workers();
   sampler_.set_state(epoch, position);
   epoch_ = epoch;
   position_ = position;
   handed_out_ = 0;
-  start_worker();
+  start_workers();
 }
 
 }  // namespace vlmt

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include <boost/archive/text_iarchive.hpp>
 #include <boost/archive/text_oarchive.hpp>
 #include <set>
@@ -150,6 +153,48 @@ TEST(TaskLoader, PrefetchDoesNotChangeTheBatches) {
   }
   EXPECT_EQ(ahead.epoch(), 2);
   EXPECT_EQ(ahead.position(), 1);
+}
+
+TEST(TaskLoader, SeveralWorkersHandOutTheSameBatchesInOrder) {
+  auto ds = retrieval_dataset();
+  TaskLoader sync(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 0);
+  TaskLoader parallel(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 2, false, /*threads=*/3);
+  for (int k = 0; k < 10; ++k) expect_same(sync.next(), parallel.next());
+  parallel.restore(0, 1);
+  sync.restore(0, 1);
+  for (int k = 0; k < 4; ++k) expect_same(sync.next(), parallel.next());
+}
+
+TEST(TaskLoader, SeveralWorkersRethrowAFailedBatchInItsTurn) {
+  auto ds = std::make_shared<FailingDataset>();
+  TaskLoader loader(ds, DistributedSampler(8, 1, 0, 1, 0, /*shuffle=*/false), 0, 4, false, /*threads=*/4);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(loader.next().target[0].item<int64_t>(), k);
+  EXPECT_THROW(loader.next(), DataError);
+  EXPECT_THROW(loader.next(), DataError);
+  loader.restore(0, 6);
+  EXPECT_EQ(loader.next().target[0].item<int64_t>(), 6);
+  EXPECT_EQ(loader.next().target[0].item<int64_t>(), 7);
+  EXPECT_EQ(loader.next().target[0].item<int64_t>(), 0);
+}
+
+TEST(TaskLoader, EveryWorkerRunsTheSetupFirstInItsOwnThread) {
+  auto ds = retrieval_dataset();
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  auto setup = [&] {
+    std::lock_guard<std::mutex> lock(m);
+    threads.insert(std::this_thread::get_id());
+  };
+  {
+    TaskLoader loader(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 2, false, /*threads=*/3, setup);
+    loader.next();
+  }
+  EXPECT_EQ(threads.size(), 3u);
+  EXPECT_EQ(threads.count(std::this_thread::get_id()), 0u);
+  TaskLoader failing(ds, DistributedSampler(ds->size(), 2, 0, 1, 3), 11, 2, false, 1,
+                     [] { throw DataError("no device for this thread"); });
+  EXPECT_THROW(failing.next(), DataError);
+  EXPECT_THROW(failing.next(), DataError);
 }
 
 TEST(TaskLoader, RestoreContinuesWithTheSameBatch) {
