@@ -38,7 +38,7 @@ class Stores {
       std::string error;
       std::unique_ptr<FeatureStore> store;
       try {
-        store = std::make_unique<FeatureStore>(path, 0);
+        store = std::make_unique<FeatureStore>(path);
       } catch (const Error& e) {
         error = e.what();
       }

@@ -144,12 +144,16 @@ void read_model(TomlSection s, ModelConfig& m) {
 void read_data(TomlSection s, DataConfig& d) {
   d.root = s.get("root", d.root);
   d.vocab = s.get("vocab", d.vocab);
-  d.feature_cache_images = s.get("feature_cache_images", d.feature_cache_images);
+  // The cache was sized in images per file before; configs stored in older checkpoints carry it.
+  s.retired("feature_cache_images", "the cache is sized in bytes for all feature files together, data.feature_cache_mb");
+  d.feature_cache_mb = s.get("feature_cache_mb", d.feature_cache_mb);
   d.prefetch_batches = s.get("prefetch_batches", d.prefetch_batches);
+  d.loader_threads = s.get("loader_threads", d.loader_threads);
   d.clean_split = s.get("clean_split", d.clean_split);
   d.clean_val_split = s.get("clean_val_split", d.clean_val_split);
   d.allow_fingerprint_mismatch = s.get("allow_fingerprint_mismatch", d.allow_fingerprint_mismatch);
-  s.require(d.feature_cache_images > 0, "feature_cache_images", "must be positive");
+  s.require_range("feature_cache_mb", d.feature_cache_mb, 0, 1 << 20);
+  s.require_range("loader_threads", d.loader_threads, 1, 64);
   s.require(d.prefetch_batches >= 0, "prefetch_batches", "must be >= 0");
   s.finish();
 }

@@ -52,8 +52,9 @@ struct ModelConfig {
 struct DataConfig {
   std::string root;            // data root; "" = $VLMT_DATA_ROOT, then ./data
   std::string vocab = "vocab.txt";  // relative to root unless absolute
-  int feature_cache_images = 2048;  // LRU capacity of each feature store
-  int prefetch_batches = 2;         // background batches per task and rank
+  int feature_cache_mb = 512;       // decoded images kept per rank, all feature files together (MiB)
+  int prefetch_batches = 2;         // batches built ahead per task and rank
+  int loader_threads = 1;           // workers building a task's batches, per task and rank
   bool clean_split = true;          // drop other datasets' test images (splits/clean_split.json) from train
   bool clean_val_split = false;     // ... and from val too (the paper's text; released: train only)
   bool allow_fingerprint_mismatch = false;

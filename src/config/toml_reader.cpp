@@ -78,6 +78,11 @@ void TomlSection::wrong_type(const std::string& key, const char* expected, const
   issues_->add(file_, where(key), cat("expected ", expected, ", got ", describe(got)));
 }
 
+void TomlSection::retired(const std::string& key, const std::string& why) {
+  if (!lookup(key)) return;
+  log::warn0(cat(file_, ": ", where(key), " is no longer used: ", why));
+}
+
 bool TomlSection::get(const std::string& key, bool def) {
   bool value = def;
   if (const auto* n = lookup(key)) {

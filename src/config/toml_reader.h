@@ -59,6 +59,9 @@ class TomlSection {
   void require_range(const std::string& key, double value, double lo, double hi);
   void require(bool ok, const std::string& key, const std::string& problem);
 
+  // A key vlmt no longer reads but older files (configs stored in checkpoints) may carry: when
+  // present it is accepted, left out of the resolved table and `why` is logged on rank 0.
+  void retired(const std::string& key, const std::string& why);
   // A sub-table; a missing one reads defaults.
   TomlSection child(const std::string& key);
   // Names of the keys present in this table (for maps such as [tasks.<name>]).

@@ -1,38 +1,35 @@
 #pragma once
 // Reader of one region-feature file (docs/DATA.md "Region-feature files"): random access by
-// image id, a bounded LRU cache of decoded images, safe to call from several threads.
+// image id, safe to call from any number of threads. Rows are read by their file offset with
+// pread(2) (data/feature_rows.h) — no lock, and the page cache is shared by every rank of a node —
+// unless the file's layout needs HDF5's own reader, which the serial library allows one call at
+// a time in the whole process. Decoded images may be kept in a FeatureCache.
 #include <torch/torch.h>
 
-#include <list>
+#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-namespace vlmt {
+#include "data/feature_cache.h"
+#include "data/image_regions.h"
 
-// The detected regions of one image, decoded.
-struct ImageRegions {
-  int h = 0, w = 0;             // image size in pixels
-  torch::Tensor features;       // [N, D] float32
-  torch::Tensor boxes;          // [N, 4] float32, x1 y1 x2 y2 in pixels
-  torch::Tensor cls_prob;       // [N, C] float32, undefined when the file has none
-  int64_t num_regions() const { return features.defined() ? features.size(0) : 0; }
-};
+namespace vlmt {
 
 class FeatureStore {
  public:
-  // Opens and validates the file; builds the id → index map. `cache_images` = LRU capacity
-  // (0 disables caching). Throws DataError naming the file and the offending dataset.
-  explicit FeatureStore(const std::string& path, int cache_images = 2048);
+  // Opens and validates the file; builds the id → index map. `cache` may be null (no caching).
+  // Throws DataError naming the file and the offending dataset.
+  explicit FeatureStore(const std::string& path, std::shared_ptr<FeatureCache> cache = nullptr);
   ~FeatureStore();
   FeatureStore(const FeatureStore&) = delete;
   FeatureStore& operator=(const FeatureStore&) = delete;
 
-  // Decoded regions of one image (shared with the cache: do not modify the tensors in place).
-  // Unknown id → DataError naming the file and the id.
-  ImageRegions get(const std::string& image_id) const;
+  // Regions of one image (shared with the cache: do not modify the tensors in place), with the
+  // detector's class scores only when asked for (pretraining) and stored. Unknown id →
+  // DataError naming the file and the id.
+  ImageRegions get(const std::string& image_id, bool with_cls_prob = false) const;
   bool contains(const std::string& image_id) const { return index_.count(image_id) != 0; }
   // Regions stored for an image (without reading them); DataError for an unknown id.
   int64_t num_regions(const std::string& image_id) const;
@@ -42,38 +39,41 @@ class FeatureStore {
   int64_t feature_dim() const { return feature_dim_; }
   int64_t cls_dim() const { return cls_dim_; }  // 0 when /cls_prob is absent
   bool has_cls_prob() const { return cls_dim_ > 0; }
+  bool features_half() const { return half_; }  // /features stored as float16
+  // True when every dataset is read with pread; else `read_path()` says which is not and why.
+  bool direct_reads() const;
+  std::string read_path() const;
   const std::vector<std::string>& ids() const { return ids_; }
   int64_t num_images() const { return static_cast<int64_t>(ids_.size()); }
-  // Cache statistics (for tests and logging).
-  int64_t cache_size() const;
-  int64_t disk_reads() const;
+  // Statistics (for tests, logging and bench_loader): images read from the file, their bytes.
+  int64_t disk_reads() const { return disk_reads_; }
+  int64_t bytes_read() const { return bytes_read_; }
+  uint64_t serial() const { return serial_; }  // unique per store in the process (cache key)
 
  private:
-  struct Hdf5Handles;  // keeps the HDF5 C++ types out of this header
-  ImageRegions read_image(int64_t index) const;
+  struct Reader;  // the open file: HDF5 handles and the datasets' row locations (keeps HDF5 out of this header)
+  ImageRegions read_image(int64_t index, bool with_cls_prob) const;
 
   std::string path_;
   std::string fingerprint_;
   int64_t feature_dim_ = 0, cls_dim_ = 0;
+  bool half_ = false;
   std::vector<std::string> ids_;
   std::unordered_map<std::string, int64_t> index_;
   std::vector<int64_t> offsets_;
   std::vector<int32_t> heights_, widths_;
-  std::unique_ptr<Hdf5Handles> h5_;
-
-  // LRU: most recent at the front.
-  int cache_capacity_;
-  mutable std::mutex cache_mutex_;
-  mutable std::list<std::pair<int64_t, ImageRegions>> lru_;
-  mutable std::unordered_map<int64_t, std::list<std::pair<int64_t, ImageRegions>>::iterator> cached_;
-  mutable int64_t disk_reads_ = 0;
+  std::unique_ptr<Reader> reader_;
+  std::shared_ptr<FeatureCache> cache_;
+  uint64_t serial_;
+  mutable std::atomic<int64_t> disk_reads_{0}, bytes_read_{0};
 };
 
-// Shares one open store per path within the process (several tasks read the same source).
-std::shared_ptr<FeatureStore> open_feature_store(const std::string& path, int cache_images);
+// Shares one open store per path within the process (several tasks read the same source); its
+// images go to the process's cache of `cache_mb` MiB (process_feature_cache).
+std::shared_ptr<FeatureStore> open_feature_store(const std::string& path, int64_t cache_mb);
 
 // The model input of one image (docs/DATA.md): region 0 = mean feature with location
-// [0,0,1,1,1], then the first regions, padded to max_regions.
+// [0,0,1,1,1], then the first regions, padded to max_regions; float32 whatever the file stores.
 struct RegionInput {
   torch::Tensor features;  // [R, D] float32
   torch::Tensor spatials;  // [R, 5] float32

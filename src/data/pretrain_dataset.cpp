@@ -47,7 +47,7 @@ Batch PretrainDataset::get_batch(const std::vector<int64_t>& indices, Draws& dra
     b.is_aligned[k] = aligned ? 1 : 0;
 
     EncodedText text = ctx_.vocab->encode_framed(caption.caption, static_cast<int>(L));
-    const ImageRegions image = ctx_.features->get(r.image_id);
+    const ImageRegions image = ctx_.features->get(r.image_id, /*with_cls_prob=*/true);
     RegionInput in = make_region_input(image, static_cast<int>(R));
     // Detector class distribution of each kept region (IMG and padding stay 0).
     if (in.count > 1) b.region_targets[k].narrow(0, 1, in.count - 1).copy_(image.cls_prob.narrow(0, 0, in.count - 1));

@@ -26,11 +26,13 @@ RegionInput make_region_input(const ImageRegions& image, int max_regions, const 
   in.boxes = torch::zeros({max_regions, 4});
   in.mask = torch::zeros({max_regions}, torch::kInt64);
   in.source_rows.assign(max_regions, -1);
+  // The file's precision (float16 or float32) becomes float32 here, where the batch is built.
+  const torch::Tensor features = image.features.to(torch::kFloat);
   // IMG region: the mean over all of the image's regions (not only the kept ones), whole image.
-  if (image.num_regions() > 0) in.features[0] = image.features.mean(0);
+  if (image.num_regions() > 0) in.features[0] = features.mean(0);
   in.boxes[0] = torch::tensor({0.f, 0.f, static_cast<float>(image.w), static_cast<float>(image.h)});
   if (n_det > 0) {
-    in.features.narrow(0, 1, n_det).copy_(image.features.narrow(0, 0, n_det));
+    in.features.narrow(0, 1, n_det).copy_(features.narrow(0, 0, n_det));
     in.boxes.narrow(0, 1, n_det).copy_(image.boxes.narrow(0, 0, n_det));
     for (int64_t k = 0; k < n_det; ++k) in.source_rows[k + 1] = k;
   }

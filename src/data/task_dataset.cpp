@@ -109,7 +109,7 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
     throw DataError(cat("vocabulary ", vocab_path.string(), " has ", ctx.vocab->size(),
                         " tokens but the model's vocab_size is ", model.vocab_size));
   ctx.features = open_feature_store((fs::path(root) / "features" / (source + ".h5")).string(),
-                                    data.feature_cache_images);
+                                    data.feature_cache_mb);
   if (ctx.features->feature_dim() != model.v_feature_size)
     throw DataError(cat("region-feature file ", ctx.features->path(), " has feature_dim ",
                         ctx.features->feature_dim(), " but the model's v_feature_size is ",
@@ -139,7 +139,7 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
 
 void open_gt_features(DatasetContext& ctx, const std::string& root, const DataConfig& data, const std::string& gt_source) {
   ctx.gt_features = open_feature_store((fs::path(root) / "features" / (gt_source + ".h5")).string(),
-                                       data.feature_cache_images);
+                                       data.feature_cache_mb);
   if (ctx.gt_features->feature_dim() != ctx.features->feature_dim())
     throw DataError(cat("region-feature files ", ctx.features->path(), " and ", ctx.gt_features->path(),
                         " disagree on feature_dim (", ctx.features->feature_dim(), " vs ",

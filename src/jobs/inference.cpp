@@ -96,7 +96,7 @@ InferenceSession::InferenceSession(RunConfig config, MultiTaskModel model)
 FeatureStore& InferenceSession::features_of(const std::string& path) {
   auto& store = stores_[path];
   if (!store) {
-    store = open_feature_store(path, config_.data.feature_cache_images);
+    store = open_feature_store(path, config_.data.feature_cache_mb);
     if (store->feature_dim() != config_.model.v_feature_size)
       throw DataError(cat(path, ": features of dimension ", store->feature_dim(), ", but the model reads ",
                           config_.model.v_feature_size, " (model.v_feature_size): features from another detector?"));

@@ -123,7 +123,8 @@ void Trainer::build_streams() {
         throw DataError(cat(s.key, ": the train split has ", t.train->size(), " items, fewer than one global batch of ",
                             t.global_batch));
       s.loaders.push_back(std::make_unique<TaskLoader>(t.train, sampler, seed, cfg_.data.prefetch_batches,
-                                                       /*pin_memory=*/parts_.device.is_cuda()));
+                                                       /*pin_memory=*/parts_.device.is_cuda(),
+                                                       cfg_.data.loader_threads));
     }
     for (const auto& [key, fp] : feature_fingerprints(t.train->context())) fingerprints_[key] = fp;
     log::info0(cat("stream ", s.key, ": ", t.train->size(), " train items, ", s.val->size(), " val items, batch ",

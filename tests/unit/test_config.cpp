@@ -63,6 +63,26 @@ TEST(Config, GradientAccumulationIsAtLeastOne) {
   }
 }
 
+TEST(Config, FeatureCacheInBytesAndLoaderThreads) {
+  const RunConfig d = load_run_config("", {}, configs_dir());
+  EXPECT_EQ(d.data.feature_cache_mb, 512);
+  EXPECT_EQ(d.data.loader_threads, 1);
+  const RunConfig set = load_run_config("", {"data.feature_cache_mb=0", "data.loader_threads=4"}, configs_dir());
+  EXPECT_EQ(set.data.feature_cache_mb, 0);
+  EXPECT_EQ(set.data.loader_threads, 4);
+  EXPECT_THROW(load_run_config("", {"data.feature_cache_mb=-1"}, configs_dir()), ConfigError);
+  EXPECT_THROW(load_run_config("", {"data.loader_threads=0"}, configs_dir()), ConfigError);
+  // A config stored by an older checkpoint carries the retired per-file image count: it loads,
+  // and the key does not travel on into the resolved table (nor into new checkpoints).
+  toml::table old = d.resolved;
+  old["data"].as_table()->insert_or_assign("feature_cache_images", 2048);
+  old["data"].as_table()->erase("feature_cache_mb");
+  const RunConfig from_old = run_config_from_table(old, "an old checkpoint");
+  EXPECT_EQ(from_old.data.feature_cache_mb, 512);
+  EXPECT_FALSE(from_old.resolved["data"]["feature_cache_images"]);
+  EXPECT_EQ(from_old.resolved["data"]["feature_cache_mb"].value<int64_t>(), 512);
+}
+
 TEST(Config, PresetAndOverrides) {
   auto path = write_temp("run.toml", "[model]\npreset = \"tiny\"\n[train]\nseed = 7\n[tasks]\nactive = [\"vqa\", \"nlvr2\"]\n");
   RunConfig cfg = load_run_config(path, {"train.seed=11", "model.hidden_dropout=0.0", "tasks.vqa.batch_size=16"},

@@ -22,7 +22,8 @@ TEST(FeatureStore, RoundTripFloat32) {
   auto images = three_images();
   const auto path = (dir / "coco.h5").string();
   fixture::write_feature_file(path, images, false, "det/8/xyz");
-  FeatureStore store(path, 16);
+  FeatureStore store(path, std::make_shared<FeatureCache>(1 << 20));
+  EXPECT_TRUE(store.direct_reads()) << store.read_path();
   EXPECT_EQ(store.feature_dim(), 8);
   EXPECT_EQ(store.cls_dim(), 5);
   EXPECT_EQ(store.fingerprint(), "det/8/xyz");
@@ -33,7 +34,9 @@ TEST(FeatureStore, RoundTripFloat32) {
     EXPECT_EQ(r.w, im.w);
     EXPECT_TRUE(torch::equal(r.features, im.features));
     EXPECT_TRUE(torch::equal(r.boxes, im.boxes));
-    EXPECT_TRUE(torch::allclose(r.cls_prob, im.cls_prob));
+    EXPECT_FALSE(r.cls_prob.defined());  // only pretraining asks for the class scores
+    EXPECT_TRUE(torch::equal(store.get(im.id, /*with_cls_prob=*/true).cls_prob, im.cls_prob));
+    EXPECT_TRUE(torch::equal(store.get(im.id).cls_prob, im.cls_prob));  // the cached image has them now
   }
 }
 
@@ -42,10 +45,72 @@ TEST(FeatureStore, RoundTripFloat16) {
   auto images = three_images();
   const auto path = (dir / "vg.h5").string();
   fixture::write_feature_file(path, images, true);
-  FeatureStore store(path, 0);
+  FeatureStore store(path);
+  EXPECT_TRUE(store.direct_reads()) << store.read_path();
   ImageRegions r = store.get("7");
-  EXPECT_EQ(r.features.scalar_type(), torch::kFloat);
-  EXPECT_TRUE(torch::equal(r.features, images[2].features.to(torch::kHalf).to(torch::kFloat)));
+  EXPECT_EQ(r.features.scalar_type(), torch::kHalf);  // the stored precision, until the batch
+  EXPECT_TRUE(torch::equal(r.features, images[2].features.to(torch::kHalf)));
+  const RegionInput in = make_region_input(r, 10);
+  EXPECT_EQ(in.features.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::equal(in.features.narrow(0, 1, 6), images[2].features.to(torch::kHalf).to(torch::kFloat)));
+  EXPECT_TRUE(torch::equal(in.features[0], images[2].features.to(torch::kHalf).to(torch::kFloat).mean(0)));
+}
+
+// The fixture writes contiguous datasets. Chunks of whole rows (what the writers make; an image
+// may straddle two) are read with pread too; compressed chunks and chunks narrower than a row go
+// through HDF5's own reader. Every layout gives the same images.
+TEST(FeatureStore, EveryLayoutReadsTheSame) {
+  auto dir = fixture::fresh_dir("features_layouts");
+  auto images = three_images();
+  const auto plain = (dir / "plain.h5").string();
+  fixture::write_feature_file(plain, images);
+  const FeatureStore reference(plain);
+  EXPECT_TRUE(reference.direct_reads()) << reference.read_path();
+  struct Layout {
+    const char* name;
+    bool whole_rows, deflate, direct;
+    const char* why;
+  };
+  for (const Layout& layout : {Layout{"rows", true, false, true, ""}, Layout{"gzip", true, true, false, "filtered"},
+                               Layout{"narrow", false, false, false, "whole rows"}}) {
+    const auto path = (dir / (std::string(layout.name) + ".h5")).string();
+    {
+      H5::H5File in(plain, H5F_ACC_RDONLY), out(path, H5F_ACC_TRUNC);
+      for (const char* name : {"ids", "offsets", "image_h", "image_w", "features", "boxes", "cls_prob"}) {
+        H5::DataSet src = in.openDataSet(name);
+        H5::DataSpace space = src.getSpace();
+        H5::DSetCreatPropList plist;
+        if (space.getSimpleExtentNdims() == 2) {
+          hsize_t dims[2];
+          space.getSimpleExtentDims(dims);
+          hsize_t chunk[2] = {2, layout.whole_rows ? dims[1] : 1};
+          plist.setChunk(2, chunk);
+          if (layout.deflate) plist.setDeflate(1);
+        }
+        H5::DataType type = src.getDataType();
+        H5::DataSet dst = out.createDataSet(name, type, space, plist);
+        if (type.getClass() == H5T_STRING) {
+          std::vector<char*> strings(space.getSimpleExtentNpoints());
+          src.read(strings.data(), type);
+          dst.write(strings.data(), type);
+          H5::DataSet::vlenReclaim(strings.data(), type, space);
+        } else {
+          std::vector<char> buf(space.getSimpleExtentNpoints() * type.getSize());
+          src.read(buf.data(), type);
+          dst.write(buf.data(), type);
+        }
+      }
+    }
+    FeatureStore store(path);
+    EXPECT_EQ(store.direct_reads(), layout.direct) << store.read_path();
+    EXPECT_NE(store.read_path().find(layout.direct ? "pread" : layout.why), std::string::npos) << store.read_path();
+    for (const auto& im : images) {
+      const ImageRegions a = store.get(im.id, true), b = reference.get(im.id, true);
+      EXPECT_TRUE(torch::equal(a.features, b.features) && torch::equal(a.boxes, b.boxes) &&
+                  torch::equal(a.cls_prob, b.cls_prob))
+          << path << " image " << im.id;
+    }
+  }
 }
 
 TEST(FeatureStore, UnknownIdAndBadLayoutAreDataErrors) {
@@ -76,22 +141,41 @@ TEST(FeatureStore, UnknownIdAndBadLayoutAreDataErrors) {
   EXPECT_THROW(FeatureStore((dir / "missing.h5").string()), DataError);
 }
 
-TEST(FeatureStore, LruCacheEvictsLeastRecentlyUsed) {
+TEST(FeatureStore, CacheIsBoundedInBytesAcrossStores) {
   auto dir = fixture::fresh_dir("features_lru");
-  const auto path = (dir / "coco.h5").string();
+  const auto path = (dir / "coco.h5").string(), other = (dir / "vg.h5").string();
   fixture::write_feature_file(path, three_images());
-  FeatureStore store(path, 2);
+  fixture::write_feature_file(other, three_images());
+  const FeatureStore probe(path);
+  const int64_t b100 = probe.get("100").bytes(), babc = probe.get("abc").bytes(), b7 = probe.get("7").bytes();
+  // Room for "100" and "abc" together, not for "7" besides either of them.
+  auto cache = std::make_shared<FeatureCache>(b100 + babc);
+  ASSERT_EQ(b7, b100 + babc);
+  FeatureStore store(path, cache), second(other, cache);
   store.get("100");
   store.get("abc");
   EXPECT_EQ(store.disk_reads(), 2);
+  EXPECT_EQ(cache->bytes(), b100 + babc);
   store.get("100");  // hit; "abc" is now least recent
   EXPECT_EQ(store.disk_reads(), 2);
-  store.get("7");  // evicts "abc"
-  EXPECT_EQ(store.cache_size(), 2);
-  store.get("100");
+  second.get("abc");  // the same id in another file is another image: evicts the least recent
+  EXPECT_EQ(second.disk_reads(), 1);
+  EXPECT_EQ(cache->bytes(), b100 + babc);
+  store.get("100");  // still there
+  EXPECT_EQ(store.disk_reads(), 2);
+  store.get("abc");  // evicted
   EXPECT_EQ(store.disk_reads(), 3);
-  store.get("abc");
-  EXPECT_EQ(store.disk_reads(), 4);
+  EXPECT_EQ(store.bytes_read(), b100 + 2 * babc);
+  store.get("7");  // as large as the whole cache: evicts the rest
+  EXPECT_EQ(cache->entries(), 1);
+  EXPECT_EQ(cache->bytes(), b7);
+  {
+    FeatureStore closing(other, cache);
+    closing.get("100");
+    EXPECT_EQ(cache->entries(), 1);
+  }  // a closing store's images leave the cache
+  EXPECT_EQ(cache->entries(), 0);
+  EXPECT_EQ(cache->bytes(), 0);
 }
 
 TEST(FeatureStore, ConcurrentReadersGetTheSameData) {
@@ -99,7 +183,7 @@ TEST(FeatureStore, ConcurrentReadersGetTheSameData) {
   auto images = three_images();
   const auto path = (dir / "coco.h5").string();
   fixture::write_feature_file(path, images);
-  FeatureStore store(path, 1);
+  FeatureStore store(path, std::make_shared<FeatureCache>(1));  // every image too large: all reads go to disk
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)

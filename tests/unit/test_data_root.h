@@ -23,7 +23,7 @@ struct TestRoot {
   DataConfig data_config() const {
     DataConfig d;
     d.root = dir.string();
-    d.feature_cache_images = 8;
+    d.feature_cache_mb = 8;
     return d;
   }
   static ModelConfig model_config() {
