@@ -22,10 +22,14 @@ constexpr int kLargestMmapThreshold = 32 * kMiB;  // glibc's cap on 64-bit: HEAP
 
 constexpr size_t kDefaultCacheMiB = 2048;
 
+}  // namespace
+
 // VLMT_CPU_BLOCK_CACHE_MB: a whole number of MiB (0 = no cache).
-size_t cache_limit_bytes() {
+size_t large_block_cache_limit_bytes() {
   return static_cast<size_t>(env::integer("VLMT_CPU_BLOCK_CACHE_MB", kDefaultCacheMiB, 0, 999999999)) * kMiB;
 }
+
+namespace {
 
 // Wraps LibTorch's CPU allocator. Blocks of at least kLargestMmapThreshold bytes come back to the
 // cache when their tensor dies; one of exactly the requested size is handed out again. Smaller
@@ -122,7 +126,7 @@ void LargeBlockCache::release(void* data) { g_cache->put(data); }
 bool keep_freed_memory() {
   static std::once_flag installed;
   std::call_once(installed, [] {
-    const size_t limit = cache_limit_bytes();
+    const size_t limit = large_block_cache_limit_bytes();
     if (limit == 0) return;
     g_cache = new LargeBlockCache(c10::GetCPUAllocator(), limit);
     c10::SetCPUAllocator(g_cache, /*priority=*/1);

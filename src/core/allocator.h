@@ -31,5 +31,7 @@ struct LargeBlockCacheStats {
   long long allocated = 0;  // requests that allocated a new large block
 };
 LargeBlockCacheStats large_block_cache_stats();
+// The most the large-block cache may hold (VLMT_CPU_BLOCK_CACHE_MB; 0 = off).
+size_t large_block_cache_limit_bytes();
 
 }  // namespace vlmt

@@ -55,6 +55,8 @@ struct Batch {
   // Every defined tensor copied to page-locked host memory, so that a later
   // to(cuda, /*non_blocking=*/true) is an asynchronous copy. Needs a CUDA-enabled LibTorch.
   Batch pin_memory() const;
+  // Bytes of the defined tensors (what a batch waiting in a prefetch queue holds).
+  int64_t bytes() const;
 };
 
 }  // namespace vlmt

@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/allocator.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/resident_memory.h"
 #include "core/timing.h"
 #include "data/sampler.h"
 #include "model/multitask_model.h"
@@ -30,11 +32,20 @@ struct PlannedTask {
   int64_t rank_batch = 0, batches_per_epoch = 0;  // rank_batch: per rank and micro-batch
   int64_t text_len = 0, regions = 0, rows = 0;  // per rank and micro-batch
   double activation_bytes = 0;
+  double queue_bytes = 0;  // batches its loaders hold ahead, per rank
   double step_s = 0;  // forward + backward of each micro-batch + AdamW
 };
 
+// Host memory a rank holds besides the model (train/memory_estimate.h covers the model's).
+struct HostMemory {
+  double base_bytes = 0;         // the process before any data: libraries, MPI, LibTorch
+  double annotations_bytes = -1;  // measured growth while every train and val split was loaded; -1 = no data
+};
+
+// The train split's items; the datasets made from data (train and val split, as the trainer
+// loads them) are kept in `loaded` so that their memory can be measured together.
 int64_t train_items(const RunConfig& cfg, const TaskSpec& spec, const TaskHyper& hyper, const PlanOptions& options,
-                    std::string& from) {
+                    std::string& from, std::vector<std::unique_ptr<TaskDataset>>& loaded) {
   if (auto it = options.items.find(spec.key); it != options.items.end()) {
     from = "--items";
     return it->second;
@@ -45,7 +56,10 @@ int64_t train_items(const RunConfig& cfg, const TaskSpec& spec, const TaskHyper&
   }
   from = "data";
   try {
-    return make_task_dataset(spec.key, "train", cfg.data, hyper, cfg.model, cfg.train)->size();
+    loaded.push_back(make_task_dataset(spec.key, "train", cfg.data, hyper, cfg.model, cfg.train));
+    const int64_t items = loaded.back()->size();
+    loaded.push_back(make_task_dataset(spec.key, hyper.val_split, cfg.data, hyper, cfg.model, cfg.train));
+    return items;
   } catch (const std::exception& e) {
     throw DataError(cat(e.what(), "\n--plan without data: give the train items as --items-per-task N or --items ",
                         spec.key, "=N,..."));
@@ -131,14 +145,16 @@ std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch:
               ", each task scaled by rows x (tokens + regions), plus one AdamW step of ", adamw_s, " s")};
 }
 
-std::vector<PlannedTask> plan_tasks(const RunConfig& cfg, const PlanOptions& options, int ranks) {
+std::vector<PlannedTask> plan_tasks(const RunConfig& cfg, const PlanOptions& options, int ranks, HostMemory& host) {
   std::vector<PlannedTask> tasks;
+  host.base_bytes = static_cast<double>(resident_memory().now_bytes);
+  std::vector<std::unique_ptr<TaskDataset>> loaded;
   const int64_t task_token = cfg.model.task_token == TaskTokenMode::kNone ? 0 : 1;
   for (const auto& [spec, hyper] : training_tasks(cfg)) {
     PlannedTask t;
     t.spec = spec;
     t.hyper = hyper;
-    t.items = train_items(cfg, *spec, hyper, options, t.items_from);
+    t.items = train_items(cfg, *spec, hyper, options, t.items_from, loaded);
     const int k = cfg.train.gradient_accumulation;  // micro-batches read shards of ranks·k (train/trainer.cpp)
     t.rank_batch = divide_batch(hyper.batch_size, ranks, spec->key, k);
     t.batches_per_epoch = DistributedSampler(t.items, t.rank_batch, 0, ranks * k, 0, /*shuffle=*/true,
@@ -150,13 +166,20 @@ std::vector<PlannedTask> plan_tasks(const RunConfig& cfg, const PlanOptions& opt
     t.regions = hyper.max_regions;
     t.rows = t.rank_batch * spec->kind().random_rows_per_item();
     t.activation_bytes = activation_bytes(cfg.model, t.rows, t.text_len, t.regions, cfg.train.bf16);
+    // Each of its k loaders holds up to max(prefetch, threads) batches built or being built.
+    const int window = cfg.data.prefetch_batches == 0 ? 0 : std::max(cfg.data.prefetch_batches, cfg.data.loader_threads);
+    t.queue_bytes = static_cast<double>(k) * window *
+                    static_cast<double>(random_batch(cfg.model, spec->key, t.rank_batch, t.text_len, t.regions).bytes());
     tasks.push_back(t);
   }
+  bool from_data = !tasks.empty();
+  for (const auto& t : tasks) from_data = from_data && t.items_from == "data";
+  if (from_data) host.annotations_bytes = static_cast<double>(resident_memory().now_bytes) - host.base_bytes;
   return tasks;
 }
 
 void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::vector<PlannedTask>& tasks,
-                const std::string& timing) {
+                const HostMemory& host, const std::string& timing) {
   const RunConfig& cfg = ctx.config;
   std::vector<std::pair<int64_t, int64_t>> epochs_batches;
   for (const auto& t : tasks) epochs_batches.emplace_back(t.hyper.epochs, t.batches_per_epoch);
@@ -195,6 +218,25 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
               gigabytes(state + peak->activation_bytes + buckets), gigabytes(state), static_cast<long long>(params),
               gigabytes(peak->activation_bytes), peak->spec->key.c_str(), cfg.train.bf16 ? "bf16" : "float32",
               gigabytes(buckets), cfg.dist.bucket_mb);
+  double queues = 0;
+  for (const auto& t : tasks) queues += t.queue_bytes;
+  const double cache = static_cast<double>(cfg.data.feature_cache_mb) * (1 << 20);
+  const double on_host_device = ctx.device.is_cuda() ? 0 : state + peak->activation_bytes + buckets;
+  const bool measured = host.annotations_bytes >= 0;
+  const double host_total = host.base_bytes + cache + queues + std::max(0.0, host.annotations_bytes) + on_host_device;
+  std::printf("host memory per rank: %s%.2f GB = %.2f GB before any data (libraries, MPI, LibTorch; measured) + %.2f GB "
+              "feature cache (data.feature_cache_mb = %d, its bound) + %.2f GB prefetched batches (per task: "
+              "gradient_accumulation x max(prefetch_batches, loader_threads) x one batch's tensors) + ",
+              measured ? "" : "at least ", gigabytes(host_total), gigabytes(host.base_bytes), gigabytes(cache),
+              cfg.data.feature_cache_mb, gigabytes(queues));
+  if (measured) std::printf("%.2f GB annotations and feature-file indices (train and val splits, measured while loading them)",
+                            gigabytes(host.annotations_bytes));
+  else std::printf("the annotations (not measured: the items came from --items)");
+  if (on_host_device > 0)
+    std::printf(" + %.2f GB the model's memory above (the device is the CPU); and on top, up to %.2f GB of freed large "
+                "blocks kept for reuse (VLMT_CPU_BLOCK_CACHE_MB) and glibc's untrimmed heap",
+                gigabytes(on_host_device), gigabytes(static_cast<double>(large_block_cache_limit_bytes())));
+  std::printf("; docs/PLAN.md \"Memory per rank\"\n");
   std::printf("time: %.2f s per iteration when every task steps; the run at most %s (%s; DSG's stop phases "
               "shorten it; the gradient all-reduce is not included: bench_allreduce measures it)\n",
               iteration_s, format_duration(iteration_s * static_cast<double>(total)).c_str(), timing.c_str());
@@ -238,11 +280,12 @@ int64_t run_iterations(int64_t configured, const std::vector<std::pair<int64_t, 
 int run_plan(StageContext& ctx, const PlanOptions& options) {
   const int ranks = options.ranks > 0 ? options.ranks : ctx.runtime->size();
   // Every rank reads the items, so a bad input fails on every rank; rank 0 times and prints.
-  std::vector<PlannedTask> tasks = plan_tasks(ctx.config, options, ranks);
+  HostMemory host;
+  std::vector<PlannedTask> tasks = plan_tasks(ctx.config, options, ranks, host);
   if (!ctx.runtime->is_root()) return 0;
   log::info0(cat("plan: building the ", ctx.config.model.preset, " model and timing one step per task kind"));
   const auto [params, timing] = measure_steps(ctx.config, ctx.device, tasks);
-  print_plan(ctx, ranks, params, tasks, timing);
+  print_plan(ctx, ranks, params, tasks, host, timing);
   return 0;
 }
 
