@@ -21,4 +21,11 @@ ResidentMemory resident_memory() {
   return out;
 }
 
+bool reset_peak_resident_memory() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
+}
+
 }  // namespace vlmt

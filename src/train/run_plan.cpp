@@ -40,6 +40,11 @@ struct PlannedTask {
 struct HostMemory {
   double base_bytes = 0;         // the process before any data: libraries, MPI, LibTorch
   double annotations_bytes = -1;  // measured growth while every train and val split was loaded; -1 = no data
+  // CPU only: the peak growth of the process from before the model was built through the timing
+  // steps, the largest task by activations stepped at its whole rank batch (weights, gradients,
+  // activations, what the allocator keeps); -1 = not measured (GPU, or that step is too slow).
+  double cpu_model_bytes = -1;
+  std::string cpu_model_task;
 };
 
 // The train split's items; the datasets made from data (train and val split, as the trainer
@@ -98,8 +103,13 @@ double adamw_step_seconds(MultiTaskModelImpl& model, const torch::Device& device
 // was measured, for the printout.
 constexpr double kFullBatchBudgetS = 3.0;
 
+// A step of the largest task may take this long on the CPU to measure the model's memory.
+constexpr double kMemoryStepBudgetS = 30.0;
+
 std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch::Device& device,
-                                              std::vector<PlannedTask>& tasks) {
+                                              std::vector<PlannedTask>& tasks, HostMemory& host) {
+  const bool measure_memory = !device.is_cuda() && reset_peak_resident_memory();
+  const double before_model = static_cast<double>(resident_memory().now_bytes);
   const auto built = SteadyClock::now();
   MultiTaskModel model(cfg.model);
   model->to(device);
@@ -133,6 +143,21 @@ std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch:
     }
     by_kind[kind.name()] = m;
     log::info0(cat("plan: ", kind.name(), " (", t.spec->key, "): forward + backward ", m.seconds, " s"));
+  }
+  if (measure_memory) {
+    // The task whose step keeps the most, at its whole rank batch, when the timing says that is
+    // affordable; then the process's peak since before the model is the model's part of it.
+    const PlannedTask* peak = &tasks.front();
+    for (const auto& t : tasks)
+      if (t.activation_bytes > peak->activation_bytes) peak = &t;
+    const Measured& m = by_kind.at(peak->spec->kind().name());
+    const double projected = m.seconds * static_cast<double>(peak->rows * (peak->text_len + peak->regions)) / m.work;
+    if (projected <= kMemoryStepBudgetS) {
+      Batch batch = random_batch(cfg.model, peak->spec->key, peak->rank_batch, peak->text_len, peak->regions);
+      peak->spec->kind().compute(*model, batch).loss.backward();
+      host.cpu_model_bytes = static_cast<double>(resident_memory().peak_bytes) - before_model;
+      host.cpu_model_task = peak->spec->key;
+    }
   }
   for (auto& t : tasks) {
     const Measured& m = by_kind.at(t.spec->kind().name());
@@ -221,7 +246,8 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
   double queues = 0;
   for (const auto& t : tasks) queues += t.queue_bytes;
   const double cache = static_cast<double>(cfg.data.feature_cache_mb) * (1 << 20);
-  const double on_host_device = ctx.device.is_cuda() ? 0 : state + peak->activation_bytes + buckets;
+  const double formula_model = ctx.device.is_cuda() ? 0 : state + peak->activation_bytes + buckets;
+  const double on_host_device = std::max(formula_model, host.cpu_model_bytes);
   const bool measured = host.annotations_bytes >= 0;
   const double host_total = host.base_bytes + cache + queues + std::max(0.0, host.annotations_bytes) + on_host_device;
   std::printf("host memory per rank: %s%.2f GB = %.2f GB before any data (libraries, MPI, LibTorch; measured) + %.2f GB "
@@ -232,10 +258,17 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
   if (measured) std::printf("%.2f GB annotations and feature-file indices (train and val splits, measured while loading them)",
                             gigabytes(host.annotations_bytes));
   else std::printf("the annotations (not measured: the items came from --items)");
+  if (host.cpu_model_bytes >= 0)
+    std::printf(" + %.2f GB the model on the CPU (measured: the process's peak growth from building the model "
+                "through a step of %s at its rank batch; the formula above says %.2f GB)", gigabytes(on_host_device),
+                host.cpu_model_task.c_str(), gigabytes(formula_model));
+  else if (on_host_device > 0)
+    std::printf(" + %.2f GB the model's memory above (the device is the CPU; its largest step is too slow to measure "
+                "here)", gigabytes(on_host_device));
   if (on_host_device > 0)
-    std::printf(" + %.2f GB the model's memory above (the device is the CPU); and on top, up to %.2f GB of freed large "
-                "blocks kept for reuse (VLMT_CPU_BLOCK_CACHE_MB) and glibc's untrimmed heap",
-                gigabytes(on_host_device), gigabytes(static_cast<double>(large_block_cache_limit_bytes())));
+    std::printf("; on top, training on the CPU keeps up to %.2f GB of freed large blocks for reuse "
+                "(VLMT_CPU_BLOCK_CACHE_MB) and glibc's untrimmed heap",
+                gigabytes(static_cast<double>(large_block_cache_limit_bytes())));
   std::printf("; docs/PLAN.md \"Memory per rank\"\n");
   std::printf("time: %.2f s per iteration when every task steps; the run at most %s (%s; DSG's stop phases "
               "shorten it; the gradient all-reduce is not included: bench_allreduce measures it)\n",
@@ -284,7 +317,7 @@ int run_plan(StageContext& ctx, const PlanOptions& options) {
   std::vector<PlannedTask> tasks = plan_tasks(ctx.config, options, ranks, host);
   if (!ctx.runtime->is_root()) return 0;
   log::info0(cat("plan: building the ", ctx.config.model.preset, " model and timing one step per task kind"));
-  const auto [params, timing] = measure_steps(ctx.config, ctx.device, tasks);
+  const auto [params, timing] = measure_steps(ctx.config, ctx.device, tasks, host);
   print_plan(ctx, ranks, params, tasks, host, timing);
   return 0;
 }
