@@ -28,6 +28,7 @@
 #include "core/env.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "dist/comm_ending.h"
 #include "dist/mpi_check.h"
 #include "dist/runtime.h"
 
@@ -73,7 +74,7 @@ void check_cuda(cudaError_t rc, const char* what) {
 
 double nccl_timeout_seconds() { return env::seconds("VLMT_NCCL_TIMEOUT_S", 600.0, 1.0, 7 * 86400.0); }
 
-class NcclCommunicator : public Communicator {
+class NcclCommunicator : public Communicator, private EndableComm {
  public:
   NcclCommunicator(DistRuntime& runtime, torch::Device device)
       : rank_(runtime.rank()), size_(runtime.size()), device_(device),
@@ -96,12 +97,16 @@ class NcclCommunicator : public Communicator {
     watchdog_ = std::thread(&NcclCommunicator::watchdog_loop, this);
   }
 
+  // Destroys the communicator only on an orderly exit with every collective complete; aborts it
+  // when an exception is unwinding through its owner or it is unhealthy (dist/comm_ending.h), so
+  // a failing rank never waits in ncclCommDestroy for peers that will not come.
   ~NcclCommunicator() override {
     stop_.store(true);
     if (watchdog_.joinable()) watchdog_.join();
+    c10::cuda::CUDAGuard guard(device_);
     std::lock_guard<std::mutex> lock(mutex_);
+    end_communicator(*this, unwinding_.unwinding());
     for (auto& p : pending_) cudaEventDestroy(p.done);
-    if (!aborted_.load()) ncclCommDestroy(comm_);
   }
 
   int rank() const override { return rank_; }
@@ -201,6 +206,24 @@ class NcclCommunicator : public Communicator {
     aborted_.store(true);
   }
 
+  // EndableComm, called by the destructor with mutex_ held and the watchdog stopped.
+  CommHealth health() override {
+    CommHealth h;
+    h.aborted = aborted_.load();
+    if (h.aborted) return h;
+    ncclResult_t async = ncclSuccess;
+    h.async_error = ncclCommGetAsyncError(comm_, &async) != ncclSuccess || async != ncclSuccess;
+    for (const auto& p : pending_) h.in_flight += cudaEventQuery(p.done) == cudaSuccess ? 0 : 1;
+    return h;
+  }
+  void destroy_comm() override { ncclCommDestroy(comm_); }
+  void abort_comm() override {
+    log::warn(cat("NCCL on rank ", rank_, ": ending the communicator with ncclCommAbort (an error "
+                  "is unwinding, or a collective is unfinished)"));
+    ncclCommAbort(comm_);
+    aborted_.store(true);
+  }
+
   void watchdog_loop() {
     try {
       c10::cuda::CUDAGuard guard(device_);
@@ -260,6 +283,7 @@ class NcclCommunicator : public Communicator {
   std::atomic<bool> aborting_{false}, aborted_{false}, stop_{false};
   std::string abort_reason_;
   std::thread watchdog_;
+  UnwindingProbe unwinding_;
 };
 
 }  // namespace
