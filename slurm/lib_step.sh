@@ -78,8 +78,9 @@ vlmt_step_options() {
     fi
     SRUN_OPTS+=(--gpus-per-task=1)
     export NCCL_DEBUG="${NCCL_DEBUG:-WARN}"
-    # A rank that dies must not leave the others blocked in a collective forever.
-    export NCCL_ASYNC_ERROR_HANDLING="${NCCL_ASYNC_ERROR_HANDLING:-1}"
+    # A rank that dies does not leave the others blocked in a collective: vlmt's own NCCL
+    # watchdog aborts the communicator after VLMT_NCCL_TIMEOUT_S (docs/DISTRIBUTED.md). NCCL
+    # itself reads no NCCL_ASYNC_ERROR_HANDLING (that is PyTorch's ProcessGroupNCCL's variable).
     VLMT_SETS+=(--set dist.backend=nccl)
   else
     VLMT_SETS+=(--set dist.backend=mpi)
