@@ -209,6 +209,10 @@ void GradientSynchronizer::finish() {
   std::vector<bool> local(slots.size());
   for (size_t i = 0; i < slots.size(); ++i) local[i] = arrivals_[i] > 0;
   const std::vector<bool> any = any_rank_has_grad(local, comm_);
+  // Every bucket's collective must have completed on a healthy communicator before a .grad
+  // points at the buffer: an aborted all-reduce leaves partial sums there, which the optimiser
+  // step and a checkpoint must never see. This throws instead.
+  comm_.wait_complete();
   for (size_t i = 0; i < slots.size(); ++i) {
     if (!any[i]) continue;  // no rank produced a gradient: leave .grad as it was
     torch::Tensor param = slots[i].param.tensor;
