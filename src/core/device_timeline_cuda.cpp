@@ -5,18 +5,12 @@
 
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
-#include <cuda_runtime.h>
 
+#include "core/cuda_check.h"
 #include "core/device_timeline.h"
-#include "core/error.h"
-#include "core/log.h"
 
 namespace vlmt {
 namespace {
-
-void check_cuda(cudaError_t rc, const char* what) {
-  if (rc != cudaSuccess) throw Error(ExitCode::kFailure, cat(what, " failed: ", cudaGetErrorString(rc)));
-}
 
 class CudaTimeline : public DeviceTimeline {
  public:

@@ -6,18 +6,12 @@
 
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
-#include <cuda_runtime.h>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "core/cuda_check.h"
 #include "dist/comm_streams.h"
 
 namespace vlmt {
 namespace {
-
-void check_cuda(cudaError_t rc, const char* what) {
-  if (rc != cudaSuccess) throw Error(ExitCode::kFailure, cat(what, " failed: ", cudaGetErrorString(rc)));
-}
 
 class CudaStreamOps : public StreamOps {
  public:

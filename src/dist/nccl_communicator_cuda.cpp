@@ -25,6 +25,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/cuda_check.h"
 #include "core/env.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -74,8 +75,8 @@ double nccl_timeout_seconds() { return env::seconds("VLMT_NCCL_TIMEOUT_S", 600.0
 class CudaMark : public CompletionMark {
  public:
   CudaMark() {
-    check(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming), "cudaEventCreate");
-    check(cudaEventRecord(event_, c10::cuda::getCurrentCUDAStream().stream()), "cudaEventRecord");
+    check_cuda(cudaEventCreateWithFlags(&event_, cudaEventDisableTiming), "cudaEventCreate");
+    check_cuda(cudaEventRecord(event_, c10::cuda::getCurrentCUDAStream().stream()), "cudaEventRecord");
   }
   ~CudaMark() override { cudaEventDestroy(event_); }
   CommStatus query() override {
@@ -86,9 +87,6 @@ class CudaMark : public CompletionMark {
   }
 
  private:
-  static void check(cudaError_t rc, const char* what) {
-    if (rc != cudaSuccess) throw Error(ExitCode::kFailure, cat(what, " failed: ", cudaGetErrorString(rc)));
-  }
   cudaEvent_t event_ = nullptr;
 };
 
