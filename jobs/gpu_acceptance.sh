@@ -51,7 +51,7 @@ else
   DEVICE=cuda BACKEND=nccl PRESET=base
   STEP_ARGS=(--preset base --device cuda --batch 64 --steps 10)
   ALLREDUCE_ARGS=(--backend nccl --max-mb 256)
-  TRAIN_BATCH=32 TRAIN_ITERS=16 EVAL_ITEMS=256
+  TRAIN_BATCH=16 TRAIN_ITERS=16 EVAL_ITEMS=64  # the world has 128 val items per task
 fi
 STEP_BATCH=${STEP_ARGS[*]}; STEP_BATCH=${STEP_BATCH#*--batch }; STEP_BATCH=${STEP_BATCH%% *}
 [ "$DRY" = 1 ] || mkdir -p "$OUT" || exit 2
@@ -222,6 +222,9 @@ line_train() {
   [ "$DRY" = 1 ] || cat >"$run_file" <<TOML
 [model]
 preset = "$PRESET"
+# the synthetic world's region features and detector classes
+v_feature_size = 64
+v_target_size = 64
 [data]
 root = "$world"
 [tasks]
