@@ -46,7 +46,16 @@ void CollectiveGuard::settle_locked(const std::string& what, const CommStatus& f
 void CollectiveGuard::issue(const std::string& what, const std::function<CommStatus()>& enqueue) {
   std::lock_guard<std::mutex> lock(mutex_);
   throw_if_aborted_locked();
-  settle_locked(what, enqueue(), hint());
+  call_since_.store(clock_.now_s());
+  CommStatus first;
+  try {
+    first = enqueue();
+  } catch (...) {
+    call_since_.store(-1.0);
+    throw;
+  }
+  call_since_.store(-1.0);
+  settle_locked(what, first, hint());
   pending_.push_back(Pending{ops_.mark(), clock_.now_s(), what});
   check_async_locked();
   throw_if_aborted_locked();
@@ -94,6 +103,11 @@ bool CollectiveGuard::watch_once() {
   check_pending_locked();
   check_async_locked();
   return !aborted_;
+}
+
+bool CollectiveGuard::stuck_in_call() const {
+  const double since = call_since_.load();
+  return since >= 0.0 && clock_.now_s() - since > timeout_s_;
 }
 
 bool CollectiveGuard::aborted() const {

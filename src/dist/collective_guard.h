@@ -13,6 +13,7 @@
 //  * wait_complete() returns only when every collective issued so far completed and the
 //    communicator was not aborted: the buffers of an aborted collective may hold partial sums,
 //    so their owner (the gradient synchroniser) must call it before anyone reads them.
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -60,6 +61,11 @@ class CollectiveGuard : private EndableComm {
   // collective or an asynchronous error. False once the communicator is aborted.
   bool watch_once();
   bool aborted() const;
+  // Lock-free, for the watchdog: a call into the library (an enqueue) has not returned for more
+  // than the timeout. A non-blocking communicator returns at once; one that does not (e.g. a full
+  // CUDA launch queue behind a stuck kernel) holds the mutex, so neither the watchdog nor anyone
+  // can abort it: the process must end (the launcher then ends the job).
+  bool stuck_in_call() const;
   // For the communicator's destructor (never throws): destroys on an orderly exit with nothing in
   // flight, aborts otherwise (dist/comm_ending.h).
   CommEnding end(bool unwinding);
@@ -88,6 +94,7 @@ class CollectiveGuard : private EndableComm {
   double timeout_s_;
   PollClock& clock_;
   mutable std::mutex mutex_;     // every ops_ call, pending_, aborted_, reason_
+  std::atomic<double> call_since_{-1.0};  // when the running enqueue began; -1: none
   std::deque<Pending> pending_;  // collectives not yet seen complete, in issue order
   bool aborted_ = false;
   std::string reason_;

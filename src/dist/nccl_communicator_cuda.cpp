@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "core/cuda_check.h"
@@ -208,7 +209,15 @@ class NcclCommunicator : public Communicator {
   void watchdog_loop() {
     try {
       c10::cuda::CUDAGuard guard(device_);
-      while (!stop_.load() && guard_.watch_once()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      while (!stop_.load() && guard_.watch_once()) {
+        if (guard_.stuck_in_call()) {
+          log::error(cat("NCCL on rank ", rank_, ": a call into NCCL has not returned within ", timeout_s_,
+                         " s (VLMT_NCCL_TIMEOUT_S) and cannot be aborted while it runs; ending this "
+                         "process so that the launcher ends the job"));
+          std::_Exit(static_cast<int>(ExitCode::kFailure));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     } catch (const std::exception& e) {
       log::error(cat("NCCL on rank ", rank_, ": watchdog failed: ", e.what()));
     }

@@ -247,6 +247,33 @@ TEST(CollectiveGuard, EndingAbortsWhenUnwindingOrFinalizeHangs) {
   EXPECT_EQ(hanging_ops.destroys, 0);
 }
 
+// An enqueue that does not return holds the mutex: the watchdog cannot abort, but it sees the
+// call stuck once the timeout has passed (the NCCL watchdog then ends the process).
+TEST(CollectiveGuard, EnqueueThatNeverReturnsIsSeenStuck) {
+  FakeClock clock;
+  FakeOps ops(clock);
+  CollectiveGuard guard(ops, 0, 10.0, clock);
+  std::atomic<bool> entered{false}, release{false};
+  std::thread caller([&]() {
+    guard.issue("ncclAllReduce", [&]() {
+      entered = true;
+      while (!release) std::this_thread::yield();
+      return kReady;
+    });
+  });
+  while (!entered) std::this_thread::yield();
+  EXPECT_FALSE(guard.stuck_in_call());
+  EXPECT_TRUE(guard.watch_once());  // the mutex is held: nothing to decide
+  clock.t = 9.5;
+  EXPECT_FALSE(guard.stuck_in_call());
+  clock.t = 10.5;
+  EXPECT_TRUE(guard.stuck_in_call());
+  release = true;
+  caller.join();
+  EXPECT_FALSE(guard.stuck_in_call());
+  EXPECT_EQ(ops.aborts, 0);
+}
+
 // Real threads, real clock: the watchdog polls while this thread issues and waits; one
 // collective never completes. Exactly one abort, no overlapping library calls, none after it.
 TEST(CollectiveGuard, WatchdogAndCallerNeverOverlap) {
