@@ -8,6 +8,7 @@
 # --dry-run  print each line's commands, run nothing
 # --cpu      rehearsal without a GPU: the lines that need no GPU run small on the CPU backend
 #            (tiny preset, MPI, 2 ranks) and are checked without the GPU figures; the others SKIP
+# Needs python3 (reads metrics.jsonl and results.jsonl) and, on GPUs, nvidia-smi.
 # Environment:
 #   OUT           results and logs (default checkpoints/acceptance, under the working directory)
 #   VLMT_BIN      executables (default the repository's build/bin, else the ones on PATH)
