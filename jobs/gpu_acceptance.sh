@@ -13,6 +13,7 @@
 #   OUT           results and logs (default checkpoints/acceptance, under the working directory)
 #   VLMT_BIN      executables (default the repository's build/bin, else the ones on PATH)
 #   LAUNCHER      srun inside a Slurm allocation, else mpirun
+#   VLMT_GPU_BIND srun's GPU binding, node (default) or task (slurm/lib_step.sh)
 #   GPUS          ranks of the multi-GPU lines (default: the GPUs nvidia-smi lists; a dry run
 #                 without GPUs shows 8)
 #   NVLINK_GBS    expected NVLink bandwidth per direction per GPU (default 450: NVLink 4, H100/H200 SXM)
@@ -22,6 +23,7 @@
 #   WATCHDOG_S    VLMT_NCCL_TIMEOUT_S of the stopped-rank line (default 30)
 set -uo pipefail
 VLMT_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$VLMT_ROOT/slurm/lib_step.sh"  # vlmt_gpu_step_options (sourcing only defines)
 DRY=0 CPU=0
 for arg in "$@"; do
   case $arg in
@@ -34,6 +36,7 @@ OUT=${OUT:-checkpoints/acceptance}
 VLMT_BIN=${VLMT_BIN:-$VLMT_ROOT/build/bin}
 if [ ! -x "$VLMT_BIN/bench_step" ] && command -v bench_step >/dev/null; then VLMT_BIN=$(dirname "$(command -v bench_step)"); fi
 if [ -z "${LAUNCHER:-}" ]; then [ -n "${SLURM_JOB_ID:-}" ] && LAUNCHER=srun || LAUNCHER=mpirun; fi
+vlmt_gpu_step_options 1 >/dev/null || exit 2  # a bad VLMT_GPU_BIND stops before any line runs
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 NVLINK_GBS=${NVLINK_GBS:-450}
 BUSBW_MIN=${BUSBW_MIN:-$(awk -v n="$NVLINK_GBS" 'BEGIN { print 0.6 * n }')}
@@ -57,14 +60,15 @@ fi
 STEP_BATCH=${STEP_ARGS[*]}; STEP_BATCH=${STEP_BATCH#*--batch }; STEP_BATCH=${STEP_BATCH%% *}
 [ "$DRY" = 1 ] || mkdir -p "$OUT" || exit 2
 
-# launch N ARGS...: N ranks on this node. srun: every GPU visible to every rank (vlmt binds
+# launch N ARGS...: N ranks on this node. srun: the GPU options of the stage scripts
+# (vlmt_gpu_step_options: by default every GPU visible to every rank, vlmt binds
 # cuda:<local rank> itself, docs/DISTRIBUTED.md), no CPU pinning of a rank to one core.
 launch() {
   local n=$1; shift
   case $LAUNCHER in
     mpirun) echo mpirun -n "$n" --oversubscribe --bind-to none "$@" ;;
     srun) echo srun --nodes=1 --ntasks="$n" --kill-on-bad-exit=1 --cpus-per-task="${SLURM_CPUS_PER_TASK:-1}" \
-      $([ "$CPU" = 0 ] && echo --gpus-per-node="$GPUS" --gpu-bind=none) "$@" ;;
+      $([ "$CPU" = 0 ] && vlmt_gpu_step_options "$GPUS") "$@" ;;
     *) echo "LAUNCHER must be mpirun or srun, not '$LAUNCHER'" >&2; exit 2 ;;
   esac
 }

@@ -2,7 +2,8 @@
 # jobs/gpu_acceptance.sh, the cluster acceptance job, without a GPU:
 #  1. --dry-run prints every line's commands in their GPU form (8 ranks, NCCL, the base preset,
 #     the watchdog's stopped rank, the stop/resume runs, evaluate) and writes nothing; with
-#     LAUNCHER=srun the steps see every GPU (--gpus-per-node, --gpu-bind=none);
+#     LAUNCHER=srun the steps see every GPU (--gpus-per-node, --gpu-bind=none), or one GPU per
+#     rank with VLMT_GPU_BIND=task; another VLMT_GPU_BIND stops it with exit 2;
 #  2. --cpu runs the lines that need no GPU on the CPU backend (tiny preset, MPI, 2 ranks): they
 #     pass, binding and watchdog are SKIP, the table is printed and written, exit 0;
 #  3. executables that fail make every line that ran FAIL, and the job exits 1.
@@ -32,6 +33,12 @@ expect 'evaluate --ckpt .*/train_resumed/latest.h5 --device cuda' "evaluate"
 GPUS=8 OUT=$T/dry VLMT_BIN=$BIN LAUNCHER=srun bash "$JOB" --dry-run >"$T/srun.out" 2>&1
 grep -q '^  \$ srun --nodes=1 --ntasks=8 --kill-on-bad-exit=1 --cpus-per-task=[0-9]* --gpus-per-node=8 --gpu-bind=none .*bench_allreduce --backend nccl --max-mb 256$' "$T/srun.out" \
   && ok "srun steps see every GPU (--gpus-per-node=8 --gpu-bind=none)" || bad "srun form: $(grep allreduce "$T/srun.out")"
+VLMT_GPU_BIND=task GPUS=8 OUT=$T/dry VLMT_BIN=$BIN LAUNCHER=srun bash "$JOB" --dry-run >"$T/srun_task.out" 2>&1
+grep -q '^  \$ srun --nodes=1 --ntasks=8 --kill-on-bad-exit=1 --cpus-per-task=[0-9]* --gpus-per-task=1 --gpu-bind=per_task:1 .*bench_allreduce --backend nccl --max-mb 256$' "$T/srun_task.out" \
+  && ok "VLMT_GPU_BIND=task: one GPU per rank" || bad "VLMT_GPU_BIND=task srun form: $(grep allreduce "$T/srun_task.out")"
+VLMT_GPU_BIND=socket GPUS=8 OUT=$T/dry VLMT_BIN=$BIN LAUNCHER=srun bash "$JOB" --dry-run >"$T/srun_bad.out" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q "VLMT_GPU_BIND must be node or task, not 'socket'" "$T/srun_bad.out" \
+  && ok "VLMT_GPU_BIND=socket: exit 2, says why" || bad "VLMT_GPU_BIND=socket: exit $rc, $(head -2 "$T/srun_bad.out")"
 
 # 2. CPU rehearsal
 OUT=$T/cpu VLMT_BIN=$BIN LAUNCHER=mpirun bash "$JOB" --cpu >"$T/cpu.out" 2>&1; rc=$?
