@@ -1,10 +1,19 @@
 # CTest `cuda_sources_compile`: in a build without VLMT_WITH_CUDA, compile every src/**/*_cuda.cpp
-# (to objects, never linked) with the library's flags plus VLMT_WITH_CUDA=1, against the
-# LibTorch headers (c10/cuda, ATen/cuda) and the CUDA toolkit's cuda_runtime.h and nccl.h, so the
-# GPU-only code keeps compiling on machines without a GPU. Skipped (exit 77, with the reason)
-# when those headers are not installed. With VLMT_WITH_CUDA=ON the files are in the library.
+# and every other source with an `#if... VLMT_WITH_CUDA` branch (to objects, never linked) with
+# the library's flags plus VLMT_WITH_CUDA=1, against the LibTorch headers (c10/cuda, ATen/cuda)
+# and the CUDA toolkit's cuda_runtime.h and nccl.h, so the GPU-only code keeps compiling on
+# machines without a GPU. It prints the headers and versions it compiles against. Skipped (exit
+# 77, with the reason) only when those headers are not installed. With VLMT_WITH_CUDA=ON the
+# files are in the library.
 
 file(GLOB_RECURSE VLMT_CUDA_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/*_cuda.cpp)
+file(GLOB_RECURSE _vlmt_all_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/*.cpp)
+foreach(source ${_vlmt_all_sources})
+  file(STRINGS ${source} _vlmt_cuda_branch REGEX "^#if.*VLMT_WITH_CUDA")
+  if(_vlmt_cuda_branch AND NOT source MATCHES "_cuda\\.cpp$")
+    list(APPEND VLMT_CUDA_SOURCES ${source})
+  endif()
+endforeach()
 
 set(_vlmt_cuda_check_skip "")
 if(VLMT_WITH_CUDA)
@@ -51,9 +60,23 @@ target_compile_definitions(vlmt_cuda_sources PRIVATE VLMT_WITH_CUDA=1)
 target_compile_options(vlmt_cuda_sources PRIVATE -Werror=return-type)
 vlmt_warnings(vlmt_cuda_sources)
 
+# What the check compiles against, printed by the test itself (and here at configure time).
+file(STRINGS "${VLMT_CHECK_CUDA_INCLUDE}/cuda_runtime_api.h" _vlmt_cudart REGEX "^#define CUDART_VERSION")
+string(REGEX REPLACE ".* ([0-9]+)$" "\\1" _vlmt_cudart "${_vlmt_cudart}")
+file(STRINGS "${VLMT_CHECK_NCCL_INCLUDE}/nccl.h" _vlmt_nccl REGEX "^#define NCCL_(MAJOR|MINOR|PATCH) ")
+string(REGEX REPLACE "#define NCCL_[A-Z]+ +([0-9]+)[^;]*" "\\1" _vlmt_nccl "${_vlmt_nccl}")
+string(REPLACE ";" "." _vlmt_nccl "${_vlmt_nccl}")
+set(_vlmt_cuda_names "")
+foreach(source ${VLMT_CUDA_SOURCES})
+  file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${source})
+  string(APPEND _vlmt_cuda_names " ${rel}")
+endforeach()
 list(LENGTH VLMT_CUDA_SOURCES _vlmt_cuda_count)
+set(_vlmt_cuda_what "compiling ${_vlmt_cuda_count} file(s) with VLMT_WITH_CUDA=1 against CUDA runtime headers \
+${VLMT_CHECK_CUDA_INCLUDE} (CUDART_VERSION ${_vlmt_cudart}), nccl.h ${VLMT_CHECK_NCCL_INCLUDE} (NCCL \
+${_vlmt_nccl}), LibTorch ${Torch_VERSION} c10/cuda headers ${VLMT_CHECK_C10_CUDA_INCLUDE}:${_vlmt_cuda_names}")
 add_test(NAME cuda_sources_compile
-         COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target vlmt_cuda_sources)
+         COMMAND sh -c "echo \"$1\" && exec \"$2\" --build \"$3\" --target vlmt_cuda_sources" sh
+                 "${_vlmt_cuda_what}" ${CMAKE_COMMAND} ${CMAKE_BINARY_DIR})
 set_tests_properties(cuda_sources_compile PROPERTIES LABELS cuda TIMEOUT 900)
-message(STATUS "vlmt: ctest cuda_sources_compile checks ${_vlmt_cuda_count} *_cuda.cpp file(s) "
-               "against ${VLMT_CHECK_CUDA_INCLUDE} and ${VLMT_CHECK_NCCL_INCLUDE}")
+message(STATUS "vlmt: ctest cuda_sources_compile: ${_vlmt_cuda_what}")

@@ -1,6 +1,7 @@
 # Sourced by the jobs (run_local.sh, paper_tables.sh, pretrain_benefit.sh; not a job itself:
 # sourcing only defines, and prints the rank x thread layout):
-# runs one stage of vlmt as one multi-rank launch without sbatch, and starts it again when it
+# runs one stage of vlmt as one multi-rank launch without sbatch, on the CPU (MPI backend;
+# evaluate --device cpu), and starts it again when it
 # checkpointed and exited 75 (e.g. at train.max_hours, or SIGTERM), so it resumes from its run
 # directory. Environment:
 #   LAUNCHER     mpirun (default) | srun (inside an salloc/sbatch allocation, or on a node of a
@@ -34,7 +35,11 @@ vlmt_stage() {
         && launch+=(--cpus-per-task="$OMP_NUM_THREADS") ;;
     *) echo "LAUNCHER must be mpirun or srun, not '$LAUNCHER'" >&2; return 2 ;;
   esac
+  # Every stage on the CPU path: dist.backend picks the trainers' device, but evaluate picks its
+  # own from --device (default auto: on a GPU node its ranks would take the node's GPUs, and
+  # more ranks than GPUs stop with an error).
   local cmd=("${launch[@]}" "$VLMT_BIN/$exe" "$@" --set dist.backend=mpi)
+  [ "$exe" = evaluate ] && cmd+=(--device cpu)
   local log="$LOG_DIR/local-$name.out" attempt rc
   mkdir -p "$LOG_DIR"
   for ((attempt = 0; attempt <= MAX_RESUMES; attempt++)); do

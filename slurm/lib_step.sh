@@ -10,8 +10,11 @@
 #   NODES           nodes for the step (default: the allocation's)
 #   RANKS_PER_NODE  ranks per node (default: the allocation's --ntasks-per-node)
 #   GPUS_PER_NODE   GPUs per node (default: the allocation's, SLURM_GPUS_ON_NODE; 0 without GPUs).
-#                   > 0: one rank per GPU (--gpus-per-task=1; the ranks per node must equal it),
-#                   NCCL, dist.backend=nccl; 0: CPU ranks, dist.backend=mpi
+#                   > 0: one rank per GPU (the ranks per node must equal it), NCCL,
+#                   dist.backend=nccl, GPU options from vlmt_gpu_step_options; 0: CPU ranks,
+#                   dist.backend=mpi, no GPU options
+#   VLMT_GPU_BIND   node (default): every rank sees all the step's GPUs; task: one GPU per rank
+#                   (for sites that require per-task binding); see vlmt_gpu_step_options
 #   RUN_DIR         --set train.run_dir=...      DATA_ROOT   --set data.root=...
 #   EXTRA_SETS      more overrides, space separated: "train.seed=3 train.log_every=5"
 #   SRUN_MPI        --mpi=... for srun (default: the cluster's MpiDefault)
@@ -49,9 +52,27 @@ vlmt_gpus_per_node() {
   echo "$gpus"
 }
 
+# vlmt_gpu_step_options GPUS: the srun options of a step with one rank per GPU on GPUS GPUs per
+# node, one per line; returns 2 (after saying why) for a VLMT_GPU_BIND that is neither node nor task.
+# node: --gpus-per-node=GPUS --gpu-bind=none. Every rank can open every GPU of the step, so NCCL
+#   can use NVLink/P2P between the ranks' GPUs; vlmt itself puts rank r on cuda:<local rank r> and
+#   stops when two ranks of a node share a GPU (docs/DISTRIBUTED.md). --gpu-bind=none also
+#   overrides a binding inherited from the allocation (sbatch --gpus-per-task implies one).
+# task: --gpus-per-task=1 --gpu-bind=per_task:1. Each rank sees only its own GPU (cuda:0); with
+#   the site's device cgroups (ConstrainDevices) it may not open its peers' GPUs, and NCCL may
+#   then fall back from P2P to slower paths. For sites whose policy requires this binding.
+vlmt_gpu_step_options() {
+  case ${VLMT_GPU_BIND:-node} in
+    node) printf '%s\n' "--gpus-per-node=$1" --gpu-bind=none ;;
+    task) printf '%s\n' --gpus-per-task=1 --gpu-bind=per_task:1 ;;
+    *) echo "vlmt: VLMT_GPU_BIND must be node or task, not '$VLMT_GPU_BIND'" >&2; return 2 ;;
+  esac
+}
+
 # Fills SRUN_OPTS and VLMT_SETS (the overrides every stage gets: backend, run directory, data root,
 # extras) from the allocation and the environment, and exports the thread and NCCL settings.
-# Returns 2 (after saying why) when a GPU allocation does not have one rank per GPU.
+# Returns 2 (after saying why) when a GPU allocation does not have one rank per GPU, or when
+# VLMT_GPU_BIND is invalid.
 vlmt_step_options() {
   SRUN_OPTS=(--kill-on-bad-exit=1)
   VLMT_SETS=()
@@ -66,7 +87,7 @@ vlmt_step_options() {
   else
     export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
   fi
-  local gpus ranks
+  local gpus ranks gpu_opts
   gpus=$(vlmt_gpus_per_node)
   if [ "$gpus" -gt 0 ]; then
     ranks=${RANKS_PER_NODE:-${SLURM_NTASKS_PER_NODE:-$gpus}}
@@ -76,10 +97,12 @@ vlmt_step_options() {
         "--ntasks-per-node=$gpus and --gpus-per-node=$gpus" >&2
       return 2
     fi
-    SRUN_OPTS+=(--gpus-per-task=1)
+    gpu_opts=$(vlmt_gpu_step_options "$gpus") || return 2
+    mapfile -t -O "${#SRUN_OPTS[@]}" SRUN_OPTS <<<"$gpu_opts"
     export NCCL_DEBUG="${NCCL_DEBUG:-WARN}"
-    # A rank that dies must not leave the others blocked in a collective forever.
-    export NCCL_ASYNC_ERROR_HANDLING="${NCCL_ASYNC_ERROR_HANDLING:-1}"
+    # A rank that dies does not leave the others blocked in a collective: vlmt's own NCCL
+    # watchdog aborts the communicator after VLMT_NCCL_TIMEOUT_S (docs/DISTRIBUTED.md). NCCL
+    # itself reads no NCCL_ASYNC_ERROR_HANDLING (that is PyTorch's ProcessGroupNCCL's variable).
     VLMT_SETS+=(--set dist.backend=nccl)
   else
     VLMT_SETS+=(--set dist.backend=mpi)

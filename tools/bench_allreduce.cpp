@@ -34,8 +34,7 @@ int bench(DistRuntime& runtime, int argc, char** argv) {
   const std::string backend = args.get("backend", "auto");
   const double max_mb = args.number("max-mb", 64);
   const int fixed_iters = static_cast<int>(args.integer("iters", 0));
-  const bool want_cuda = backend == "nccl" || backend == "auto";
-  const torch::Device device = runtime.select_device(want_cuda);
+  const torch::Device device = runtime.select_device(device_request_for_backend(backend), "--backend " + backend);
   auto comm = make_communicator(backend, runtime, device);
   const int n = comm->size();
   if (runtime.is_root()) {

@@ -165,9 +165,7 @@ int main(int argc, char** argv) {
       throw ConfigError(cat("bench_step: --batch ", batch, " is not divisible by ", ranks,
                             " ranks (the global batch is split over the ranks, as in training)"));
     const std::string device_name = args.get("device", "cpu");
-    if (device_name == "cuda" && !torch::cuda::is_available())
-      throw ConfigError("bench_step: --device cuda, but this LibTorch sees no GPU (CPU-only build?)");
-    const torch::Device device = runtime.select_device(device_name == "cuda");
+    const torch::Device device = runtime.select_device(device_request_named(device_name), "bench_step --device " + device_name);
     const bool bf16 = args.has("bf16");
     const int64_t L = args.integer("text-len", spec.max_text);
     const int64_t R = args.integer("regions", spec.max_regions);

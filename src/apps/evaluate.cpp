@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
                    cli_text("out", "output directory (default <ckpt dir>/eval_<split>)"),
                    cli_text("run-name", "the run's name in results.jsonl and the tables (default: the checkpoint's directory, "
                                         "or a parameter file's name)"),
+                   cli_text("device", "auto (a GPU when one is usable, else the CPU, saying why), cuda (a GPU or an error), "
+                                      "cpu (default auto)", {"auto", "cuda", "cpu"}),
                    cli_integer("max-items", "evaluate at most this many items per task (smoke runs; default all)",
                                1, 1e15)})
       options.push_back(o);
@@ -34,7 +36,8 @@ int main(int argc, char** argv) {
     const RunConfig& cfg = loaded.config;
     MultiTaskModel model = loaded.model;
     auto comm = make_control_communicator(runtime);
-    const torch::Device device = runtime.select_device(torch::cuda::is_available());
+    const std::string device_name = args.get("device", "auto");
+    const torch::Device device = runtime.select_device(device_request_named(device_name), "--device " + device_name);
     model->to(device);
 
     EvaluationOptions opt;

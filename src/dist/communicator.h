@@ -29,6 +29,10 @@ class Communicator {
   virtual void all_reduce(torch::Tensor& tensor, ReduceOp op = ReduceOp::kSum) = 0;
   virtual void broadcast(torch::Tensor& tensor, int root) = 0;
   virtual void barrier() = 0;
+  // Returns once every collective this rank issued has completed; throws vlmt::Error when one
+  // failed or the communicator was aborted (its output, e.g. partly reduced gradients, must not
+  // be used). MPI and local collectives are complete when they return; NCCL's run on a stream.
+  virtual void wait_complete() {}
 
   // Small host-side helpers built on the above (always exact, always collective).
   double all_reduce_scalar(double value, ReduceOp op = ReduceOp::kSum);

@@ -30,7 +30,11 @@ void set_grad(torch::Tensor& param, const torch::Tensor& value) {
 }  // namespace
 
 GradientSynchronizer::GradientSynchronizer(Communicator& comm, double bucket_mb)
-    : comm_(comm), bucket_bytes_(static_cast<int64_t>(bucket_mb * 1024.0 * 1024.0)) {
+    : GradientSynchronizer(comm, bucket_mb, make_stream_ops(comm.device())) {}
+
+GradientSynchronizer::GradientSynchronizer(Communicator& comm, double bucket_mb,
+                                           std::unique_ptr<StreamOps> streams)
+    : comm_(comm), streams_(std::move(streams)), bucket_bytes_(static_cast<int64_t>(bucket_mb * 1024.0 * 1024.0)) {
   if (bucket_mb <= 0) throw ConfigError(cat("dist.bucket_mb must be > 0, got ", bucket_mb));
 }
 
@@ -190,9 +194,12 @@ void GradientSynchronizer::reduce_bucket(size_t index) {
   // Missing gradients count as zeros (only finish() reduces a bucket with missing ones).
   for (int i = bucket.first_slot; i < bucket.first_slot + bucket.slots; ++i)
     if (arrivals_[i] == 0) place_view(layout_->slots[i]).zero_();
-  auto flat = flat_of(bucket);
-  comm_.all_reduce(flat, ReduceOp::kSum);
-  flat.div_(comm_.size());
+  // After the compute stream's work so far (the bucket's gradients in place), on the comm stream.
+  streams_.run_collective([&]() {
+    auto flat = flat_of(bucket);
+    comm_.all_reduce(flat, ReduceOp::kSum);
+    flat.div_(comm_.size());
+  });
 }
 
 void GradientSynchronizer::reduce_ready_buckets() {
@@ -204,11 +211,16 @@ void GradientSynchronizer::finish() {
   if (!in_step_) throw Error(ExitCode::kFailure, "gradient sync: finish without begin_step");
   in_step_ = false;
   while (next_bucket_ < pending_.size()) reduce_bucket(next_bucket_++);
+  streams_.join();  // what follows on the compute stream (flags, optimiser) sees the averages
 
   const auto& slots = layout_->slots;
   std::vector<bool> local(slots.size());
   for (size_t i = 0; i < slots.size(); ++i) local[i] = arrivals_[i] > 0;
   const std::vector<bool> any = any_rank_has_grad(local, comm_);
+  // Every bucket's collective must have completed on a healthy communicator before a .grad
+  // points at the buffer: an aborted all-reduce leaves partial sums there, which the optimiser
+  // step and a checkpoint must never see. This throws instead.
+  comm_.wait_complete();
   for (size_t i = 0; i < slots.size(); ++i) {
     if (!any[i]) continue;  // no rank produced a gradient: leave .grad as it was
     torch::Tensor param = slots[i].param.tensor;

@@ -3,7 +3,8 @@
 // (the shared trunk plus the active task's head and task token); nothing else is ever reduced.
 // Gradients are copied into flat buckets of about `bucket_mb` megabytes, filled in reverse
 // parameter order (the order backward produces them), and a bucket is all-reduced as soon as
-// its last gradient arrives, overlapping communication with the rest of backward. Buckets are
+// its last gradient arrives, overlapping communication with the rest of backward (on CUDA on a
+// communication stream of its own, dist/comm_streams.h). Buckets are
 // always reduced in index order, so every rank issues the same sequence of collectives even if
 // gradients arrive in a different order or not at all.
 //
@@ -27,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dist/comm_streams.h"
 #include "dist/communicator.h"
 
 namespace vlmt {
@@ -38,7 +40,10 @@ struct NamedParameter {
 
 class GradientSynchronizer {
  public:
+  // Streams from the communicator's device: a communication stream on CUDA, none on the CPU.
   explicit GradientSynchronizer(Communicator& comm, double bucket_mb = 25.0);
+  // `streams`: the stream operations (null: collectives inline on the calling thread's stream).
+  GradientSynchronizer(Communicator& comm, double bucket_mb, std::unique_ptr<StreamOps> streams);
   ~GradientSynchronizer();
   GradientSynchronizer(const GradientSynchronizer&) = delete;
   GradientSynchronizer& operator=(const GradientSynchronizer&) = delete;
@@ -90,6 +95,7 @@ class GradientSynchronizer {
   void reduce_bucket(size_t index);
 
   Communicator& comm_;
+  CommStreams streams_;
   int64_t bucket_bytes_;
   int backward_passes_ = 1;
   bool in_step_ = false;

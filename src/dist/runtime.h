@@ -5,8 +5,12 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <string>
 #include <torch/torch.h>
+
+#include "dist/device_choice.h"
 
 namespace vlmt {
 
@@ -42,9 +46,17 @@ class DistRuntime {
   static uint64_t validation_seed(int64_t seed, int rank) { return static_cast<uint64_t>(seed) * 31 + rank; }
   static void seed_model_init(int64_t seed) { torch::manual_seed(model_seed(seed)); }
 
-  // cuda:<local rank> (dist/local_rank.h: cuda_device_for_local_rank) when `want_cuda` and CUDA
-  // is available, else CPU. More ranks on the node than visible GPUs is an Error.
-  torch::Device select_device(bool want_cuda) const;
+  // The device of this rank (dist/device_choice.h: decide_device; `asked_by` names the setting
+  // that asked, for the messages): cuda:<local rank> (dist/local_rank.h:
+  // cuda_device_for_local_rank), made the current device of the calling thread, or the CPU.
+  // Collective over the node: the ranks exchange their GPUs' PCI bus ids (check_node_devices).
+  // More ranks on the node than visible GPUs, or two ranks on one GPU, is an Error on every rank.
+  torch::Device select_device(DeviceRequest request, const std::string& asked_by) const;
+
+  // Collective over the ranks of this node: gathers every rank's device identity (a GPU's PCI bus
+  // id, "" for the CPU) and throws check_distinct_devices' Error, on every rank, when two ranks
+  // drive one GPU. select_device passes the real bus id; tests pass made-up ones.
+  void check_node_devices(const std::string& my_device_id) const;
 
   // Kills every rank of the job with `code` (MPI_Abort); never returns.
   [[noreturn]] void abort(int code) const;
@@ -63,6 +75,7 @@ class DistRuntime {
   int size_ = 1;
   int local_rank_ = 0;
   int local_size_ = 1;
+  MPI_Comm node_comm_ = MPI_COMM_NULL;  // the ranks of this node (MPI_COMM_TYPE_SHARED)
   MPI_Comm exit_comm_ = MPI_COMM_NULL;
 };
 
@@ -75,5 +88,11 @@ class DistRuntime {
 //    VLMT_ABORT_GRACE_S seconds (default 10) for the others to reach the exit, then calls
 //    MPI_Abort(code): the launcher kills the job and (Open MPI, Slurm) reports that code.
 int run_main(int argc, char** argv, const std::function<int(DistRuntime&)>& body);
+
+// Logs the exception being handled as run_main would and marks it reported, so run_main does not
+// log it again. For bodies whose objects can block or fail while being destroyed (an NCCL
+// communicator, loader threads): catch inside their scope, call this, rethrow (`throw;`), and the
+// cause is the first thing the failing rank prints.
+void report_error_now(const std::exception& e);
 
 }  // namespace vlmt

@@ -8,20 +8,33 @@ const char* PhaseTimes::name(Phase phase) {
 }
 
 void PhaseTimes::restart() {
+  timeline_->mark();
+  marked_.push_back(kPhases);
+  settle();
   seconds_.fill(0.0);
-  window_start_ = last_ = SteadyClock::now();
+  window_start_ = SteadyClock::now();
 }
 
 void PhaseTimes::lap(Phase phase) {
-  synchronize(device_);
-  const auto now = SteadyClock::now();
-  seconds_[phase] += std::chrono::duration<double>(now - last_).count();
-  last_ = now;
+  timeline_->mark();
+  marked_.push_back(phase);
+  if (phase == kOptimizer || phase == kValidation) settle();
 }
 
-void PhaseTimes::skip() { last_ = SteadyClock::now(); }
+void PhaseTimes::skip() {
+  timeline_->mark();
+  marked_.push_back(kPhases);
+}
 
-std::vector<std::pair<std::string, double>> PhaseTimes::per_iteration(int64_t iterations) const {
+void PhaseTimes::settle() {
+  const std::vector<double> intervals = timeline_->settle();
+  for (size_t i = 0; i < intervals.size() && i < marked_.size(); ++i)
+    if (marked_[i] < kPhases) seconds_[marked_[i]] += intervals[i];
+  marked_.clear();
+}
+
+std::vector<std::pair<std::string, double>> PhaseTimes::per_iteration(int64_t iterations) {
+  settle();
   const double n = static_cast<double>(std::max<int64_t>(1, iterations));
   std::vector<std::pair<std::string, double>> out;
   double counted = 0.0;

@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "train/determinism.h"
 #include "train/run_plan.h"
 #include "train/trainer.h"
 
@@ -99,10 +101,11 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
                           ? cfg.train.num_threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / runtime.local_size());
   torch::set_num_threads(threads);
-  if (cfg.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  // Before select_device, the first CUDA operation (train/determinism.h says why).
+  if (cfg.train.deterministic) enable_deterministic_algorithms();
 
-  const bool want_cuda = cfg.dist.backend == "nccl" || (cfg.dist.backend == "auto" && torch::cuda::is_available());
-  ctx.device = runtime.select_device(want_cuda);
+  ctx.device = runtime.select_device(device_request_for_backend(cfg.dist.backend),
+                                     cat("dist.backend = \"", cfg.dist.backend, "\""));
   ctx.grad_comm = make_communicator(cfg.dist.backend, runtime, ctx.device);
   ctx.control_comm = make_control_communicator(runtime);
   log::info0(cat(stage, ": ", runtime.size(), " rank(s), backend ", ctx.grad_comm->backend(), ", device ",
@@ -122,11 +125,20 @@ std::unique_ptr<Communicator> make_control_communicator(DistRuntime& runtime) {
 
 int run_stage(int argc, char** argv, const std::string& stage) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
-    StageContext ctx = make_stage_context(runtime, argc, argv, stage);
-    if (ctx.check_config) return 0;
-    if (ctx.plan_only) return run_plan(ctx, ctx.plan);
-    Trainer trainer(assemble_trainer_parts(ctx));
-    return trainer.run();
+    // The error is logged in the handler, while the communicators and the trainer (its loader
+    // threads) still exist: tearing them down may take time or fail, and must not hide the cause.
+    StageContext ctx;
+    std::optional<Trainer> trainer;
+    try {
+      ctx = make_stage_context(runtime, argc, argv, stage);
+      if (ctx.check_config) return 0;
+      if (ctx.plan_only) return run_plan(ctx, ctx.plan);
+      trainer.emplace(assemble_trainer_parts(ctx));
+      return trainer->run();
+    } catch (const std::exception& e) {
+      report_error_now(e);
+      throw;
+    }
   });
 }
 

@@ -40,6 +40,7 @@ active = ["myvqa", "refcoco"]
 [tasks.refcoco]
 batch_size = 16
 $(declaration "$1")
+$CPU_DIST
 [train]
 seed = 3
 iterations = 9          # myvqa: 542 items / 64 = 8 batches per epoch: validated after iteration 9 (released: iterId 8)
@@ -63,7 +64,7 @@ assert any(r.get("kind") == "train" and r.get("task") == "myvqa" for r in recs),
 assert any(r.get("kind") == "val" and r.get("task") == "myvqa" for r in recs), "no val record"
 PY
 
-"$BIN/evaluate" --ckpt "$T/run/latest.h5" --task myvqa --split val --out "$T/ev" > "$T/ev.log" 2>&1 \
+"$BIN/evaluate" --device cpu --ckpt "$T/run/latest.h5" --task myvqa --split val --out "$T/ev" > "$T/ev.log" 2>&1 \
   || { tail -20 "$T/ev.log"; bad "evaluate --task myvqa"; }
 $PY - "$T/ev" "$T/data/annotations/myvqa/val.jsonl" <<'PY' && ok "evaluate: official VQA metric over every item" \
   || bad "evaluate myvqa results"

@@ -27,6 +27,7 @@ active = ["vqa", "gqa", "vgqa", "retrieval_coco", "retrieval_flickr30k", "refcoc
           "refcocog", "visual7w", "guesswhat", "nlvr2", "snli_ve"]
 $(for t in vqa gqa vgqa retrieval_coco retrieval_flickr30k refcoco '"refcoco+"' refcocog visual7w guesswhat \
    nlvr2 snli_ve; do printf '[tasks.%s]\nbatch_size = 16\n' "$t"; done)
+$CPU_DIST
 [train]
 seed = 3
 iterations = 12
@@ -41,7 +42,7 @@ $MPI -n 1 "$BIN/mt_train" "$T/run.toml" --run-dir "$T/run" > "$T/train.log" 2>&1
 CKPT="$T/run/latest.h5"
 
 # 1. every task at 2 ranks
-$MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task all --split val --out "$T/ev2" > "$T/ev2.log" 2>&1 \
+$MPI -n 2 "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task all --split val --out "$T/ev2" > "$T/ev2.log" 2>&1 \
   || { tail -30 "$T/ev2.log"; bad "evaluate --task all at 2 ranks"; exit 1; }
 n=$(grep -c "evaluate [a-z0-9_+]* val: " "$T/ev2.log" || true)
 [ "$n" = 12 ] && ok "12 per-task lines" || { tail -30 "$T/ev2.log"; bad "$n per-task lines"; }
@@ -91,7 +92,7 @@ PY
 then ok "results.jsonl, predictions and submission files"; else bad "results/submission files"; fi
 
 # 2. one rank gives the same scores
-$MPI -n 1 "$BIN/evaluate" --ckpt "$CKPT" --task all --split val --out "$T/ev1" > "$T/ev1.log" 2>&1 \
+$MPI -n 1 "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task all --split val --out "$T/ev1" > "$T/ev1.log" 2>&1 \
   || { tail -30 "$T/ev1.log"; bad "evaluate at 1 rank"; }
 if $PY - "$T/ev1/results.jsonl" "$T/ev2/results.jsonl" <<'PY'
 import json, sys
@@ -106,13 +107,13 @@ then ok "1-rank and 2-rank scores agree"; else bad "1-rank and 2-rank scores dif
 
 # 3. errors
 set +e
-$MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task vqa --split nosuch --out "$T/bad" > "$T/split.log" 2>&1; rc=$?
+$MPI -n 2 "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task vqa --split nosuch --out "$T/bad" > "$T/split.log" 2>&1; rc=$?
 set -e
 [ "$rc" != 0 ] && ok "missing split exits non-zero ($rc)" || bad "missing split exit code 0"
 [ "$(grep -c 'split "nosuch" not found.*available: .*val' "$T/split.log")" -ge 2 ] \
   && ok "both ranks name the missing split and list the available ones" || { cat "$T/split.log"; bad "missing split message"; }
 set +e
-$MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task vqaa --out "$T/bad" > "$T/task.log" 2>&1; rc=$?
+$MPI -n 2 "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task vqaa --out "$T/bad" > "$T/task.log" 2>&1; rc=$?
 set -e
 [ "$rc" = 2 ] && ok "unknown task exits 2" || bad "unknown task exit code $rc"
 [ "$(grep -c 'unknown task "vqaa"; valid tasks: vqa, ' "$T/task.log")" -ge 2 ] \
@@ -128,7 +129,7 @@ lines[len(lines) // 2]["question_id"] = sys.argv[3]
 open(sys.argv[2], "w").write("".join(json.dumps(l) + "\n" for l in lines))
 PY
   set +e
-  $MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task vqa --split "ids_$bad_id" --out "$T/bad_ids" > "$T/ids.log" 2>&1; rc=$?
+  $MPI -n 2 "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task vqa --split "ids_$bad_id" --out "$T/bad_ids" > "$T/ids.log" 2>&1; rc=$?
   set -e
   [ "$rc" = 3 ] && [ "$(grep -c "ids_$bad_id.jsonl: question id \"$bad_id\" is not a VQA question id" "$T/ids.log")" -ge 2 ] \
     && [ ! -e "$T/bad_ids/predictions" ] && [ ! -e "$T/bad_ids/submissions" ] \
@@ -239,7 +240,7 @@ set +e; infer --requests - --task vqa < /dev/null > /dev/null 2> "$T/batch_bad.l
 
 # 5. MT-VGC. The small world's VQA and RefCOCO val splits share no image; their train splits do.
 for t in vqa refcoco refcoco+; do
-  $MPI -n 2 "$BIN/evaluate" --ckpt "$CKPT" --task "$t" --split train --out "$T/ev2" >> "$T/ev_train.log" 2>&1 \
+  $MPI -n 2 "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task "$t" --split train --out "$T/ev2" >> "$T/ev_train.log" 2>&1 \
     || { tail -20 "$T/ev_train.log"; bad "evaluate $t on train"; }
 done
 "$BIN/mt_vgc" --results-dir "$T/ev2" --split train > "$T/mt_vgc.log" 2>&1 || { cat "$T/mt_vgc.log"; bad "mt_vgc"; }

@@ -24,9 +24,9 @@ if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_
 export OMP_NUM_THREADS=1
 RUN=(mpirun -n 2 --oversubscribe --bind-to none)
 "$BIN/synth_world" --out "$T/data" --scale 0.001 --seed 7 --held-out 512 > /dev/null
-"${RUN[@]}" "$BIN/mt_train" "$SRC/configs/synthetic/learning_check.toml" --data-root "$T/data" \
+"${RUN[@]}" "$BIN/mt_train" "$SRC/configs/synthetic/learning_check.toml" --set dist.backend=mpi --data-root "$T/data" \
   --run-dir "$T/run" > "$T/train.log" 2>&1 || { tail -30 "$T/train.log"; exit 1; }
-"${RUN[@]}" "$BIN/evaluate" --ckpt "$T/run/latest.h5" --task all --split val --data-root "$T/data" \
+"${RUN[@]}" "$BIN/evaluate" --device cpu --ckpt "$T/run/latest.h5" --task all --split val --data-root "$T/data" \
   --out "$T/eval" > "$T/eval.log" 2>&1 || { tail -30 "$T/eval.log"; exit 1; }
 python3 - "$T/eval/results.jsonl" <<'PY'
 import json, math, sys

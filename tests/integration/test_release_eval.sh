@@ -102,7 +102,7 @@ then ok "every task on its Table 2 split with a score (VQA: minval + test-dev su
 else bad "results, predictions or submissions"; fi
 
 # 3b. --max-items never passes for a complete split: the record says so, the submission is *.partial.*
-$MPI_ONE "$BIN/evaluate" --ckpt "$T/out/params.h5" --config "$T/release.toml" --data-root "$T/root" \
+$MPI_ONE "$BIN/evaluate" --device cpu --ckpt "$T/out/params.h5" --config "$T/release.toml" --data-root "$T/root" \
   --task vqa --split test --max-items 1 --out "$T/partial" \
   $($PY "$SRC/tools/convert/released_features.py" --print-overrides | sed 's/^/--set /') > "$T/partial.log" 2>&1
 [ -f "$T/partial/submissions/vqa_test-dev.partial.json" ] && [ ! -e "$T/partial/submissions/vqa_test-dev.json" ] \

@@ -30,6 +30,7 @@ active = [$2]
 batch_size = 16
 [tasks.refcoco]
 batch_size = 16
+$CPU_DIST
 [train]
 seed = 3
 iterations = 6
@@ -67,9 +68,9 @@ $PY -c "import h5py,sys; a=h5py.File(sys.argv[1])['answers']; assert list(a) == 
   && ok "the checkpoint stores the answers of the VQA head" || bad "answers stored in the checkpoint"
 
 # 1. the parameter file evaluates like its checkpoint
-$MPI "$BIN/evaluate" --ckpt "$CKPT" --task all --out "$T/ev_ckpt" > "$T/ev_ckpt.log" 2>&1 \
+$MPI "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task all --out "$T/ev_ckpt" > "$T/ev_ckpt.log" 2>&1 \
   || { tail -20 "$T/ev_ckpt.log"; bad "evaluate the checkpoint"; }
-if $MPI "$BIN/evaluate" --ckpt "$T/params.h5" --config "$T/run.toml" --task all --out "$T/ev_params" \
+if $MPI "$BIN/evaluate" --device cpu --ckpt "$T/params.h5" --config "$T/run.toml" --task all --out "$T/ev_params" \
      > "$T/ev_params.log" 2>&1; then
   ok "evaluate accepts a parameter file"
 else tail -20 "$T/ev_params.log"; bad "evaluate accepts a parameter file"; fi
@@ -95,7 +96,7 @@ j = json.load(sys.stdin)
 assert j["answers"] and all(a["answer"] in answers for a in j["answers"]), j' "$T/data/annotations/vqa/answers.json" \
   && ok "infer answers from a parameter file (exit 0)" || { cat "$T/infer.err"; bad "infer on a parameter file (rc $rc)"; }
 set +e
-$MPI "$BIN/evaluate" --ckpt "$CKPT" --config "$T/run.toml" --task vqa --out "$T/x" > "$T/cfg.log" 2>&1; rc=$?
+$MPI "$BIN/evaluate" --device cpu --ckpt "$CKPT" --config "$T/run.toml" --task vqa --out "$T/x" > "$T/cfg.log" 2>&1; rc=$?
 set -e
 [ "$rc" = 2 ] && grep -q "carries its own config" "$T/cfg.log" \
   && ok "--config with a stage checkpoint: exit 2" || bad "--config with a stage checkpoint (rc $rc)"
@@ -105,12 +106,12 @@ cp -r "$T/data" "$T/data2"
 $PY -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f.attrs['fingerprint']='other-detector/64/0123456789abcdef'" \
   "$T/data2/features/coco.h5"
 set +e
-$MPI "$BIN/evaluate" --ckpt "$CKPT" --task vqa --data-root "$T/data2" --out "$T/fp" > "$T/fp.log" 2>&1; rc=$?
+$MPI "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task vqa --data-root "$T/data2" --out "$T/fp" > "$T/fp.log" 2>&1; rc=$?
 set -e
 [ "$rc" = 3 ] && grep -q "features of vqa: trained on synthetic/64/.*, now other-detector/64/0123456789abcdef" "$T/fp.log" \
   && grep -q -- "--allow-feature-mismatch" "$T/fp.log" \
   && ok "other features: exit 3 naming both fingerprints" || { tail -5 "$T/fp.log"; bad "fingerprint mismatch (rc $rc)"; }
-$MPI "$BIN/evaluate" --ckpt "$CKPT" --task vqa --data-root "$T/data2" --allow-feature-mismatch --out "$T/fp2" \
+$MPI "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task vqa --data-root "$T/data2" --allow-feature-mismatch --out "$T/fp2" \
   > "$T/fp2.log" 2>&1 && grep -q " W .*features of vqa" "$T/fp2.log" \
   && ok "--allow-feature-mismatch evaluates with a warning" || { tail -5 "$T/fp2.log"; bad "--allow-feature-mismatch"; }
 
@@ -142,9 +143,9 @@ set -e
   && ok "training on another answer vocabulary: exit 3" || { tail -5 "$T/voc.log"; bad "vocabulary mismatch (rc $rc)"; }
 
 # 5. protocols
-$MPI "$BIN/evaluate" --ckpt "$CKPT" --task all --split test --out "$T/prot" > "$T/prot.log" 2>&1 \
+$MPI "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task all --split test --out "$T/prot" > "$T/prot.log" 2>&1 \
   || { tail -5 "$T/prot.log"; bad "evaluate --split test"; }
-$MPI "$BIN/evaluate" --ckpt "$CKPT" --task refcoco --split testA --out "$T/prot" > "$T/protA.log" 2>&1 \
+$MPI "$BIN/evaluate" --device cpu --ckpt "$CKPT" --task refcoco --split testA --out "$T/prot" > "$T/protA.log" 2>&1 \
   || { tail -5 "$T/protA.log"; bad "evaluate --split testA"; }
 if $PY - "$T/prot/results.jsonl" "$T/data/annotations/refcoco" <<'PY'
 import json, sys

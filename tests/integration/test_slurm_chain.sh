@@ -52,8 +52,8 @@ if (cd "$SRC" && VLMT_BIN=$WORK/standin TASKS="nlvr2 refcoco+" RANKS=2 jobs/run_
      '^mt_train ranks=2 configs/synthetic/at.toml --set dist.backend=mpi$' \
      '^finetune ranks=2 --task nlvr2 configs/synthetic/finetune.toml --from checkpoints/synthetic/at/latest.h5 --set train.run_dir=checkpoints/synthetic/finetune/nlvr2 ' \
      '^finetune ranks=2 --task refcoco\+ .*train.run_dir=checkpoints/synthetic/finetune/refcoco\+ ' \
-     '^evaluate ranks=2 --ckpt checkpoints/synthetic/at/latest.h5 --task all --split val '; then
-  ok "jobs/run_local.sh: 5 stages in order on 2 mpirun ranks"
+     '^evaluate ranks=2 --ckpt checkpoints/synthetic/at/latest.h5 --task all --split val .*--set dist.backend=mpi --device cpu$'; then
+  ok "jobs/run_local.sh: 5 stages in order on 2 mpirun ranks, on the CPU (evaluate --device cpu)"
 else
   bad "jobs/run_local.sh: $(cat "$WORK/local.out"; cat "$STANDIN_RECORD" 2>/dev/null)"
 fi

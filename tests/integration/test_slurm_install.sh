@@ -11,7 +11,9 @@
 #     srun the allocation's --cpus-per-task, derives the checkpoint margin from the 24 h default
 #     --time and ends COMPLETED; a job with more GPUs than ranks per node fails with exit 2 and
 #     says why; `GPUS_PER_NODE=8 NODES=2 submit.sh` shapes the allocation from the one number
-#     (printed, not submitted: this node has no GPU); the time parsing and margin formula.
+#     (printed, not submitted: this node has no GPU); the time parsing and margin formula; the
+#     srun options of a GPU step (--gpus-per-node=G --gpu-bind=none, or per-task binding with
+#     VLMT_GPU_BIND=task; anything else exit 2) and of a CPU step (no GPU option).
 source "$(dirname "$0")/lib/slurm_test.bash"
 slurm_test_init install 23000
 BUILD=$(dirname "$BIN")
@@ -83,4 +85,28 @@ times=$(source "$VLMT_HOME/slurm/lib_step.sh"
         for l in 120 3600 86400; do echo -n "$(vlmt_signal_margin "$l")/"; done)
 [ "$times" = "118/7200/93784//60/180/900/" ] && ok "squeue times and margins: $times" \
   || bad "squeue times and margins: $times"
+
+step_options() {  # ENV-ASSIGNMENTS...: "exit status | srun options | overrides" of vlmt_step_options
+  env -u SLURM_GPUS_ON_NODE -u SLURM_GPUS_PER_NODE -u SLURM_NTASKS_PER_NODE -u GPUS_PER_NODE \
+    -u SLURM_CPUS_PER_TASK -u NODES \
+    -u RANKS_PER_NODE -u VLMT_GPU_BIND -u EXTRA_SETS -u RUN_DIR -u DATA_ROOT -u SRUN_MPI "$@" \
+    bash -c 'source "$VLMT_HOME/slurm/lib_step.sh"; vlmt_step_options 2>/dev/null
+             echo "$? | ${SRUN_OPTS[*]} | ${VLMT_SETS[*]}"'
+}
+expect_options() {  # WHAT EXPECTED ENV-ASSIGNMENTS...
+  local what=$1 want=$2 got; shift 2
+  got=$(step_options "$@")
+  [ "$got" = "$want" ] && ok "$what: $got" || bad "$what: got '$got', want '$want'"
+}
+expect_options "GPU step, default binding" \
+  "0 | --kill-on-bad-exit=1 --ntasks-per-node=8 --gpus-per-node=8 --gpu-bind=none | --set dist.backend=nccl" \
+  SLURM_GPUS_ON_NODE=8 SLURM_NTASKS_PER_NODE=8 RANKS_PER_NODE=8
+expect_options "GPU step, VLMT_GPU_BIND=task" \
+  "0 | --kill-on-bad-exit=1 --ntasks-per-node=4 --gpus-per-task=1 --gpu-bind=per_task:1 | --set dist.backend=nccl" \
+  GPUS_PER_NODE=4 RANKS_PER_NODE=4 VLMT_GPU_BIND=task
+expect_options "GPU step, VLMT_GPU_BIND=socket" "2 | --kill-on-bad-exit=1 --ntasks-per-node=4 | " \
+  GPUS_PER_NODE=4 RANKS_PER_NODE=4 VLMT_GPU_BIND=socket
+expect_options "CPU step (VLMT_GPU_BIND not read)" \
+  "0 | --kill-on-bad-exit=1 --ntasks-per-node=2 --cpus-per-task=1 | --set dist.backend=mpi" \
+  RANKS_PER_NODE=2 SLURM_CPUS_PER_TASK=1 VLMT_GPU_BIND=socket
 finish

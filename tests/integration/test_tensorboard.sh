@@ -29,6 +29,7 @@ batch_size = 64
 batch_size = 16
 [tasks.nlvr2]
 batch_size = 8
+$CPU_DIST
 [train]
 init_from = ""
 seed = 5
@@ -73,6 +74,7 @@ cat > "$T/pre.toml" <<TOML
 extends = "$SRC/configs/synthetic/pretrain.toml"
 [data]
 root = "$T/data"
+$CPU_DIST
 [train]
 seed = 5
 run_dir = "$T/pre"

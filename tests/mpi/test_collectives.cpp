@@ -102,7 +102,7 @@ TEST(Runtime, RanksAndLocalRanks) {
   EXPECT_EQ(DistRuntime::model_seed(42), 42);  // the same on every rank
   EXPECT_EQ(DistRuntime::dropout_seed(42, rt.rank()), 42 * 7919 + 17 + rt.rank());  // one per rank
   EXPECT_EQ(DistRuntime::validation_seed(42, rt.rank()), 42u * 31 + rt.rank());
-  EXPECT_TRUE(rt.select_device(false).is_cpu());
+  EXPECT_TRUE(rt.select_device(DeviceRequest::kCpu, "test").is_cpu());
   int code = 3 + rt.rank();  // each rank proposes a code; all agree on the largest
   ASSERT_TRUE(rt.agree_on_exit_code(code, 60.0));
   EXPECT_EQ(code, 3 + rt.size() - 1);

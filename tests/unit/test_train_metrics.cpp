@@ -159,6 +159,44 @@ TEST(TrainProgress, PhaseTimesSplitTheWallTime) {
   for (const auto& [name, seconds] : phases.per_iteration(1)) EXPECT_LT(seconds, 0.020) << name;
 }
 
+// A fake device timeline: every mark is 0.5 s after the previous one; counts the waits.
+struct FakeTimeline : DeviceTimeline {
+  int marks = 0, pending = 0, settles = 0;
+  void mark() override { ++marks, ++pending; }
+  std::vector<double> settle() override {
+    ++settles;
+    std::vector<double> out(pending, 0.5);
+    pending = 0;
+    return out;
+  }
+};
+
+// A step's five laps wait for the device once (at its end), not once per phase; skipped time
+// counts nowhere; a report settles what is left.
+TEST(TrainProgress, PhaseTimesWaitOncePerStep) {
+  auto owned = std::make_unique<FakeTimeline>();
+  FakeTimeline& timeline = *owned;
+  PhaseTimes phases(std::move(owned));
+  const int waits_at_start = timeline.settles;
+  for (int step = 0; step < 3; ++step) {
+    phases.skip();
+    for (auto phase : {PhaseTimes::kData, PhaseTimes::kForward, PhaseTimes::kBackward, PhaseTimes::kSync})
+      phases.lap(phase);
+    EXPECT_EQ(timeline.settles, waits_at_start + step);
+    phases.lap(PhaseTimes::kOptimizer);
+    EXPECT_EQ(timeline.settles, waits_at_start + step + 1);
+  }
+  phases.lap(PhaseTimes::kData);
+  std::map<std::string, double> by_name;
+  for (const auto& [name, seconds] : phases.per_iteration(3)) by_name[name] = seconds;
+  EXPECT_DOUBLE_EQ(by_name["data"], 4 * 0.5 / 3);
+  EXPECT_DOUBLE_EQ(by_name["forward"], 0.5);
+  EXPECT_DOUBLE_EQ(by_name["optimizer"], 0.5);
+  EXPECT_EQ(by_name["validation"], 0.0);
+  EXPECT_EQ(timeline.settles, waits_at_start + 4);
+  EXPECT_EQ(timeline.pending, 0);
+}
+
 TEST(TrainProgress, RecordsFollowTheDocumentedSchema) {
   const auto progress = progress_record(snapshot());
   EXPECT_EQ(progress["kind"], "progress");

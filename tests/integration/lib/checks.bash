@@ -30,9 +30,14 @@ python_has() {
 python_or_skip() {
   python_has "$@" || skip "python3 lacks one of: $* (tools/install_deps.sh installs them)"
 }
+# CPU_DIST: the [dist] table of every run file a test writes. These tests mean the CPU path; on a
+# CUDA build dist.backend = "auto" would take the GPU (NCCL), and 2 ranks on a 1-GPU node fail.
+# evaluate's counterpart is --device cpu.
+CPU_DIST='[dist]
+backend = "mpi"'
 # four_task_run DATA_ROOT: the [data], [tasks] and [train] tables of the trainer tests' small
 # synthetic run (vqa, refcoco, nlvr2, retrieval_coco; batches 16, 16, 8, 8; seed 5, deterministic,
-# every iteration logged, 1 thread). Print [model] before it; more [train] keys may follow it.
+# every iteration logged, 1 thread; CPU_DIST). Print [model] before it; more [train] keys may follow it.
 four_task_run() {
   cat <<TOML
 [data]
@@ -47,6 +52,7 @@ batch_size = 16
 batch_size = 8
 [tasks.retrieval_coco]
 batch_size = 8
+$CPU_DIST
 [train]
 seed = 5
 deterministic = true
