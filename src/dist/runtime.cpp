@@ -107,6 +107,17 @@ torch::Device DistRuntime::select_device(DeviceRequest request, const std::strin
   return device;
 }
 
+std::function<void()> thread_device_setup(const torch::Device& device) {
+#ifdef VLMT_WITH_CUDA
+  if (device.is_cuda()) {
+    const int index = device.index();
+    return [index] { use_cuda_device(index); };
+  }
+#endif
+  (void)device;
+  return {};
+}
+
 void DistRuntime::check_node_devices(const std::string& my_device_id) const {
   constexpr int kIdBytes = 64;  // a PCI bus id is 13 characters
   if (my_device_id.size() >= kIdBytes)

@@ -95,4 +95,8 @@ int run_main(int argc, char** argv, const std::function<int(DistRuntime&)>& body
 // cause is the first thing the failing rank prints.
 void report_error_now(const std::exception& e);
 
+// What a helper thread that touches the device (a loader worker pinning batches) runs first, so
+// that its CUDA calls go to `device` rather than to GPU 0; empty for the CPU.
+std::function<void()> thread_device_setup(const torch::Device& device);
+
 }  // namespace vlmt

@@ -124,7 +124,8 @@ void Trainer::build_streams() {
                             t.global_batch));
       s.loaders.push_back(std::make_unique<TaskLoader>(t.train, sampler, seed, cfg_.data.prefetch_batches,
                                                        /*pin_memory=*/parts_.device.is_cuda(),
-                                                       cfg_.data.loader_threads));
+                                                       cfg_.data.loader_threads,
+                                                       thread_device_setup(parts_.device)));
     }
     for (const auto& [key, fp] : feature_fingerprints(t.train->context())) fingerprints_[key] = fp;
     log::info0(cat("stream ", s.key, ": ", t.train->size(), " train items, ", s.val->size(), " val items, batch ",

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "dist/device_choice.h"
+#include "dist/runtime.h"
 
 namespace vlmt {
 namespace {
@@ -97,6 +98,11 @@ TEST(NodeDevices, TwoRanksOnOneGpuStopWithAMessage) {
 TEST(NodeDevices, MixedCpuAndGpuRanksStop) {
   EXPECT_NE(error_of([] { check_distinct_devices({"0000:18:00.0", ""}); }).find("1 of the 2 ranks"),
             std::string::npos);
+}
+
+// A CPU rank's loader workers have nothing to set up (on CUDA they make the rank's GPU current).
+TEST(DeviceChoice, HelperThreadsOfACpuRankNeedNoSetup) {
+  EXPECT_FALSE(static_cast<bool>(thread_device_setup(torch::Device(torch::kCPU))));
 }
 
 }  // namespace
