@@ -46,6 +46,14 @@ step "4/8 synthetic world in $DATA"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 vlmt_layout  # RANKS, OMP_NUM_THREADS (exported): the environment's, else $VLMT_LAYOUT's, else 2 x 1
 LAUNCH=(mpirun -n "$RANKS" --oversubscribe --bind-to none)
+# Two ranks on one GPU stop every rank (docs/DISTRIBUTED.md), so with fewer GPUs than ranks the
+# stages run on the CPU backend (the tiny model needs no GPU).
+GPUS=$( (nvidia-smi -L 2>/dev/null || true) | grep -c '^GPU' || true)
+STAGE_DEVICE=() EVAL_DEVICE=()
+if [ "${GPUS:-0}" -lt "$RANKS" ]; then
+  STAGE_DEVICE=(--set 'dist.backend="mpi"') EVAL_DEVICE=(--device cpu)
+  echo "quickstart: ${GPUS:-0} GPU(s) for $RANKS rank(s): the stages run on the CPU"
+fi
 step "5/8 local Slurm"
 if [ -z "${NO_SLURM:-}" ] && bash tools/slurm_local.sh up; then
   eval "$(bash tools/slurm_local.sh env)"
@@ -59,18 +67,18 @@ fi
 rm -rf checkpoints/synthetic
 
 step "6/8 pretrain (masked words + regions, alignment) on the captions corpus"
-"${LAUNCH[@]}" "$BIN/pretrain" configs/synthetic/pretrain.toml --data-root "$DATA"
+"${LAUNCH[@]}" "$BIN/pretrain" configs/synthetic/pretrain.toml --data-root "$DATA" "${STAGE_DEVICE[@]}"
 
 step "7/8 all-task training: 12 datasets, 4 task groups, dynamic stop-and-go"
-"${LAUNCH[@]}" "$BIN/mt_train" configs/synthetic/at.toml --data-root "$DATA"
+"${LAUNCH[@]}" "$BIN/mt_train" configs/synthetic/at.toml --data-root "$DATA" "${STAGE_DEVICE[@]}"
 "${LAUNCH[@]}" "$BIN/finetune" --task nlvr2 configs/synthetic/finetune.toml --data-root "$DATA" \
-  --run-dir checkpoints/synthetic/finetune/nlvr2
+  --run-dir checkpoints/synthetic/finetune/nlvr2 "${STAGE_DEVICE[@]}"
 
 step "8/8 evaluate every task, tables and report"
 "${LAUNCH[@]}" "$BIN/evaluate" --ckpt checkpoints/synthetic/at/latest.h5 --task all --split val \
-  --data-root "$DATA" --out checkpoints/synthetic/at/eval_val
+  --data-root "$DATA" --out checkpoints/synthetic/at/eval_val "${EVAL_DEVICE[@]}"
 "${LAUNCH[@]}" "$BIN/evaluate" --ckpt checkpoints/synthetic/finetune/nlvr2/latest.h5 --task nlvr2 --split val \
-  --data-root "$DATA" --out checkpoints/synthetic/finetune/nlvr2/eval_val
+  --data-root "$DATA" --out checkpoints/synthetic/finetune/nlvr2/eval_val "${EVAL_DEVICE[@]}"
 "$BIN/tables" checkpoints/synthetic/at/eval_val/results.jsonl --table 2
 "$BIN/report" checkpoints/synthetic/pretrain checkpoints/synthetic/at checkpoints/synthetic/finetune/nlvr2 \
   --out checkpoints/synthetic/report.html
