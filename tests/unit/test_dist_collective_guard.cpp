@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "error_text.h"
 #include "dist/collective_guard.h"
 #include "dist/comm_poll.h"
 #include "dist/grad_sync.h"
@@ -91,15 +92,6 @@ struct FakeOps : DeviceCommOps {
   }
 };
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(AwaitComm, ReturnsWhenReadyWithoutAborting) {
   FakeClock clock;
   int polls = 0, aborts = 0;
@@ -111,7 +103,7 @@ TEST(AwaitComm, ReturnsWhenReadyWithoutAborting) {
 TEST(AwaitComm, TimeoutAbortsOnceAndNamesTheVariable) {
   FakeClock clock;
   int polls = 0, aborts = 0;
-  const std::string msg = message_of([&]() {
+  const std::string msg = testing::error_text_of([&]() {
     await_comm("NCCL initialisation", [&]() { ++polls; return kBusy; }, [&]() { ++aborts; }, 5.0,
                "check NCCL_SOCKET_IFNAME", clock);
   });
@@ -126,7 +118,7 @@ TEST(AwaitComm, TimeoutAbortsOnceAndNamesTheVariable) {
 TEST(AwaitComm, FailureAbortsAtOnce) {
   FakeClock clock;
   int aborts = 0;
-  const std::string msg = message_of([&]() {
+  const std::string msg = testing::error_text_of([&]() {
     await_comm("init", []() { return CommStatus{CommProgress::kFailed, "remote process exited"}; },
                [&]() { ++aborts; }, 5.0, "", clock);
   });
@@ -150,12 +142,12 @@ TEST(CollectiveGuard, InitThatNeverEndsIsAbortedWithTheTimeout) {
   FakeOps ops(clock);
   ops.async_answers.assign(100, kBusy);
   CollectiveGuard guard(ops, 3, 10.0, clock);
-  const std::string msg = message_of([&]() { guard.settle("NCCL initialisation", kBusy, "bootstrap"); });
+  const std::string msg = testing::error_text_of([&]() { guard.settle("NCCL initialisation", kBusy, "bootstrap"); });
   EXPECT_NE(msg.find("within 10 s (VLMT_NCCL_TIMEOUT_S)"), std::string::npos) << msg;
   EXPECT_TRUE(guard.aborted());
   EXPECT_EQ(ops.aborts, 1);
   // Nothing more reaches the library; the destructor's ending does nothing either.
-  EXPECT_NE(message_of([&]() { guard.issue("ncclAllReduce", []() { return kReady; }); }).find("was aborted"),
+  EXPECT_NE(testing::error_text_of([&]() { guard.issue("ncclAllReduce", []() { return kReady; }); }).find("was aborted"),
             std::string::npos);
   EXPECT_EQ(guard.end(false), CommEnding::kNothing);
   EXPECT_EQ(ops.aborts + ops.destroys + ops.finalizes, 1);
@@ -202,7 +194,7 @@ TEST(CollectiveGuard, AbortedCollectiveSurfacesAsAnError) {
   clock.t = 11.0;
   EXPECT_FALSE(guard.watch_once());
   EXPECT_EQ(ops.aborts, 1);
-  const std::string msg = message_of([&]() { guard.wait_complete(); });
+  const std::string msg = testing::error_text_of([&]() { guard.wait_complete(); });
   EXPECT_NE(msg.find("ncclAllReduce did not complete within 10 s"), std::string::npos) << msg;
   EXPECT_FALSE(guard.watch_once());
   EXPECT_EQ(ops.aborts, 1);
@@ -226,7 +218,7 @@ TEST(CollectiveGuard, AsynchronousErrorAborts) {
   guard.issue("ncclAllReduce", []() { return kReady; });
   ops.async_answers = {CommStatus{CommProgress::kFailed, "unhandled system error"}};
   EXPECT_FALSE(guard.watch_once());
-  EXPECT_NE(message_of([&]() { guard.wait_complete(); }).find("unhandled system error"), std::string::npos);
+  EXPECT_NE(testing::error_text_of([&]() { guard.wait_complete(); }).find("unhandled system error"), std::string::npos);
 }
 
 TEST(CollectiveGuard, EndingAbortsWhenUnwindingOrFinalizeHangs) {

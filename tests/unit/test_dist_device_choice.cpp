@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "error_text.h"
 #include "dist/device_choice.h"
 #include "dist/runtime.h"
 
@@ -17,15 +18,6 @@ CudaProbe usable() {
   p.vlmt_built_with_cuda = p.libtorch_has_cuda = true;
   p.visible_devices = 8;
   return p;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(DeviceChoice, CpuIsAlwaysTheCpu) {
@@ -42,19 +34,19 @@ TEST(DeviceChoice, CudaAskedForButUnusableIsAnErrorSayingWhy) {
   CudaProbe no_gpu = usable();
   no_gpu.visible_devices = 0;
   no_gpu.cuda_visible_devices = "";
-  const std::string e = error_of([&] { decide_device(DeviceRequest::kCuda, no_gpu, "--device cuda"); });
+  const std::string e = testing::error_text_of([&] { decide_device(DeviceRequest::kCuda, no_gpu, "--device cuda"); });
   EXPECT_NE(e.find("--device cuda needs a CUDA device"), std::string::npos) << e;
   EXPECT_NE(e.find("no usable GPU"), std::string::npos) << e;
   EXPECT_NE(e.find("driver"), std::string::npos) << e;
 
   CudaProbe cpu_vlmt = usable();
   cpu_vlmt.vlmt_built_with_cuda = false;
-  EXPECT_NE(error_of([&] { decide_device(DeviceRequest::kCuda, cpu_vlmt, "dist.backend = \"nccl\""); })
+  EXPECT_NE(testing::error_text_of([&] { decide_device(DeviceRequest::kCuda, cpu_vlmt, "dist.backend = \"nccl\""); })
                 .find("-DVLMT_WITH_CUDA=ON"),
             std::string::npos);
   CudaProbe cpu_torch = usable();
   cpu_torch.libtorch_has_cuda = false;
-  EXPECT_NE(error_of([&] { decide_device(DeviceRequest::kCuda, cpu_torch, "x"); }).find("no CUDA support"),
+  EXPECT_NE(testing::error_text_of([&] { decide_device(DeviceRequest::kCuda, cpu_torch, "x"); }).find("no CUDA support"),
             std::string::npos);
 }
 
@@ -87,7 +79,7 @@ TEST(NodeDevices, DistinctGpusOrAllCpuPass) {
 
 TEST(NodeDevices, TwoRanksOnOneGpuStopWithAMessage) {
   // CUDA_VISIBLE_DEVICES=0 for every rank: each sees that GPU as cuda:0.
-  const std::string e = error_of([] {
+  const std::string e = testing::error_text_of([] {
     check_distinct_devices({"0000:18:00.0", "0000:2a:00.0", "0000:18:00.0", "0000:18:00.0"});
   });
   EXPECT_NE(e.find("local ranks 0, 2, 3 would all drive the GPU at PCI bus id 0000:18:00.0"),
@@ -96,7 +88,7 @@ TEST(NodeDevices, TwoRanksOnOneGpuStopWithAMessage) {
 }
 
 TEST(NodeDevices, MixedCpuAndGpuRanksStop) {
-  EXPECT_NE(error_of([] { check_distinct_devices({"0000:18:00.0", ""}); }).find("1 of the 2 ranks"),
+  EXPECT_NE(testing::error_text_of([] { check_distinct_devices({"0000:18:00.0", ""}); }).find("1 of the 2 ranks"),
             std::string::npos);
 }
 
