@@ -17,10 +17,11 @@ void FeatureCache::put(uint64_t store, int64_t index, const ImageRegions& region
   std::lock_guard<std::mutex> lock(mutex_);
   const Key key{store, index};
   if (auto it = where_.find(key); it != where_.end()) erase(it->second);
-  if (regions.bytes() > capacity_) return;
+  const int64_t bytes = regions.bytes();
+  if (bytes > capacity_) return;
   lru_.emplace_front(key, regions);
   where_[key] = lru_.begin();
-  bytes_ += regions.bytes();
+  bytes_ += bytes;
   evict_to(capacity_);
 }
 

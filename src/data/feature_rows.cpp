@@ -12,7 +12,7 @@
 namespace vlmt {
 
 DatasetRows::DatasetRows(hid_t dataset, int64_t rows, int64_t cols, int64_t elem_bytes, uint64_t userblock)
-    : rows_(rows), cols_(cols), elem_bytes_(elem_bytes), why_not_() {
+    : cols_(cols), elem_bytes_(elem_bytes), why_not_() {
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "direct reads assume the files' little-endian order");
   h5::Handle plist(H5Dget_create_plist(dataset), H5Pclose);
   if (!plist.valid()) {

@@ -31,7 +31,7 @@ class DatasetRows {
   void read(int fd, int64_t begin, int64_t n, void* dest) const;
 
  private:
-  int64_t rows_ = 0, cols_ = 0, elem_bytes_ = 0;
+  int64_t cols_ = 0, elem_bytes_ = 0;
   int64_t chunk_rows_ = 0;              // 0: contiguous, one extent at chunk_offsets_[0]
   std::vector<uint64_t> chunk_offsets_;  // file offset of each chunk of chunk_rows_ rows
   std::string why_not_ = "not set up";

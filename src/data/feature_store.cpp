@@ -74,6 +74,7 @@ std::vector<std::string> read_strings(const H5::DataSet& ds, size_t n) {
 struct FeatureStore::Reader {
   H5::H5File file;
   H5::DataSet features, boxes, cls_prob;
+  H5::DataType features_type;  // /features as read: the file's IEEE halves, or native float32
   DatasetRows features_rows, boxes_rows, cls_rows;
   int fd = -1;
   ~Reader() {
@@ -158,6 +159,8 @@ FeatureStore::FeatureStore(const std::string& path, std::shared_ptr<FeatureCache
     size_t fsize = reader_->features.getFloatType().getSize();
     if (fsize != 2 && fsize != 4) throw bad("must be float16 or float32");
     half_ = fsize == 2;
+    reader_->features_type =
+        half_ ? H5::DataType(reader_->features.getFloatType()) : H5::DataType(H5::PredType::NATIVE_FLOAT);
     const int64_t total = static_cast<int64_t>(fdims[0]);
     feature_dim_ = static_cast<int64_t>(fdims[1]);
 
@@ -184,17 +187,17 @@ FeatureStore::FeatureStore(const std::string& path, std::shared_ptr<FeatureCache
     fingerprint_ = read_string_attr(reader_->file, ff::kFingerprintAttr);
 
     current = ff::kFeatures;
-    hsize_t userblock;
-    userblock = reader_->file.getCreatePlist().getUserblock();
+    const hsize_t userblock = reader_->file.getCreatePlist().getUserblock();
     reader_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    reader_->features_rows = direct_rows(reader_->features, total, feature_dim_,
-                                     half_ ? reader_->features.getFloatType() : H5::DataType(H5::PredType::NATIVE_FLOAT),
-                                     userblock, reader_->fd);
+    reader_->features_rows = direct_rows(reader_->features, total, feature_dim_, reader_->features_type, userblock,
+                                         reader_->fd);
     current = ff::kBoxes;
-    reader_->boxes_rows = direct_rows(reader_->boxes, total, ff::kBoxValues, H5::PredType::NATIVE_FLOAT, userblock, reader_->fd);
+    reader_->boxes_rows =
+        direct_rows(reader_->boxes, total, ff::kBoxValues, H5::PredType::NATIVE_FLOAT, userblock, reader_->fd);
     current = ff::kClsProb;
     if (cls_dim_ > 0)
-      reader_->cls_rows = direct_rows(reader_->cls_prob, total, cls_dim_, H5::PredType::NATIVE_FLOAT, userblock, reader_->fd);
+      reader_->cls_rows =
+          direct_rows(reader_->cls_prob, total, cls_dim_, H5::PredType::NATIVE_FLOAT, userblock, reader_->fd);
   } catch (const H5::Exception& e) {
     throw bad(cat("is unreadable (", e.getDetailMsg(), ")"));
   } catch (const std::runtime_error& e) {
@@ -256,10 +259,8 @@ ImageRegions FeatureStore::read_image(int64_t i, bool with_cls_prob) const {
   try {
     // float16 features are read as their raw IEEE halves (no HDF5 conversion) and stay so until a
     // batch is built (make_region_input).
-    r.features = half_ ? read_rows(reader_->features, reader_->features_rows, feature_dim_, torch::kHalf,
-                                   reader_->features.getFloatType())
-                       : read_rows(reader_->features, reader_->features_rows, feature_dim_, torch::kFloat,
-                                   H5::PredType::NATIVE_FLOAT);
+    r.features = read_rows(reader_->features, reader_->features_rows, feature_dim_, half_ ? torch::kHalf : torch::kFloat,
+                           reader_->features_type);
     r.boxes = read_rows(reader_->boxes, reader_->boxes_rows, ff::kBoxValues, torch::kFloat, H5::PredType::NATIVE_FLOAT);
     if (with_cls_prob && cls_dim_ > 0)
       r.cls_prob = read_rows(reader_->cls_prob, reader_->cls_rows, cls_dim_, torch::kFloat, H5::PredType::NATIVE_FLOAT);

@@ -61,19 +61,14 @@ void TaskLoader::worker_loop() {
   // Every batch has its own rng, so workers share nothing but the claim counter; one worker
   // still builds one batch at a time, in the intra-op threads it is given.
   const int64_t window = std::max<int64_t>(prefetch_, threads_);
+  // A failed setup is handed out like a failed batch: by the next() that takes this worker's
+  // first batch; the worker then ends.
+  std::exception_ptr setup_error;
   if (worker_setup_) {
     try {
       worker_setup_();
     } catch (...) {
-      // Handed out in order like a failed batch: the next() that would take this worker's first
-      // batch rethrows it.
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stop_) return;
-      const int64_t claim = claimed_++;
-      ready_.emplace(claim, Slot{claim_epoch_, claim_position_, {}, std::current_exception()});
-      advance(claim_epoch_, claim_position_);
-      changed_.notify_all();
-      return;
+      setup_error = std::current_exception();
     }
   }
   for (;;) {
@@ -87,11 +82,13 @@ void TaskLoader::worker_loop() {
       position = claim_position_;
       advance(claim_epoch_, claim_position_);
     }
-    Slot slot{epoch, position, {}, nullptr};
-    try {
-      slot.batch = build(epoch, position);
-    } catch (...) {
-      slot.error = std::current_exception();
+    Slot slot{epoch, position, {}, setup_error};
+    if (!setup_error) {
+      try {
+        slot.batch = build(epoch, position);
+      } catch (...) {
+        slot.error = std::current_exception();
+      }
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -99,6 +96,7 @@ void TaskLoader::worker_loop() {
       ready_.emplace(claim, std::move(slot));
     }
     changed_.notify_all();
+    if (setup_error) return;
   }
 }
 

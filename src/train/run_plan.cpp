@@ -36,6 +36,14 @@ struct PlannedTask {
   double step_s = 0;  // forward + backward of each micro-batch + AdamW
 };
 
+// The task whose step keeps the most activations (what peaks a rank's memory).
+const PlannedTask& largest_step(const std::vector<PlannedTask>& tasks) {
+  const PlannedTask* peak = &tasks.front();
+  for (const auto& t : tasks)
+    if (t.activation_bytes > peak->activation_bytes) peak = &t;
+  return *peak;
+}
+
 // Host memory a rank holds besides the model (train/memory_estimate.h covers the model's).
 struct HostMemory {
   double base_bytes = 0;         // the process before any data: libraries, MPI, LibTorch
@@ -120,6 +128,10 @@ std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch:
   struct Measured {
     double seconds;
     double work;  // rows × (tokens + regions) of the measured batch
+    // One micro-batch of `t`, scaled from the measured step by rows × (tokens + regions).
+    double seconds_for(const PlannedTask& t) const {
+      return seconds * static_cast<double>(t.rows * (t.text_len + t.regions)) / work;
+    }
   };
   std::map<std::string, Measured> by_kind;
   double adamw_s = -1;
@@ -147,22 +159,16 @@ std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch:
   if (measure_memory) {
     // The task whose step keeps the most, at its whole rank batch, when the timing says that is
     // affordable; then the process's peak since before the model is the model's part of it.
-    const PlannedTask* peak = &tasks.front();
-    for (const auto& t : tasks)
-      if (t.activation_bytes > peak->activation_bytes) peak = &t;
-    const Measured& m = by_kind.at(peak->spec->kind().name());
-    const double projected = m.seconds * static_cast<double>(peak->rows * (peak->text_len + peak->regions)) / m.work;
-    if (projected <= kMemoryStepBudgetS) {
-      Batch batch = random_batch(cfg.model, peak->spec->key, peak->rank_batch, peak->text_len, peak->regions);
-      peak->spec->kind().compute(*model, batch).loss.backward();
+    const PlannedTask& peak = largest_step(tasks);
+    if (by_kind.at(peak.spec->kind().name()).seconds_for(peak) <= kMemoryStepBudgetS) {
+      Batch batch = random_batch(cfg.model, peak.spec->key, peak.rank_batch, peak.text_len, peak.regions);
+      peak.spec->kind().compute(*model, batch).loss.backward();
       host.cpu_model_bytes = static_cast<double>(resident_memory().peak_bytes) - before_model;
-      host.cpu_model_task = peak->spec->key;
+      host.cpu_model_task = peak.spec->key;
     }
   }
   for (auto& t : tasks) {
-    const Measured& m = by_kind.at(t.spec->kind().name());
-    const double micro_s = m.seconds * static_cast<double>(t.rows * (t.text_len + t.regions)) / m.work;
-    t.step_s = micro_s * cfg.train.gradient_accumulation + adamw_s;
+    t.step_s = by_kind.at(t.spec->kind().name()).seconds_for(t) * cfg.train.gradient_accumulation + adamw_s;
   }
   return {model->parameter_count(),
           cat("one forward + backward per task kind on ", device.str(), " at the rank batch",
@@ -219,7 +225,7 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
               cfg.train.stage == "pretrain" ? "every iteration" : cfg.train.schedule.c_str());
   std::printf("  %-20s %9s %-16s %6s %5s %8s %6s %4s %4s %5s %9s %8s\n", "task", "items", "items from", "batch",
               "micro", "batches", "epochs", "L", "R", "rows", "act. GB", "step s");
-  const PlannedTask* peak = nullptr;
+  const PlannedTask* peak = &largest_step(tasks);
   double iteration_s = 0;
   for (const auto& t : tasks) {
     std::printf("  %-20s %9lld %-16s %6d %5lld %8lld %6d %4lld %4lld %5lld %9.2f %8.3f\n", t.spec->key.c_str(),
@@ -227,7 +233,6 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
                 static_cast<long long>(t.rank_batch), static_cast<long long>(t.batches_per_epoch), t.hyper.epochs,
                 static_cast<long long>(t.text_len), static_cast<long long>(t.regions), static_cast<long long>(t.rows),
                 gigabytes(t.activation_bytes), t.step_s);
-    if (!peak || t.activation_bytes > peak->activation_bytes) peak = &t;
     iteration_s += t.step_s;
   }
   std::printf("  (micro: items per rank and micro-batch, %d per step; batches: steps per epoch; L: text tokens "
