@@ -109,5 +109,8 @@ RegionInput make_region_input(const ImageRegions& image, int max_regions,
 torch::Tensor box_iou(const torch::Tensor& boxes, const torch::Tensor& box);
 // Pairwise IoU [N,M], same convention.
 torch::Tensor box_iou_matrix(const torch::Tensor& a, const torch::Tensor& b);
+// A region's training target for a referring or pointing answer box is its IoU with the box, 0
+// below this cut (refer_expression_dataset.py, visual7w_pointing_dataset.py).
+constexpr float kTargetMinIoU = 0.5f;
 
 }  // namespace vlmt

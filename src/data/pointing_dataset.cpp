@@ -11,7 +11,6 @@ namespace vlmt {
 
 namespace {
 constexpr float kBoxTolerance = 0.5f;  // pixels; converters may round box coordinates
-constexpr float kMinIoU = 0.5f;        // candidates below this IoU with the answer get target 0
 }
 
 PointingDataset::PointingDataset(DatasetContext ctx) : TaskDataset(std::move(ctx)) {
@@ -70,7 +69,7 @@ Batch PointingDataset::get_batch(const std::vector<int64_t>& indices, Draws&) co
     if (r.answer >= 0) {
       const Box& a = r.candidates.at(r.answer);
       auto iou = box_iou(gt.boxes.index_select(0, row_index), torch::tensor({a[0], a[1], a[2], a[3]}));
-      b.target[k].narrow(0, 0, c).copy_(iou.masked_fill(iou < kMinIoU, 0.f));
+      b.target[k].narrow(0, 0, c).copy_(iou.masked_fill(iou < kTargetMinIoU, 0.f));
     }
     b.item_ids.push_back(r.id);
     b.image_ids.push_back(r.image_id);

@@ -5,10 +5,6 @@
 
 namespace vlmt {
 
-namespace {
-constexpr float kMinIoU = 0.5f;  // regions below this IoU are not a correct answer
-}
-
 ReferringDataset::ReferringDataset(DatasetContext ctx, bool append_gt)
     : TaskDataset(std::move(ctx)), append_gt_(append_gt) {
   records_ = apply_clean_split(read_referring_jsonl(ctx_.annotation_path), [](const ReferringRecord& r) {
@@ -40,7 +36,7 @@ Batch ReferringDataset::get_batch(const std::vector<int64_t>& indices, Draws&) c
     // zeroes IoUs below 0.5; evaluation keeps them (only the > 0.5 rule of the metric counts).
     auto gt = torch::tensor({r.box[0], r.box[1], r.box[2], r.box[3]});
     auto iou = box_iou(in.boxes.narrow(0, 0, in.count), gt);
-    if (split() == "train") iou.masked_fill_(iou < kMinIoU, 0.f);
+    if (split() == "train") iou.masked_fill_(iou < kTargetMinIoU, 0.f);
     b.target[k].narrow(0, 0, in.count).copy_(iou);
     b.item_ids.push_back(r.ref_id);
     b.image_ids.push_back(r.image_id);

@@ -63,7 +63,7 @@ std::shared_ptr<CheckpointStore> run_dir_checkpoints(const std::string& run_dir)
 std::shared_ptr<CheckpointStore> memory_checkpoints();
 
 // Builds the schedule of a run from its tasks (default: train.schedule's registered policy).
-using ScheduleFactory = std::function<std::unique_ptr<TaskSchedule>(std::vector<ScheduledTask> tasks,
+using ScheduleMaker = std::function<std::unique_ptr<TaskSchedule>(std::vector<ScheduledTask> tasks,
                                                                     int64_t total_iterations)>;
 
 // Everything a Trainer is assembled from. The stage executables build these from the config,
@@ -79,7 +79,7 @@ struct TrainerParts {
   std::shared_ptr<CheckpointStore> checkpoints;  // shared: a test resumes a second trainer from it
   std::function<void(const nlohmann::json&)> metrics;  // metrics.jsonl records (rank 0); may be empty
   std::function<double()> clock = unix_time_s;         // wall seconds: throughput, ETA, --max-hours
-  ScheduleFactory make_schedule;    // empty = make_task_schedule(config.train, ...)
+  ScheduleMaker make_schedule;      // empty = make_task_schedule(config.train, ...)
   bool stop_signals = true;         // install the SIGTERM/SIGUSR1 handlers
 };
 

@@ -1,7 +1,12 @@
 #pragma once
 // Shared access to the test run's DistRuntime (created once in mpi_test_main.cpp).
+#include <memory>
+
+#include "dist/communicator.h"
 #include "dist/runtime.h"
 
 namespace vlmt::testing {
 DistRuntime& runtime();
+// A CPU MPI communicator over every rank of the test run.
+std::unique_ptr<Communicator> mpi_communicator();
 }  // namespace vlmt::testing

@@ -10,6 +10,9 @@ namespace {
 DistRuntime* g_runtime = nullptr;
 }
 DistRuntime& runtime() { return *g_runtime; }
+std::unique_ptr<Communicator> mpi_communicator() {
+  return make_communicator("mpi", runtime(), torch::kCPU);
+}
 }  // namespace vlmt::testing
 
 int main(int argc, char** argv) {

@@ -9,14 +9,10 @@
 namespace vlmt {
 namespace {
 
-std::unique_ptr<Communicator> mpi() {
-  return make_communicator("mpi", testing::runtime(), torch::kCPU);
-}
-
 class CollectivesByDtype : public ::testing::TestWithParam<torch::ScalarType> {};
 
 TEST_P(CollectivesByDtype, AllReduceSumMaxMin) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   const int r = comm->rank();
   const int n = comm->size();
   ASSERT_GE(n, 2) << "run under mpirun -n 2";
@@ -37,7 +33,7 @@ TEST_P(CollectivesByDtype, AllReduceSumMaxMin) {
 }
 
 TEST_P(CollectivesByDtype, BroadcastFromEachRoot) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   for (int root = 0; root < comm->size(); ++root) {
     auto t = torch::full({3, 4}, comm->rank() * 10 + 7, torch::kInt64).to(GetParam());
     comm->broadcast(t, root);
@@ -51,7 +47,7 @@ INSTANTIATE_TEST_SUITE_P(Dtypes, CollectivesByDtype,
                                            torch::kInt32, torch::kUInt8));
 
 TEST(Collectives, FloatSumIsExactForRepresentableValues) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   auto t = torch::full({1000}, 0.5 + comm->rank(), torch::kFloat64);
   comm->all_reduce(t, ReduceOp::kSum);
   const double expected = 0.5 * comm->size() + comm->size() * (comm->size() - 1) / 2.0;
@@ -59,7 +55,7 @@ TEST(Collectives, FloatSumIsExactForRepresentableValues) {
 }
 
 TEST(Collectives, ScalarVectorAndStringHelpers) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   const int r = comm->rank();
   EXPECT_DOUBLE_EQ(comm->all_reduce_scalar(r + 1.0, ReduceOp::kMax), comm->size());
   const auto v = comm->all_reduce_vector({1.0, static_cast<double>(r)}, ReduceOp::kSum);
@@ -74,7 +70,7 @@ TEST(Collectives, ScalarVectorAndStringHelpers) {
 }
 
 TEST(Collectives, RejectsWrongInputsWithoutHanging) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   auto strided = torch::zeros({4, 4}, torch::kFloat32).t();
   EXPECT_THROW(comm->all_reduce(strided, ReduceOp::kSum), Error);
   auto half = torch::zeros({4}, torch::kFloat16);

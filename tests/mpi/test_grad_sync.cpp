@@ -9,10 +9,6 @@
 namespace vlmt {
 namespace {
 
-std::unique_ptr<Communicator> mpi() {
-  return make_communicator("mpi", testing::runtime(), torch::kCPU);
-}
-
 torch::nn::Sequential make_net() {
   torch::manual_seed(7);  // identical initial weights on every rank
   torch::nn::Sequential net(torch::nn::Linear(5, 16), torch::nn::LayerNorm(
@@ -74,7 +70,7 @@ void expect_same_parameters(torch::nn::Module& a, torch::nn::Module& b, double r
 }
 
 TEST(GradSync, TwoHalfBatchesEqualOneFullBatch) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   ASSERT_EQ(comm->size(), 2);
   const int64_t half = 6;
   auto reference = make_net();
@@ -91,7 +87,7 @@ TEST(GradSync, TwoHalfBatchesEqualOneFullBatch) {
 }
 
 TEST(GradSync, TinyBucketsMatchFallbackAndOverlapBackward) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   const int64_t half = 4;
   auto bucketed = make_net();
   auto plain = make_net();
@@ -119,7 +115,7 @@ TEST(GradSync, TinyBucketsMatchFallbackAndOverlapBackward) {
 }
 
 TEST(GradSync, UnlistedParametersStayLocalAndMissingGradientsDoNotHang) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   const int r = comm->rank();
   auto trunk = torch::tensor({1.0, 2.0}, torch::kFloat64).requires_grad_();
   auto head_a = torch::tensor({3.0}, torch::kFloat64).requires_grad_();
@@ -144,7 +140,7 @@ TEST(GradSync, UnlistedParametersStayLocalAndMissingGradientsDoNotHang) {
 }
 
 TEST(GradSync, AccumulatesSeveralBackwardPasses) {
-  auto comm = mpi();
+  auto comm = testing::mpi_communicator();
   auto w = torch::tensor({1.0, -1.0}, torch::kFloat64).requires_grad_();
   GradientSynchronizer sync(*comm);
   sync.begin_step({{"w", w}}, 2);

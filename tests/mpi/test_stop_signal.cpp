@@ -11,7 +11,7 @@ namespace vlmt {
 namespace {
 
 TEST(StopSignal, OneRanksSignalStopsAllRanks) {
-  auto comm = make_communicator("mpi", testing::runtime(), torch::kCPU);
+  auto comm = testing::mpi_communicator();
   install_stop_handlers();
   clear_stop_request();
   EXPECT_FALSE(agree_to_stop(*comm));
@@ -23,7 +23,7 @@ TEST(StopSignal, OneRanksSignalStopsAllRanks) {
 }
 
 TEST(StopSignal, DeadlineOnOneRankStopsAllRanks) {
-  auto comm = make_communicator("mpi", testing::runtime(), torch::kCPU);
+  auto comm = testing::mpi_communicator();
   clear_stop_request();
   const Deadline deadline(comm->rank() == 0 ? 1e-12 : 0.0);  // rank 0's budget is spent
   EXPECT_TRUE(agree_to_stop(*comm, deadline));
