@@ -8,8 +8,8 @@
 // V-logit (referring expressions), V-logit-mc (Visual7W, GuessWhat), VL-binary-classifier
 // (NLVR2), VL-tri-classifier (SNLI-VE), and pretraining (masked words and regions, alignment).
 //
-// A new kind: one file tasks/kind_<name>.cpp defining a TaskKind, plus one line in
-// tasks/task_kinds.cpp (docs/ARCHITECTURE.md).
+// A new kind: tasks/kind_<name>.cpp defining a TaskKind, its accessor in tasks/kinds.h, one line
+// in tasks/task_kinds.cpp and the kind count of a unit test (docs/ARCHITECTURE.md).
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
