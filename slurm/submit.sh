@@ -7,7 +7,7 @@
 #   GPUS_PER_NODE=8 CONFIG=configs/gt_g3.toml slurm/submit.sh mt_train --set train.seed=3
 #   GPUS_PER_NODE=1 TIME=2:00:00 slurm/submit.sh finetune nlvr2
 #   slurm/submit.sh pretrain_cc                                   # CPU ranks, as `sbatch` alone
-# STAGE: pretrain_cc | mt_train | finetune | evaluate (the script slurm/STAGE.sh beside this one);
+# STAGE: pretrain_cc | mt_train | finetune | evaluate (the script slurm/<stage>.sh beside this one);
 # the other arguments go to the stage script (and from it to the executable).
 # Environment:
 #   GPUS_PER_NODE   GPUs per node, one rank each (default 0: CPU ranks)

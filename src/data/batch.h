@@ -2,8 +2,8 @@
 // The contract between the data layer and the model/task code: one collated batch of one task.
 //
 // Rows: the model sees `rows = size * rows_per_item` image–text pairs. rows_per_item is 4 for
-// retrieval training (the positive and 3 hard negatives, SPEC.md), 2 for NLVR2 (the two images of
-// one statement are consecutive rows) and 1 otherwise.
+// retrieval training (positive + 3 negatives, as in the released retreival_dataset.py), 2 for
+// NLVR2 (the two images of one statement are consecutive rows) and 1 otherwise.
 //
 // Targets by task kind (tasks/task_kind.h):
 //   VL-classifier(-GQA)   target [size, A] float  soft answer scores (VQA: min(1, #humans/3))

@@ -3,7 +3,7 @@
 // canonical JSONL (`answers` field, docs/DATA.md): VQA v2 and VG QA use the VQA evaluation
 // (official rules, eval/vqa_accuracy.h: normalised only when the humans disagree; 10 answers →
 // leave-one-out average of min(1, #matches/3); one answer → match or not); GQA's official evaluation is an exact string match
-// against its single answer. Training uses the soft targets instead (tasks/objective.h).
+// against its single answer. Training uses soft targets instead (tasks/kind_vocab_classifier.cpp).
 #include <optional>
 #include <string>
 #include <unordered_map>

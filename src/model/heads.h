@@ -1,5 +1,5 @@
 #pragma once
-// Task heads and pretraining heads with the released module names (SPEC.md "Heads").
+// Task and pretraining heads with the released module names (released vilbert/vilbert.py).
 #include <torch/torch.h>
 
 #include "config/run_config.h"

@@ -3,13 +3,13 @@
 // trainer, the evaluate job, `infer`, the data checks and the test batches only talk to kinds;
 // nothing outside src/tasks/ asks which kind or which dataset it has.
 //
-// Kinds as released (SPEC.md "Heads" and "Losses"; the registered names are the released type
-// names): VL-classifier (VQA, VG QA), VL-classifier-GQA, VL-logit (retrieval), V-logit (referring
-// expressions), V-logit-mc (Visual7W, GuessWhat), VL-binary-classifier (NLVR2),
-// VL-tri-classifier (SNLI-VE), and pretraining (masked words and regions, alignment).
+// Kinds as released (names: `type` in vilbert_tasks.yml, heads vilbert/vilbert.py, losses
+// vilbert/task_utils.py): VL-classifier (VQA, VG QA), VL-classifier-GQA, VL-logit (retrieval),
+// V-logit (referring expressions), V-logit-mc (Visual7W, GuessWhat), VL-binary-classifier
+// (NLVR2), VL-tri-classifier (SNLI-VE), and pretraining (masked words and regions, alignment).
 //
-// A new kind: one file tasks/kind_<name>.cpp defining a TaskKind, plus one line in
-// tasks/task_kinds.cpp (docs/ARCHITECTURE.md).
+// A new kind: tasks/kind_<name>.cpp defining a TaskKind, its accessor in tasks/kinds.h, one line
+// in tasks/task_kinds.cpp and the kind count of a unit test (docs/ARCHITECTURE.md).
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 

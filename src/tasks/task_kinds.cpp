@@ -10,7 +10,7 @@
 namespace vlmt {
 
 const std::vector<const TaskKind*>& all_task_kinds() {
-  // A new kind: its file, and one line here.
+  // A new kind: its file, its accessor in tasks/kinds.h, and one line here.
   static const std::vector<const TaskKind*> kinds = {
       &vqa_classifier_kind(),    &gqa_classifier_kind(),   &retrieval_kind(),
       &region_grounding_kind(),  &region_choice_kind(),    &pair_verification_kind(),

@@ -18,8 +18,9 @@ std::string lower(std::string s) {
 
 std::deque<TaskSpec> builtin_tasks() {
   using G = TaskGroup;
-  // Values: SPEC.md "The 12 tasks" and the paper's Table 8 (hyper-parameters), Table 2 (column
-  // names), Table 1 (dataset names and row order).
+  // Values: the released vilbert_tasks.yml (task_id, type, max_seq_length, max_region_num,
+  // batch_size, lr, num_epoch, val_split), the paper's Table 8 (hyper-parameters), Table 2
+  // (column names), Table 1 (dataset names and row order).
   // key, name, id, kind, group, metric, max_text, max_regions, batch, lr, epochs, val split,
   // image source, column, dataset name, Table 1 row, submission, shared answers, exact match
   return {

@@ -3,7 +3,7 @@
 // official task id (= row of the task-token table), the task kind (which fixes the dataset
 // schema, head, loss, metric, evaluation and inference: tasks/task_kind.h), the task group
 // G1..G4, the paper's display names, the evaluation server's submission format and the
-// released hyper-parameters (Table 8, SPEC.md; configs/tasks.toml overrides them).
+// released hyper-parameters (Table 8, released vilbert_tasks.yml; configs/tasks.toml overrides).
 //
 // The 12 datasets of 12-in-1 are built in (all_tasks(), the paper's Table 2 order). A run's
 // config may declare more datasets of an existing kind (`[tasks.<key>] kind = ...`,

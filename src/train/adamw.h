@@ -1,5 +1,5 @@
 #pragma once
-// AdamW as used to train the released 12-in-1 model (SPEC.md "Optimisation as released"):
+// AdamW as the released 12-in-1 model was trained (train_tasks.py: AdamW, correct_bias=False):
 // BERT-style, without bias correction, decoupled weight decay applied after the Adam step:
 //   m ← β1 m + (1 − β1) g          v ← β2 v + (1 − β2) g²
 //   p ← p − lr · m / (√v + ε)      p ← p − lr · wd · p        (wd = 0 for no-decay groups)

@@ -1,7 +1,7 @@
 #pragma once
-// Dynamic Stop-and-Go (paper section 3.3, Algorithm 1) for one task, with the decision rule of
-// the released code (SPEC.md "Dynamic Stop-and-Go as released"). Scores are "higher is better"
-// and meant to be non-negative (accuracies, recalls): the thresholds are relative to `best`.
+// Dynamic Stop-and-Go (paper section 3.3, Algorithm 1) for one task, with the released rule
+// (MultiTaskStopOnPlateau, vilbert/utils.py, set up in train_tasks.py). Scores are "higher is
+// better" and meant to be non-negative (accuracies, recalls): thresholds are relative to `best`.
 //
 // One observe() per validation of the task:
 //   1. better  := no best yet, or score > best × (1 + improve)  → best = score, bad = 0;

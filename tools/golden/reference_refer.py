@@ -1,4 +1,4 @@
-"""The part of the refer tool (lichengunc/refer, a submodule of the released code at tools/refer)
+"""The part of the refer tool (lichengunc/refer; vilbert-multi-task/tools/refer in the release)
 that the released ReferExpressionDataset calls, written here from its documented behaviour:
 the tool is Python 2 (print statements, cPickle over text-mode files) and cannot be imported by
 Python 3, and its other imports (skimage, matplotlib, a compiled mask API) are not used here.
