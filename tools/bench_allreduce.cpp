@@ -9,8 +9,8 @@
 
 #include "core/cli.h"
 #include "core/error.h"
-#include "dist/communicator.h"
-#include "dist/runtime.h"
+#include "distributed/communicator.h"
+#include "distributed/runtime.h"
 
 namespace vlmt {
 namespace {

@@ -7,7 +7,7 @@
 //              [--adamw fused|ops] [--profile|--profile-shapes]
 //   mpirun -n 2 bench_step ...   data parallel as in training: --batch is the global batch,
 //                                split over the ranks, and each step includes the bucketed
-//                                gradient all-reduce (dist/grad_sync.h; NCCL with --device cuda,
+//                                gradient all-reduce (distributed/grad_sync.h; NCCL with --device cuda,
 //                                MPI on the CPU); samples/s counts all ranks. Also measures one
 //                                all-reduce of this model's trunk gradients.
 //
@@ -17,7 +17,7 @@
 // step in AdamW, fused = one pass per parameter (train/adamw_update.h), ops = LibTorch op by op).
 //
 // --batch defaults to the task's batch size of the paper (task_table.h). --device cuda uses the
-// GPU of this rank's local rank (dist/local_rank.h); the GPU is synchronised before the clock is
+// GPU of this rank's local rank (distributed/local_rank.h); the GPU is synchronised before the clock is
 // read. --bf16 runs the trunk under bf16 autocast (train.bf16).
 //
 // Model FLOPs per step are counted from the Linear layers (2·in·out per token through each layer:
@@ -32,9 +32,9 @@
 #include "core/log.h"
 #include "core/op_profile.h"
 #include "core/timing.h"
-#include "dist/communicator.h"
-#include "dist/grad_sync.h"
-#include "dist/runtime.h"
+#include "distributed/communicator.h"
+#include "distributed/grad_sync.h"
+#include "distributed/runtime.h"
 #include "model/dropout.h"
 #include "model/multitask_model.h"
 #include "tasks/random_batch.h"

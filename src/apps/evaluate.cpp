@@ -5,7 +5,7 @@
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 #include "eval/tables.h"
 #include "jobs/evaluator.h"
 #include "jobs/model_source.h"

@@ -21,7 +21,7 @@ double seconds(const std::string& name, double def, double min, double max);
 // One of `allowed`.
 std::string choice(const std::string& name, const std::string& def, const std::vector<std::string>& allowed);
 
-// The same rules for a value already looked up (e.g. through dist/local_rank.h's EnvLookup).
+// The same rules for a value already looked up (e.g. through distributed/local_rank.h's EnvLookup).
 int64_t parse_integer(const std::string& name, const std::string& value, int64_t min, int64_t max);
 double parse_seconds(const std::string& name, const std::string& value, double min, double max);
 std::string parse_choice(const std::string& name, const std::string& value, const std::vector<std::string>& allowed);

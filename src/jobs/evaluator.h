@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "config/run_config.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "eval/results.h"
 #include "model/multitask_model.h"
 

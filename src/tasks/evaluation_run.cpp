@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/jsonl.h"
 #include "core/log.h"
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 #include "data/vqa_ids.h"
 #include "tasks/task_data.h"
 #include "tasks/task_kind.h"

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace vlmt {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "config/run_config.h"
 #include "core/cli.h"
-#include "dist/communicator.h"
-#include "dist/runtime.h"
+#include "distributed/communicator.h"
+#include "distributed/runtime.h"
 #include "train/run_plan.h"
 
 namespace vlmt {

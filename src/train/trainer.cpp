@@ -15,7 +15,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/results.h"
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 #include "tasks/task_data.h"
 #include "tasks/task_kind.h"
 #include "train/head_prior.h"

@@ -2,8 +2,8 @@
 // Shared access to the test run's DistRuntime (created once in mpi_test_main.cpp).
 #include <memory>
 
-#include "dist/communicator.h"
-#include "dist/runtime.h"
+#include "distributed/communicator.h"
+#include "distributed/runtime.h"
 
 namespace vlmt::testing {
 DistRuntime& runtime();

@@ -2,7 +2,7 @@
 // own gtest results, and the exit code is non-zero on every rank if any rank had a failure.
 #include <gtest/gtest.h>
 
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 #include "mpi_test_env.h"
 
 namespace vlmt::testing {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/log.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "mpi_test_env.h"
 #include "train/dsg_schedule.h"
 

@@ -2,8 +2,8 @@
 // the same parameters as one process on the full batch; unlisted parameters are never reduced.
 #include <gtest/gtest.h>
 
-#include "dist/communicator.h"
-#include "dist/grad_sync.h"
+#include "distributed/communicator.h"
+#include "distributed/grad_sync.h"
 #include "mpi_test_env.h"
 
 namespace vlmt {

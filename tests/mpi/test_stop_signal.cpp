@@ -3,8 +3,8 @@
 
 #include <csignal>
 
-#include "dist/communicator.h"
-#include "dist/stop_signal.h"
+#include "distributed/communicator.h"
+#include "distributed/stop_signal.h"
 #include "mpi_test_env.h"
 
 namespace vlmt {

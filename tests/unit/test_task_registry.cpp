@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "dist/local_communicator.h"
+#include "distributed/local_communicator.h"
 #include "tasks/evaluation_run.h"
 #include "tasks/kind_util.h"
 #include "tasks/random_batch.h"

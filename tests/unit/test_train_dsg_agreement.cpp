@@ -1,5 +1,5 @@
 // DSG agreement across ranks, with an in-test communicator whose "ranks" are threads of this
-// process exchanging real tensors (the MPI/NCCL implementations live in src/dist).
+// process exchanging real tensors (the MPI/NCCL implementations live in src/distributed).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "train/dsg_agreement.h"
 #include "train/dsg_schedule.h"
 

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "core/error.h"
-#include "dist/local_communicator.h"
-#include "dist/runtime.h"
+#include "distributed/local_communicator.h"
+#include "distributed/runtime.h"
 #include "model_fixtures.h"
 #include "tasks/task_kind.h"
 #include "train/adamw.h"

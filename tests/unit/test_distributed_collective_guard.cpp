@@ -1,4 +1,4 @@
-// The NCCL communicator's decision logic without NCCL (dist/comm_poll.h, dist/collective_guard.h):
+// The NCCL communicator's decision logic without NCCL (distributed/comm_poll.h, distributed/collective_guard.h):
 // fake library calls, fake completion marks and a fake clock drive the deadline loop, the abort
 // state machine and the rule that results of an aborted collective are never handed out. One
 // test runs a real watchdog thread against a real issuing thread and checks that no two library
@@ -12,10 +12,10 @@
 
 #include "core/error.h"
 #include "error_text.h"
-#include "dist/collective_guard.h"
-#include "dist/comm_poll.h"
-#include "dist/grad_sync.h"
-#include "dist/local_communicator.h"
+#include "distributed/collective_guard.h"
+#include "distributed/comm_poll.h"
+#include "distributed/grad_sync.h"
+#include "distributed/local_communicator.h"
 
 namespace vlmt {
 namespace {

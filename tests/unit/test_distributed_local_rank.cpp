@@ -1,4 +1,4 @@
-// Local-rank and GPU selection rules (dist/local_rank.h), driven by fake environments: the
+// Local-rank and GPU selection rules (distributed/local_rank.h), driven by fake environments: the
 // launcher's value wins, the MPI shared-memory rank is the fallback, and a node with more ranks
 // than GPUs is an error instead of two ranks silently sharing a GPU.
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <map>
 
 #include "core/error.h"
-#include "dist/local_rank.h"
+#include "distributed/local_rank.h"
 
 namespace vlmt {
 namespace {

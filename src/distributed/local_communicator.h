@@ -1,6 +1,6 @@
 #pragma once
 // The communicator of a one-process run: every collective is the identity.
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace vlmt {
 

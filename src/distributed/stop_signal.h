@@ -5,7 +5,7 @@
 // writes a checkpoint and exits with ExitCode::kPreempted.
 #include <chrono>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace vlmt {
 

@@ -1,13 +1,13 @@
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 #include <cstring>
 
 #include "core/error.h"
 #include "core/log.h"
-#include "dist/local_communicator.h"
-#include "dist/mpi_communicator.h"
-#include "dist/nccl_communicator.h"
-#include "dist/runtime.h"
+#include "distributed/local_communicator.h"
+#include "distributed/mpi_communicator.h"
+#include "distributed/nccl_communicator.h"
+#include "distributed/runtime.h"
 
 namespace vlmt {
 

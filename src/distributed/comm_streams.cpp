@@ -1,4 +1,4 @@
-#include "dist/comm_streams.h"
+#include "distributed/comm_streams.h"
 
 namespace vlmt {
 

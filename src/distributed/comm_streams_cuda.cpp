@@ -1,4 +1,4 @@
-// The CUDA side of dist/comm_streams.h (compiled only with -DVLMT_WITH_CUDA=ON): a dedicated
+// The CUDA side of distributed/comm_streams.h (compiled only with -DVLMT_WITH_CUDA=ON): a dedicated
 // high-priority stream from LibTorch's pool for the all-reduces, and one event per direction.
 // One event suffices: cudaStreamWaitEvent waits for the record made before the call, so the
 // event can be recorded again at once.
@@ -8,7 +8,7 @@
 #include <c10/cuda/CUDAStream.h>
 
 #include "core/cuda_check.h"
-#include "dist/comm_streams.h"
+#include "distributed/comm_streams.h"
 
 namespace vlmt {
 namespace {

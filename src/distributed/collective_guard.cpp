@@ -1,4 +1,4 @@
-#include "dist/collective_guard.h"
+#include "distributed/collective_guard.h"
 
 #include "core/error.h"
 #include "core/log.h"

@@ -1,13 +1,13 @@
-// Single-process parts of src/dist: the local communicator, the gradient synchroniser at size 1,
+// Single-process parts of src/distributed: the local communicator, the gradient synchroniser at size 1,
 // deadlines and stop signals. (Multi-rank behaviour is tested in tests/mpi under mpirun -n 2.)
 #include <gtest/gtest.h>
 
 #include <csignal>
 
 #include "core/error.h"
-#include "dist/grad_sync.h"
-#include "dist/local_communicator.h"
-#include "dist/stop_signal.h"
+#include "distributed/grad_sync.h"
+#include "distributed/local_communicator.h"
+#include "distributed/stop_signal.h"
 
 namespace vlmt {
 namespace {

@@ -6,15 +6,15 @@
 //    enqueue that must wait answer "in progress" and are polled with a deadline of
 //    VLMT_NCCL_TIMEOUT_S seconds (default 600), then aborted with an error naming the timeout;
 //  * every NCCL call, ncclCommAbort included, goes through one CollectiveGuard
-//    (dist/collective_guard.h), which serialises them, marks each collective's completion with a
+//    (distributed/collective_guard.h), which serialises them, marks each collective's completion with a
 //    CUDA event, and lets a watchdog thread abort a collective not complete within the timeout
 //    or an asynchronous error; ncclCommAbort ends the stuck kernels, the next call throws
-//    vlmt::Error, and run_main takes the job down (dist/runtime.h);
+//    vlmt::Error, and run_main takes the job down (distributed/runtime.h);
 //  * wait_complete() (the gradient synchroniser's, before .grad is written) throws when the
 //    communicator was aborted, so partly reduced gradients never reach the optimiser.
 #ifdef VLMT_WITH_CUDA
 
-#include "dist/nccl_communicator.h"
+#include "distributed/nccl_communicator.h"
 
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -30,9 +30,9 @@
 #include "core/env.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "dist/collective_guard.h"
-#include "dist/mpi_check.h"
-#include "dist/runtime.h"
+#include "distributed/collective_guard.h"
+#include "distributed/mpi_check.h"
+#include "distributed/runtime.h"
 
 #if NCCL_VERSION_CODE < NCCL_VERSION(2, 14, 0)
 #error "vlmt needs NCCL >= 2.14 (non-blocking communicators: ncclCommInitRankConfig, ncclCommFinalize)"
@@ -148,7 +148,7 @@ class NcclCommunicator : public Communicator {
   }
 
   // Destroys the communicator only on an orderly exit with every collective complete; aborts it
-  // when an exception is unwinding through its owner or it is unhealthy (dist/comm_ending.h), so
+  // when an exception is unwinding through its owner or it is unhealthy (distributed/comm_ending.h), so
   // a failing rank never waits for peers that will not come.
   ~NcclCommunicator() override {
     stop_.store(true);

@@ -1,4 +1,4 @@
-#include "dist/local_rank.h"
+#include "distributed/local_rank.h"
 
 #include "core/env.h"
 #include "core/error.h"

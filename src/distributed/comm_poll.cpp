@@ -1,4 +1,4 @@
-#include "dist/comm_poll.h"
+#include "distributed/comm_poll.h"
 
 #include <chrono>
 #include <thread>

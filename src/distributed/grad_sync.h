@@ -4,7 +4,7 @@
 // Gradients are copied into flat buckets of about `bucket_mb` megabytes, filled in reverse
 // parameter order (the order backward produces them), and a bucket is all-reduced as soon as
 // its last gradient arrives, overlapping communication with the rest of backward (on CUDA on a
-// communication stream of its own, dist/comm_streams.h). Buckets are
+// communication stream of its own, distributed/comm_streams.h). Buckets are
 // always reduced in index order, so every rank issues the same sequence of collectives even if
 // gradients arrive in a different order or not at all.
 //
@@ -28,8 +28,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dist/comm_streams.h"
-#include "dist/communicator.h"
+#include "distributed/comm_streams.h"
+#include "distributed/communicator.h"
 
 namespace vlmt {
 

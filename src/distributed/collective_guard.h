@@ -6,7 +6,7 @@
 //    that takes the mutex sees the communicator either healthy or aborted, never a handle that
 //    another thread is tearing down;
 //  * a call that answers "in progress" (non-blocking communicator) is polled with a deadline
-//    (dist/comm_poll.h);
+//    (distributed/comm_poll.h);
 //  * each collective is followed by a completion mark (a CUDA event); the watchdog aborts the
 //    communicator when the oldest mark is older than the timeout or the library reports an
 //    asynchronous error; abort ends the stuck kernels, so the marks complete;
@@ -21,8 +21,8 @@
 #include <mutex>
 #include <string>
 
-#include "dist/comm_ending.h"
-#include "dist/comm_poll.h"
+#include "distributed/comm_ending.h"
+#include "distributed/comm_poll.h"
 
 namespace vlmt {
 
@@ -67,7 +67,7 @@ class CollectiveGuard : private EndableComm {
   // can abort it: the process must end (the launcher then ends the job).
   bool stuck_in_call() const;
   // For the communicator's destructor (never throws): destroys on an orderly exit with nothing in
-  // flight, aborts otherwise (dist/comm_ending.h).
+  // flight, aborts otherwise (distributed/comm_ending.h).
   CommEnding end(bool unwinding);
 
  private:

@@ -1,4 +1,4 @@
-#include "dist/device_choice.h"
+#include "distributed/device_choice.h"
 
 #include <map>
 

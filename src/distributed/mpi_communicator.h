@@ -3,7 +3,7 @@
 // the parent communicator so that they never interleave with other MPI traffic.
 #include <mpi.h>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace vlmt {
 

@@ -1,4 +1,4 @@
-#include "dist/runtime.h"
+#include "distributed/runtime.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,9 +12,9 @@
 #include "core/allocator.h"
 #include "core/env.h"
 #include "core/error.h"
-#include "dist/cuda_device.h"
-#include "dist/local_rank.h"
-#include "dist/mpi_check.h"
+#include "distributed/cuda_device.h"
+#include "distributed/local_rank.h"
+#include "distributed/mpi_check.h"
 #include "core/log.h"
 
 namespace vlmt {

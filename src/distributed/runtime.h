@@ -10,7 +10,7 @@
 #include <string>
 #include <torch/torch.h>
 
-#include "dist/device_choice.h"
+#include "distributed/device_choice.h"
 
 namespace vlmt {
 
@@ -26,7 +26,7 @@ class DistRuntime {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
-  // Rank among the processes on this node, as the launcher numbered them (dist/local_rank.h).
+  // Rank among the processes on this node, as the launcher numbered them (distributed/local_rank.h).
   int local_rank() const { return local_rank_; }
   int local_size() const { return local_size_; }
   bool is_root() const { return rank_ == 0; }
@@ -46,8 +46,8 @@ class DistRuntime {
   static uint64_t validation_seed(int64_t seed, int rank) { return static_cast<uint64_t>(seed) * 31 + rank; }
   static void seed_model_init(int64_t seed) { torch::manual_seed(model_seed(seed)); }
 
-  // The device of this rank (dist/device_choice.h: decide_device; `asked_by` names the setting
-  // that asked, for the messages): cuda:<local rank> (dist/local_rank.h:
+  // The device of this rank (distributed/device_choice.h: decide_device; `asked_by` names the setting
+  // that asked, for the messages): cuda:<local rank> (distributed/local_rank.h:
   // cuda_device_for_local_rank), made the current device of the calling thread, or the CPU.
   // Collective over the node: the ranks exchange their GPUs' PCI bus ids (check_node_devices).
   // More ranks on the node than visible GPUs, or two ranks on one GPU, is an Error on every rank.

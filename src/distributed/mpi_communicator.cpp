@@ -1,11 +1,11 @@
-#include "dist/mpi_communicator.h"
+#include "distributed/mpi_communicator.h"
 
 #include <algorithm>
 #include <climits>
 
 #include "core/error.h"
 #include "core/log.h"
-#include "dist/mpi_check.h"
+#include "distributed/mpi_check.h"
 
 namespace vlmt {
 namespace {

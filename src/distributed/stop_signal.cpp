@@ -1,4 +1,4 @@
-#include "dist/stop_signal.h"
+#include "distributed/stop_signal.h"
 
 #include <atomic>
 #include <csignal>

@@ -3,7 +3,7 @@
 // nccl_communicator_cuda.cpp). The NCCL unique id travels from rank 0 over MPI.
 #include <memory>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 namespace vlmt {
 

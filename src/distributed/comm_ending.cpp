@@ -1,4 +1,4 @@
-#include "dist/comm_ending.h"
+#include "distributed/comm_ending.h"
 
 namespace vlmt {
 

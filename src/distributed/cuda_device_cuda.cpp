@@ -1,7 +1,7 @@
 // CUDA calls of device selection (compiled only with -DVLMT_WITH_CUDA=ON).
 #ifdef VLMT_WITH_CUDA
 
-#include "dist/cuda_device.h"
+#include "distributed/cuda_device.h"
 
 #include <c10/cuda/CUDAFunctions.h>
 #include <cuda_runtime.h>

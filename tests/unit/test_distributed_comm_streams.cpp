@@ -1,4 +1,4 @@
-// The order of stream operations around the gradient all-reduces (dist/comm_streams.h), with
+// The order of stream operations around the gradient all-reduces (distributed/comm_streams.h), with
 // fake streams and a fake communicator that write one log: each bucket's all-reduce runs on the
 // comm stream after it waited for an event the compute stream recorded once the bucket's
 // gradients were in place; the compute stream waits for the comm stream once, in finish(),
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "dist/comm_streams.h"
-#include "dist/grad_sync.h"
-#include "dist/local_communicator.h"
+#include "distributed/comm_streams.h"
+#include "distributed/grad_sync.h"
+#include "distributed/local_communicator.h"
 
 namespace vlmt {
 namespace {

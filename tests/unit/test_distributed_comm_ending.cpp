@@ -1,11 +1,11 @@
-// How a device communicator ends (dist/comm_ending.h), with a fake communicator that counts the
+// How a device communicator ends (distributed/comm_ending.h), with a fake communicator that counts the
 // calls: destroy only on an orderly exit with nothing in flight, abort when an error is unwinding
 // or the communicator is unhealthy, nothing when the watchdog already aborted it.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
-#include "dist/comm_ending.h"
+#include "distributed/comm_ending.h"
 
 namespace vlmt {
 namespace {

@@ -1,4 +1,4 @@
-#include "dist/local_communicator.h"
+#include "distributed/local_communicator.h"
 
 #include "core/error.h"
 #include "core/log.h"

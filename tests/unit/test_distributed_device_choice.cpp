@@ -1,4 +1,4 @@
-// Device choice and the shared-GPU check (dist/device_choice.h), with made-up probes and PCI bus
+// Device choice and the shared-GPU check (distributed/device_choice.h), with made-up probes and PCI bus
 // ids: CUDA asked for but unusable is an error naming the reason, "auto" never falls back to the
 // CPU silently, and two ranks of a node on one GPU stop every rank with a message.
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 
 #include "core/error.h"
 #include "error_text.h"
-#include "dist/device_choice.h"
-#include "dist/runtime.h"
+#include "distributed/device_choice.h"
+#include "distributed/runtime.h"
 
 namespace vlmt {
 namespace {
