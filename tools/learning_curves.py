@@ -18,6 +18,15 @@ import json
 import os
 import sys
 
+# The metrics.jsonl names this tool reads. Their owner is src/eval/metrics_schema.h (the C++
+# constant in each comment); the unit test EvalMetricsSchema.LearningCurvesReadsTheseNames checks
+# that these values are its values and that the code below spells no field name of its own.
+KIND = "kind"    # metrics_field::kKind
+VAL = "val"      # metrics_kind::kVal
+ITER = "iter"    # metrics_field::kIter
+TASK = "task"    # metrics_field::kTask
+SCORE = "score"  # metrics_field::kScore
+
 
 def read_curve(run_dir, task):
     path = os.path.join(run_dir, "metrics.jsonl")
@@ -33,10 +42,10 @@ def read_curve(run_dir, task):
                 record = json.loads(line)
             except json.JSONDecodeError as e:
                 sys.exit(f"learning_curves: {path} line {number}: {e}")
-            if record.get("kind") != "val" or (task and record.get("task") != task):
+            if record.get(KIND) != VAL or (task and record.get(TASK) != task):
                 continue
-            if isinstance(record.get("score"), (int, float)):
-                curve[int(record["iter"])] = float(record["score"])  # a resumed run repeats: last wins
+            if isinstance(record.get(SCORE), (int, float)):
+                curve[int(record[ITER])] = float(record[SCORE])  # a resumed run repeats: last wins
     if not curve:
         sys.exit(f"learning_curves: {path} has no validation records" + (f" of task {task}" if task else ""))
     return sorted(curve.items())

@@ -10,7 +10,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/results.h"
-#include "eval/tables.h"
+#include "eval/paper_row.h"
+#include "eval/runs_file.h"
+#include "eval/table_layouts.h"
 
 int main(int argc, char** argv) {
   return vlmt::run_tool([&] {

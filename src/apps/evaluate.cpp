@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "distributed/runtime.h"
-#include "eval/tables.h"
+#include "eval/table_render.h"
 #include "jobs/evaluator.h"
 #include "jobs/model_source.h"
 #include "train/stage.h"

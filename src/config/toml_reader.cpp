@@ -195,6 +195,25 @@ TomlSection TomlSection::child(const std::string& key) {
   return TomlSection(t, where(key), file_, issues_, resolved_);
 }
 
+std::vector<TomlSection> TomlSection::array_of_tables(const std::string& key) {
+  std::vector<TomlSection> sections;
+  const toml::node* n = lookup(key);
+  if (!n) return sections;
+  const toml::array* entries = n->as_array();
+  if (!entries) {
+    wrong_type(key, "an array of tables", *n);
+    return sections;
+  }
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const std::string entry = cat(key, "[", i, "]");
+    if (const toml::table* t = (*entries)[i].as_table())
+      sections.emplace_back(t, where(entry), file_, issues_, nullptr);
+    else
+      wrong_type(entry, "a table", (*entries)[i]);
+  }
+  return sections;
+}
+
 std::vector<std::string> TomlSection::keys() const {
   std::vector<std::string> out;
   if (table_)

@@ -64,6 +64,10 @@ class TomlSection {
   void retired(const std::string& key, const std::string& why);
   // A sub-table; a missing one reads defaults.
   TomlSection child(const std::string& key);
+  // An array of tables (`[[key]]` entries): one section per entry, named key[0], key[1], ...; a
+  // missing key yields none, anything else than tables is reported. Their values are not
+  // recorded in the resolved table.
+  std::vector<TomlSection> array_of_tables(const std::string& key);
   // Names of the keys present in this table (for maps such as [tasks.<name>]).
   std::vector<std::string> keys() const;
   // Reports every key present but never read as "unknown key".

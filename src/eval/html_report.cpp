@@ -9,7 +9,7 @@
 #include "eval/metrics_log.h"
 #include "eval/results.h"
 #include "eval/svg_plot.h"
-#include "eval/tables.h"
+#include "eval/table_layouts.h"
 #include "tasks/task_table.h"
 
 namespace vlmt {

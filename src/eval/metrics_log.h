@@ -1,5 +1,6 @@
 #pragma once
-// Reader of a run's metrics.jsonl (written by the trainer), for the report. Record kinds used:
+// Reader of a run's metrics.jsonl (written by the trainer; names: eval/metrics_schema.h), for the
+// report. Record kinds used:
 //   {"kind":"train","iter","task","loss", ...}          one per logged training step of a task
 //   {"kind":"val","iter","task","epoch","score"[,"metrics":{name: value}]}  one per validation
 //   {"kind":"dsg","iter","task","state":"go"|"stop","best"}  one per DSG state change

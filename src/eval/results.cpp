@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "eval/metrics_schema.h"
 
 namespace vlmt {
 namespace {
@@ -74,7 +75,7 @@ json to_json(const ResultRecord& r) {
 }
 
 json to_json(const RunInfo& info) {
-  json j = {{"kind", "run_info"}, {"run", info.run}};
+  json j = {{metrics_field::kKind, metrics_kind::kRunInfo}, {"run", info.run}};
   if (!info.setting.empty()) j["setting"] = info.setting;
   if (info.params) j["params"] = *info.params;
   if (info.models) j["models"] = *info.models;
@@ -152,9 +153,10 @@ ResultsFile read_results_file(const std::string& path) {
   for (size_t i = 0; i < records.size(); ++i) {
     const json& j = records[i];
     const std::string where = cat(path, " record ", i + 1);
-    const std::string kind = j.contains("kind") && j["kind"].is_string() ? j["kind"].get<std::string>() : "result";
+    const char* kind_key = metrics_field::kKind;
+    const std::string kind = j.contains(kind_key) && j[kind_key].is_string() ? j[kind_key].get<std::string>() : "result";
     if (kind == "result") file.results.push_back(result_from_json(j, where));
-    else if (kind == "run_info") file.info = run_info_from_json(j, where);
+    else if (kind == metrics_kind::kRunInfo) file.info = run_info_from_json(j, where);
   }
   return file;
 }

@@ -70,10 +70,38 @@ std::deque<TaskSpec> with_protocols(std::deque<TaskSpec> tasks) {
   return tasks;
 }
 
+// The paper's Table 11 (DSG iteration gaps): the datasets' columns in its order (G1 is VQA, VG QA,
+// GQA there), the retrieval tasks with R@5 and R@10 beside R@1.
+std::deque<TaskSpec> with_table11_columns(std::deque<TaskSpec> tasks) {
+  const std::vector<std::pair<std::string, std::pair<std::string, std::vector<ExtraScoreColumn>>>> columns = {
+      {"vqa", {"VQA", {}}},
+      {"vgqa", {"VG QA", {}}},
+      {"gqa", {"GQA", {}}},
+      {"retrieval_coco", {"RC R@1", {{"RC R@5", "r5"}, {"RC R@10", "r10"}}}},
+      {"retrieval_flickr30k", {"RF R@1", {{"RF R@5", "r5"}, {"RF R@10", "r10"}}}},
+      {"refcoco", {"RefCOCO", {}}},
+      {"refcoco+", {"RefCOCO+", {}}},
+      {"refcocog", {"RefCOCOg", {}}},
+      {"visual7w", {"Visual 7W", {}}},
+      {"guesswhat", {"GuessWhat", {}}},
+      {"nlvr2", {"NLVR2", {}}},
+      {"snli_ve", {"SNLI-VE", {}}},
+  };
+  for (size_t position = 0; position < columns.size(); ++position) {
+    const auto& [key, column] = columns[position];
+    const auto task = std::find_if(tasks.begin(), tasks.end(), [&](const TaskSpec& t) { return t.key == key; });
+    if (task == tasks.end()) throw ConfigError(cat("Table 11's columns name \"", key, "\", not a built-in dataset"));
+    task->table11_position = static_cast<int>(position);
+    task->table11_column = column.first;
+    task->table11_extras = column.second;
+  }
+  return tasks;
+}
+
 // The registry: built-ins first; configs append. Configs are read on the main thread before any
 // data thread starts, so registration needs no lock (reads of all_tasks() never took one).
 std::deque<TaskSpec>& registry() {
-  static std::deque<TaskSpec> tasks = with_protocols(builtin_tasks());
+  static std::deque<TaskSpec> tasks = with_table11_columns(with_protocols(builtin_tasks()));
   return tasks;
 }
 
@@ -181,6 +209,10 @@ const TaskSpec& register_task(TaskSpec spec, const std::string& origin) {
 }
 
 int group_index(TaskGroup g) { return static_cast<int>(g); }
+
+std::vector<GroupHeadings> dataset_groups() {
+  return {{1, "G1", "Mean G1"}, {2, "G2", "Mean G2 (R1)"}, {3, "G3", "Mean G3"}, {4, "G4", "Mean G4"}};
+}
 
 std::vector<std::string> task_keys_in_group(int group) {
   std::vector<std::string> keys;

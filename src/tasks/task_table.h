@@ -20,6 +20,13 @@ class TaskKind;
 
 enum class TaskGroup { kPretraining = 0, kVocabVQA = 1, kRetrieval = 2, kReferring = 3, kVerification = 4 };
 
+// A column of the paper's Table 11 showing an extra of the task's result record beside its
+// score, e.g. retrieval's {"RC R@5", "r5"} (eval/results.h: extras).
+struct ExtraScoreColumn {
+  std::string heading;
+  std::string extra;
+};
+
 struct TaskSpec {
   std::string key;           // config / command-line name, e.g. "vqa", "refcoco+", "nlvr2"
   std::string name;          // official (released) name, e.g. "VQA", "RetrievalCOCO"
@@ -53,6 +60,12 @@ struct TaskSpec {
   // reads it.
   std::string reported_split;
   std::vector<std::string> test_splits = {"test"};
+  // The paper's Table 11 (per-task scores for DSG iteration gaps): the task's place among its
+  // columns (-1: not in it; its G1 order is not Table 2's), its heading and the extras shown
+  // after its score.
+  int table11_position = -1;
+  std::string table11_column;
+  std::vector<ExtraScoreColumn> table11_extras;
 
   const std::string& paper_split() const;  // reported_split, "test" when empty
 
@@ -75,6 +88,15 @@ const TaskSpec& task_by_id(int id);
 // task-token table throws ConfigError naming `origin`.
 const TaskSpec& register_task(TaskSpec spec, const std::string& origin);
 int group_index(TaskGroup g);  // 0..4
+// How the paper's tables head a dataset group: `column` in Tables 2 and 6 ("G2"), `mean_column`
+// in Table 11 ("Mean G2 (R1)": its retrieval columns show R@1, R@5 and R@10; the mean is R@1's).
+struct GroupHeadings {
+  int group = 0;  // 1..4
+  std::string column;
+  std::string mean_column;
+};
+// The dataset groups G1..G4 in order (pretraining is none of them).
+std::vector<GroupHeadings> dataset_groups();
 // Number of task-token rows in the released table.
 constexpr int kTaskTokenRows = 20;
 // Task keys of one group (for GT configs and the curriculum ablations).

@@ -7,10 +7,13 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "eval/metrics_schema.h"
 
 namespace vlmt {
 
-std::string dsg_mode_name(DsgMode mode) { return mode == DsgMode::kStop ? "stop" : "go"; }
+std::string dsg_mode_name(DsgMode mode) {
+  return mode == DsgMode::kStop ? metrics_state::kStop : metrics_state::kGo;  // as metrics.jsonl spells them
+}
 
 bool DsgState::operator==(const DsgState& other) const {
   // `best` is compared bit for bit: ranks must agree exactly, not approximately.

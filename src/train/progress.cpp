@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "eval/metrics_schema.h"
 
 namespace vlmt {
 namespace {
@@ -19,12 +20,12 @@ nlohmann::json finite_or_null(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
-nlohmann::json record(const char* kind, int64_t iteration) {
-  return {{"kind", kind}, {"iter", iteration}, {"time", unix_time_s()}};
+nlohmann::json metrics_record(const char* kind, int64_t iteration) {
+  return {{metrics_field::kKind, kind}, {metrics_field::kIter, iteration}, {metrics_field::kTime, unix_time_s()}};
 }
 
 // record[field] = {name: value}, when there is any.
-void put_named(nlohmann::json& record, const char* field, const NamedValues& values) {
+void put_named_values(nlohmann::json& record, const char* field, const NamedValues& values) {
   if (values.empty()) return;
   nlohmann::json m = nlohmann::json::object();
   for (const auto& [name, value] : values) m[name] = finite_or_null(value);
@@ -95,44 +96,45 @@ std::string format_progress_line(const ProgressSnapshot& s) {
 }
 
 nlohmann::json progress_record(const ProgressSnapshot& s) {
-  nlohmann::json r = record("progress", s.iteration);
-  r["total"] = s.total;
-  r["lr"] = finite_or_null(s.lr);
-  r["samples_per_s"] = finite_or_null(s.samples_per_s);
-  r["eta_s"] = optional_number(s.eta_s);
+  nlohmann::json r = metrics_record(metrics_kind::kProgress, s.iteration);
+  r[metrics_field::kTotal] = s.total;
+  r[metrics_field::kLr] = finite_or_null(s.lr);
+  r[metrics_field::kSamplesPerS] = finite_or_null(s.samples_per_s);
+  r[metrics_field::kEtaS] = optional_number(s.eta_s);
   nlohmann::json tasks = nlohmann::json::object();
   for (const auto& t : s.tasks)
-    tasks[t.task] = {{"loss", optional_number(t.loss)}, {"score", optional_number(t.score)},
-                     {"state", t.state}};
-  r["tasks"] = std::move(tasks);
+    tasks[t.task] = {{metrics_field::kLoss, optional_number(t.loss)},
+                     {metrics_field::kScore, optional_number(t.score)},
+                     {metrics_field::kState, t.state}};
+  r[metrics_field::kTasks] = std::move(tasks);
   if (!s.time_split.empty()) {
     nlohmann::json split = nlohmann::json::object();
     for (const auto& [phase, seconds] : s.time_split) split[phase] = finite_or_null(seconds);
-    r["time_s"] = std::move(split);
+    r[metrics_field::kTimeS] = std::move(split);
   }
   return r;
 }
 
 nlohmann::json train_record(int64_t iteration, const TaskProgress& task, double lr, double samples_per_s) {
-  nlohmann::json r = record("train", iteration);
-  r["task"] = task.task;
-  r["loss"] = optional_number(task.loss);
-  r["score"] = optional_number(task.score);
-  r["batch_score"] = optional_number(task.batch_score);
-  r["lr"] = finite_or_null(lr);
-  r["samples_per_s"] = finite_or_null(samples_per_s);
-  put_named(r, "losses", task.losses);
+  nlohmann::json r = metrics_record(metrics_kind::kTrain, iteration);
+  r[metrics_field::kTask] = task.task;
+  r[metrics_field::kLoss] = optional_number(task.loss);
+  r[metrics_field::kScore] = optional_number(task.score);
+  r[metrics_field::kBatchScore] = optional_number(task.batch_score);
+  r[metrics_field::kLr] = finite_or_null(lr);
+  r[metrics_field::kSamplesPerS] = finite_or_null(samples_per_s);
+  put_named_values(r, metrics_field::kLosses, task.losses);
   return r;
 }
 
 nlohmann::json val_record(int64_t iteration, const std::string& task, int64_t epoch, const ValidationSummary& v) {
-  nlohmann::json r = record("val", iteration);
-  r["task"] = task;
-  r["epoch"] = epoch;
-  r["score"] = finite_or_null(v.score);
-  r["loss"] = finite_or_null(v.loss);
-  put_named(r, "metrics", v.metrics);
-  put_named(r, "losses", v.losses);
+  nlohmann::json r = metrics_record(metrics_kind::kVal, iteration);
+  r[metrics_field::kTask] = task;
+  r[metrics_field::kEpoch] = epoch;
+  r[metrics_field::kScore] = finite_or_null(v.score);
+  r[metrics_field::kLoss] = finite_or_null(v.loss);
+  put_named_values(r, metrics_field::kMetrics, v.metrics);
+  put_named_values(r, metrics_field::kLosses, v.losses);
   return r;
 }
 
@@ -144,19 +146,19 @@ std::string format_validation_line(int64_t iteration, const std::string& task, d
 }
 
 nlohmann::json dsg_record(const std::string& task, const DsgEvent& event) {
-  nlohmann::json r = record("dsg", event.iteration);
-  r["task"] = task;
-  r["state"] = dsg_mode_name(event.mode);
-  r["best"] = finite_or_null(event.best);
-  r["epoch"] = event.epoch;
-  r["score"] = finite_or_null(event.score);
-  r["switched"] = event.switched;
+  nlohmann::json r = metrics_record(metrics_kind::kDsg, event.iteration);
+  r[metrics_field::kTask] = task;
+  r[metrics_field::kState] = dsg_mode_name(event.mode);
+  r[metrics_field::kBest] = finite_or_null(event.best);
+  r[metrics_field::kEpoch] = event.epoch;
+  r[metrics_field::kScore] = finite_or_null(event.score);
+  r[metrics_field::kSwitched] = event.switched;
   return r;
 }
 
 nlohmann::json dsg_reset_record(int64_t iteration, int64_t epoch) {
-  nlohmann::json r = record("dsg_reset", iteration);
-  r["epoch"] = epoch;
+  nlohmann::json r = metrics_record(metrics_kind::kDsgReset, iteration);
+  r[metrics_field::kEpoch] = epoch;
   return r;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Progress reporting: the human-readable line printed every train.log_every iterations and the
-// records of metrics.jsonl (schema in docs/TRAINING.md; other tools read it, keep it stable).
+// records of metrics.jsonl (names: eval/metrics_schema.h, meanings: docs/TRAINING.md; other tools
+// read it, keep it stable).
 // Every record has "kind", "iter" and "time" (Unix seconds); absent numbers are null.
 #include <cstdint>
 #include <optional>

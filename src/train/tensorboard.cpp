@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "eval/metrics_schema.h"
 #include "train/progress.h"
 
 namespace fs = std::filesystem;
@@ -47,31 +48,35 @@ std::string tensorboard_task_name(const std::string& task) {
 
 std::vector<tfevents::Scalar> tensorboard_scalars(const json& r) {
   std::vector<tfevents::Scalar> out;
-  const std::string kind = r.value("kind", "");
+  const std::string kind = r.value(metrics_field::kKind, "");
   const std::string task =
-      r.contains("task") && r["task"].is_string() ? tensorboard_task_name(r["task"].get<std::string>()) : "";
-  if (kind == "train") {
-    add(out, "train/" + task + "_loss", r.value("loss", json()));
-    add(out, "train/" + task + "_score", r.value("batch_score", json()));
-    add_named(out, "train/" + task + "_", r, "losses");
-  } else if (kind == "val") {
-    add(out, "val/" + task + "_loss", r.value("loss", json()));
-    add(out, "val/" + task + "_score", r.value("score", json()));
-    add_named(out, "val/" + task + "_", r, "metrics");
-    add_named(out, "val/" + task + "_", r, "losses");
-  } else if (kind == "progress") {
-    add(out, "train/lr", r.value("lr", json()));
-    add(out, "train/samples_per_s", r.value("samples_per_s", json()));
-    add_named(out, "time/", r, "time_s");
-    if (r.contains("tasks") && r["tasks"].is_object())
-      for (const auto& [key, t] : r["tasks"].items())
-        if (t.is_object() && t.contains("state"))
-          out.push_back({"dsg/" + tensorboard_task_name(key) + "_go", t["state"] == "go" ? 1.0f : 0.0f});
-  } else if (kind == "dsg") {
-    out.push_back({"val/" + task + "_early_stop", r.value("state", "") == "stop" ? 1.0f : 0.0f});
-    add(out, "dsg/" + task + "_best", r.value("best", json()));
-  } else if (kind == "dsg_reset") {
-    add(out, "dsg/reset_epoch", r.value("epoch", json()));
+      r.contains(metrics_field::kTask) && r[metrics_field::kTask].is_string()
+          ? tensorboard_task_name(r[metrics_field::kTask].get<std::string>())
+          : "";
+  if (kind == metrics_kind::kTrain) {
+    add(out, "train/" + task + "_loss", r.value(metrics_field::kLoss, json()));
+    add(out, "train/" + task + "_score", r.value(metrics_field::kBatchScore, json()));
+    add_named(out, "train/" + task + "_", r, metrics_field::kLosses);
+  } else if (kind == metrics_kind::kVal) {
+    add(out, "val/" + task + "_loss", r.value(metrics_field::kLoss, json()));
+    add(out, "val/" + task + "_score", r.value(metrics_field::kScore, json()));
+    add_named(out, "val/" + task + "_", r, metrics_field::kMetrics);
+    add_named(out, "val/" + task + "_", r, metrics_field::kLosses);
+  } else if (kind == metrics_kind::kProgress) {
+    add(out, "train/lr", r.value(metrics_field::kLr, json()));
+    add(out, "train/samples_per_s", r.value(metrics_field::kSamplesPerS, json()));
+    add_named(out, "time/", r, metrics_field::kTimeS);
+    if (r.contains(metrics_field::kTasks) && r[metrics_field::kTasks].is_object())
+      for (const auto& [key, t] : r[metrics_field::kTasks].items())
+        if (t.is_object() && t.contains(metrics_field::kState))
+          out.push_back({"dsg/" + tensorboard_task_name(key) + "_go",
+                         t[metrics_field::kState] == metrics_state::kGo ? 1.0f : 0.0f});
+  } else if (kind == metrics_kind::kDsg) {
+    out.push_back({"val/" + task + "_early_stop",
+                   r.value(metrics_field::kState, "") == metrics_state::kStop ? 1.0f : 0.0f});
+    add(out, "dsg/" + task + "_best", r.value(metrics_field::kBest, json()));
+  } else if (kind == metrics_kind::kDsgReset) {
+    add(out, "dsg/reset_epoch", r.value(metrics_field::kEpoch, json()));
   }
   return out;
 }
@@ -79,8 +84,8 @@ std::vector<tfevents::Scalar> tensorboard_scalars(const json& r) {
 TensorBoardLog::TensorBoardLog(std::string run_dir) : run_dir_(std::move(run_dir)) {}
 
 void TensorBoardLog::record(const json& r) {
-  if (r.value("kind", "") == "run_info" && !file_) {
-    const int64_t start = r.value("iter", int64_t{0});
+  if (r.value(metrics_field::kKind, "") == metrics_kind::kRunInfo && !file_) {
+    const int64_t start = r.value(metrics_field::kIter, int64_t{0});
     for (const auto& entry : fs::directory_iterator(run_dir_)) {
       if (entry.path().filename().string().rfind(kEventFilePrefix, 0) != 0) continue;
       if (const uint64_t cut = tfevents::truncate_after_step(entry.path().string(), start))
@@ -97,7 +102,7 @@ void TensorBoardLog::record(const json& r) {
         (fs::path(run_dir_) / cat(kEventFilePrefix, now, ".", host_name())).string());
     log::info0(cat("TensorBoard: writing ", file_->path(), " (tensorboard --logdir ", run_dir_, ")"));
   }
-  file_->write_scalars(r.value("iter", int64_t{0}), r.value("time", 0.0), scalars);
+  file_->write_scalars(r.value(metrics_field::kIter, int64_t{0}), r.value(metrics_field::kTime, 0.0), scalars);
   file_->flush();
 }
 

@@ -148,6 +148,28 @@ TEST(Config, WrongTypeAndSyntaxError) {
   }
 }
 
+// [[key]] entries read as sections named key[i]; what is not a table is reported, not skipped.
+TEST(Config, ArrayOfTablesReadsEachEntryAsASection) {
+  const toml::table doc = toml::parse("[[rows]]\nrow = 1\n[[rows]]\nrow = \"two\"\nextra = 1\n");
+  ConfigIssues issues;
+  TomlSection root(&doc, "", "rows.toml", &issues, nullptr);
+  std::vector<int64_t> rows;
+  for (TomlSection& entry : root.array_of_tables("rows")) {
+    rows.push_back(entry.get("row", int64_t{0}));
+    entry.finish();
+  }
+  EXPECT_EQ(rows, (std::vector<int64_t>{1, 0}));
+  EXPECT_TRUE(root.array_of_tables("absent").empty());
+  const toml::table scalars = toml::parse("rows = [1, 2]\n");
+  TomlSection other(&scalars, "", "scalars.toml", &issues, nullptr);
+  EXPECT_TRUE(other.array_of_tables("rows").empty());
+  ASSERT_EQ(issues.messages().size(), 4u);
+  EXPECT_EQ(issues.messages()[0], "rows.toml: rows[1].row: expected an integer, got \"two\"");
+  EXPECT_EQ(issues.messages()[1], "rows.toml: rows[1].extra: unknown key (value 1)");
+  EXPECT_EQ(issues.messages()[2], "scalars.toml: rows[0]: expected a table, got 1");
+  EXPECT_EQ(issues.messages()[3], "scalars.toml: rows[1]: expected a table, got 2");
+}
+
 TEST(Config, StructuralChecks) {
   EXPECT_THROW(load_run_config("", {"model.hidden_size=100", "model.num_attention_heads=12"}, configs_dir()),
                ConfigError);

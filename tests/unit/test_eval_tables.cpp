@@ -1,18 +1,23 @@
 // Tables 2, 6 and 11 from result files written here; exact Markdown cells, and the `tables` tool.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "eval/paper_row.h"
 #include "eval/results.h"
-#include "eval/tables.h"
+#include "eval/runs_file.h"
+#include "eval/table_layouts.h"
+#include "tasks/task_table.h"
 #include "test_paths.h"
 
 namespace vlmt {
@@ -132,6 +137,41 @@ TEST_F(EvalTables, RunsFileLabelsRunsWithoutRunInfo) {
   EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
   std::ofstream(toml) << "[runs.nobody]\nsetting = \"x\"\n";
   EXPECT_THROW(apply_runs_file(toml, all), ConfigError);
+  // Every mistake at once, and no file changed.
+  std::ofstream(toml) << "[runs.abl_run]\nsetting = \"changed\"\ndsg_gap = \"four\"\n[runs.nobody]\nmodels = 1\n";
+  try {
+    apply_runs_file(toml, all);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    const std::string text = e.what();
+    for (const char* key : {"runs.abl_run.dsg_gap", "runs.nobody"})
+      EXPECT_NE(text.find(key), std::string::npos) << key << " in " << text;
+  }
+  EXPECT_EQ(all.back().info->setting, "w/o DSG");
+}
+
+// Table 11's columns are the catalogue's: each dataset with a Table 11 column, its extras after
+// it, a mean per group, the MT score last.
+TEST_F(EvalTables, Table11ColumnsComeFromTheCatalogue) {
+  const TextTable t11 = make_table11(files());
+  size_t expected = 1 + dataset_groups().size() + 1;  // "DSG gap", group means, "MT Score"
+  for (const auto& t : all_tasks()) {
+    if (t.table11_position < 0) continue;
+    expected += 1 + t.table11_extras.size();
+    EXPECT_NE(std::find(t11.header.begin(), t11.header.end(), t.table11_column), t11.header.end()) << t.key;
+  }
+  EXPECT_EQ(t11.header.size(), expected);
+  for (const auto& g : dataset_groups())
+    EXPECT_NE(std::find(t11.header.begin(), t11.header.end(), g.mean_column), t11.header.end()) << g.mean_column;
+  EXPECT_EQ(t11.header.back(), "MT Score");
+  // The table code names no task: its layouts come from the catalogue only.
+  for (const char* file : {"table_layouts.cpp", "result_rows.cpp", "table_render.cpp"}) {
+    std::ifstream in(std::string(VLMT_SOURCE_DIR) + "/src/eval/" + file);
+    ASSERT_TRUE(in) << file;
+    const std::string code((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& t : all_tasks())
+      EXPECT_EQ(code.find("\"" + t.key + "\""), std::string::npos) << file << " names task " << t.key;
+  }
 }
 
 // Table 2 beside a row of the paper (configs/paper/table2.toml, the repository's file): the
@@ -159,6 +199,16 @@ TEST_F(EvalTables, Table2BesideThePaper) {
   const std::string bad = (dir_ / "paper.toml").string();
   std::ofstream(bad) << "[[rows]]\nrow = 1\nscores = { vqa = \"high\" }\n";
   EXPECT_THROW(read_paper_row(bad, 1), ConfigError);
+  // Every mistake of the file at once, each with its key.
+  std::ofstream(bad) << "[[rows]]\nrow = 1\nscores = { vqa = \"high\", nosuch = 1.0 }\n[[rows]]\nscores = {}\n";
+  try {
+    read_paper_row(bad, 1);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    const std::string text = e.what();
+    for (const char* key : {"rows[0].scores.vqa", "rows[0].scores.nosuch", "rows[1].row"})
+      EXPECT_NE(text.find(key), std::string::npos) << key << " in " << text;
+  }
 }
 
 // Runs of one setting with several seeds: every cell is mean ± sample sd over the seeds (group
