@@ -6,6 +6,8 @@ memory. The file is written under a temporary name and renamed when complete.
 import argparse
 import hashlib
 import os
+import sys
+import time
 
 import numpy as np
 
@@ -19,6 +21,31 @@ except ImportError:  # the Debian package python3-h5py lives in /usr/bin/python3
 FORMAT_VERSION = 1
 FLUSH_ROWS = 8192      # regions buffered before a write to the file
 ROWS_PER_CHUNK = 64    # HDF5 chunk height: one image (10-100 boxes) touches 1-3 chunks
+
+
+class Progress:
+    """'done/total images, MB/s, ETA' on stderr at most every `every` seconds, and at the end."""
+
+    def __init__(self, label, total, every):
+        self.label, self.total, self.every = label, total, every
+        self.start = self.last = time.monotonic()
+        self.done, self.bytes = 0, 0
+
+    def step(self, nbytes):
+        self.done += 1
+        self.bytes += nbytes
+        now = time.monotonic()
+        if now - self.last >= self.every or self.done == self.total:
+            self.last = now
+            self._print(now)
+
+    def _print(self, now):
+        elapsed = max(now - self.start, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else 0
+        print(f"{self.label}: {self.done}/{self.total} images, {self.bytes / 1e6:.0f} MB, "
+              f"{self.bytes / 1e6 / elapsed:.1f} MB/s, elapsed {elapsed:.0f} s, "
+              f"ETA {eta:.0f} s", file=sys.stderr, flush=True)
 
 
 def settings_hash(settings):

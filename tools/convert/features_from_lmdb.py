@@ -33,14 +33,13 @@ import base64
 import binascii
 import hashlib
 import os
-import sys
-import time
 
 import numpy as np
 
 import safe_pickle
 from common import ConvertError, run_main
-from feature_store import FeatureStoreWriter, new_parser, read_required_ids
+from feature_store import FeatureStoreWriter, Progress, new_parser, read_required_ids
+import features_merge
 
 try:
     import lmdb
@@ -52,31 +51,6 @@ except ImportError:  # Debian's python3-lmdb lives in /usr/bin/python3's path
 # LMDB peaked at 2.3 GB RSS; reopening an environment costs well under a millisecond).
 REMAP_BYTES = 16 << 20
 KEYS_KEY = b"keys"
-
-
-class Progress:
-    """'done/total images, MB/s, ETA' on stderr at most every `every` seconds, and at the end."""
-
-    def __init__(self, label, total, every):
-        self.label, self.total, self.every = label, total, every
-        self.start = self.last = time.monotonic()
-        self.done, self.bytes = 0, 0
-
-    def step(self, nbytes):
-        self.done += 1
-        self.bytes += nbytes
-        now = time.monotonic()
-        if now - self.last >= self.every or self.done == self.total:
-            self.last = now
-            self._print(now)
-
-    def _print(self, now):
-        elapsed = max(now - self.start, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else 0
-        print(f"{self.label}: {self.done}/{self.total} images, {self.bytes / 1e6:.0f} MB, "
-              f"{self.bytes / 1e6 / elapsed:.1f} MB/s, elapsed {elapsed:.0f} s, "
-              f"ETA {eta:.0f} s", file=sys.stderr, flush=True)
 
 
 # ---- the LMDB ------------------------------------------------------------------------------
@@ -394,7 +368,6 @@ def main():
                 args.strip_prefix or args.detector != "unknown":
             parser.error("--merge takes detector, settings, dtype and ids from the parts; "
                          "give only --out and the part files")
-        import features_merge
         features_merge.merge(args.out, args.lmdb, args.progress_seconds)
         return
     convert_lmdb(args)

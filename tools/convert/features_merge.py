@@ -19,8 +19,7 @@ import re
 import numpy as np
 
 from common import ConvertError, run_main
-from feature_store import FLUSH_ROWS, FeatureStoreWriter, h5py
-from features_from_lmdb import Progress
+from feature_store import FLUSH_ROWS, FeatureStoreWriter, Progress, h5py
 
 PART_ATTRS = ("part_index", "part_count", "part_set", "part_set_images")
 
