@@ -11,7 +11,8 @@
 # Needs python3 (reads metrics.jsonl and results.jsonl) and, on GPUs, nvidia-smi.
 # Environment:
 #   OUT           results and logs (default checkpoints/acceptance, under the working directory)
-#   VLMT_BIN      executables (default the repository's build/bin, else the ones on PATH)
+#   VLMT_BIN      executables (default the repository's build/bin, else the ones on PATH);
+#                 bench_step and bench_allreduce are developer tools, built but not installed
 #   LAUNCHER      srun inside a Slurm allocation, else mpirun
 #   VLMT_GPU_BIND srun's GPU binding, node (default) or task (slurm/lib_step.sh)
 #   GPUS          ranks of the multi-GPU lines (default: the GPUs nvidia-smi lists; a dry run

@@ -10,7 +10,7 @@
 #   OMP_NUM_THREADS  threads per rank         VLMT_LAYOUT  where to read them from (build/layout.env)
 #   MAX_RESUMES  restarts after exit 75 (3)   LOG_DIR      per-stage logs (logs)
 #   DRY_RUN=1    print the commands only
-# RANKS and OMP_NUM_THREADS, when not set, come from the layout tools/bench_layout.sh measured on
+# RANKS and OMP_NUM_THREADS, when not set, come from the layout tools/dev/bench_layout.sh measured on
 # this machine (VLMT_LAYOUT), else 2 ranks x 1 thread (jobs/lib_layout.sh); sourcing prints which.
 source slurm/lib_step.sh  # VLMT_ALL_TASKS (callers run from the repository root)
 source jobs/lib_layout.sh

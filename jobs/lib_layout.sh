@@ -1,7 +1,7 @@
 # Sourced by jobs/lib_launch.sh and tools/quickstart.sh (sourcing only defines): the rank × thread
 # layout of a launch on this machine. In order:
 #   1. RANKS / OMP_NUM_THREADS set by the caller: always win, each on its own;
-#   2. the layout tools/bench_layout.sh measured here and wrote to VLMT_LAYOUT (default
+#   2. the layout tools/dev/bench_layout.sh measured here and wrote to VLMT_LAYOUT (default
 #      build/layout.env, relative to the repository root, where the callers run);
 #   3. 2 ranks x 1 thread, what the jobs used before the layout was measured.
 # Inside a Slurm job (SLURM_JOB_ID) the file is not read: the allocation is the layout there
@@ -39,7 +39,7 @@ vlmt_layout() {
   [ "$from_ranks" = "$from_threads" ] && from=$(vlmt_layout_from "$from_ranks")
   if [ "$from_ranks" = default ] || [ "$from_threads" = default ]; then
     if [ -n "${SLURM_JOB_ID:-}" ]; then from+="; $file is not read inside Slurm job $SLURM_JOB_ID"
-    elif [ ! -f "$file" ]; then from+="; no $file, tools/bench_layout.sh measures one"; fi
+    elif [ ! -f "$file" ]; then from+="; no $file, tools/dev/bench_layout.sh measures one"; fi
   fi
   echo "layout: $RANKS ranks x $OMP_NUM_THREADS threads ($from)"
 }

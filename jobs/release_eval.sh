@@ -52,7 +52,7 @@ else
   done
   spec=()
   [ -n "${SPEC:-}" ] && spec=(--spec "$SPEC")
-  "$PY" tools/convert_vilbert_checkpoint.py "$CKPT" --out "$PARAMS.partial" "${spec[@]}" "${answers[@]}"
+  "$PY" tools/convert/convert_vilbert_checkpoint.py "$CKPT" --out "$PARAMS.partial" "${spec[@]}" "${answers[@]}"
   mv "$PARAMS.partial" "$PARAMS"
 fi
 

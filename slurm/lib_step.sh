@@ -24,7 +24,7 @@
 # Every rank gets the allocation's --cpus-per-task explicitly (srun of Slurm 22.05-23.02 does not
 # inherit it from sbatch and would pin each rank to one core) and OMP_NUM_THREADS equal to it.
 # Choosing it on CPU nodes: measure once on one whole compute node (C = its cores),
-#   srun -N1 -n1 --exclusive --cpus-per-task=C env OUT=build/layout-node.env tools/bench_layout.sh
+#   srun -N1 -n1 --exclusive --cpus-per-task=C env OUT=build/layout-node.env tools/dev/bench_layout.sh
 # and submit with --ntasks-per-node=R --cpus-per-task=T from its "fastest: R ranks x T threads"
 # line (ranks per node x cpus-per-task = cores per node; slurm/submit.sh: RANKS_PER_NODE=R
 # CPUS_PER_TASK=T). A layout file is never read inside a job (jobs/lib_layout.sh): the allocation

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The newcomer's first command: on a fresh Debian 12 machine, installs dependencies, builds,
-# measures the fastest rank × thread layout of this machine once (tools/bench_layout.sh, about a
+# measures the fastest rank × thread layout of this machine once (tools/dev/bench_layout.sh, about a
 # minute), writes the synthetic world, brings up a local Slurm (falls back to mpirun), and
 # runs the whole 12-in-1 pipeline at that layout (2 ranks × 1 thread without one) with the tiny
 # preset:
@@ -30,7 +30,7 @@ step "3/8 rank × thread layout ($VLMT_LAYOUT)"
 if [ -f "$VLMT_LAYOUT" ]; then
   echo "quickstart: measured before; delete $VLMT_LAYOUT to measure again"
 elif [ -z "${DRY_RUN:-}" ]; then
-  STEPS=2 BIN=$BIN OUT=$VLMT_LAYOUT bash tools/bench_layout.sh \
+  STEPS=2 BIN=$BIN OUT=$VLMT_LAYOUT bash tools/dev/bench_layout.sh \
     || echo "quickstart: the layout sweep failed; using 2 ranks x 1 thread"
 else
   echo "quickstart: DRY_RUN, not measured"

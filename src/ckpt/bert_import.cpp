@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "ckpt/safetensors.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -84,6 +85,29 @@ BertImport import_bert_tensors(const NamedTensors& hf_tensors) {
     out.notes.push_back(cat(decoder, " added as the tied copy of ", word));
   }
   return out;
+}
+
+BertImport import_bert_file(const std::string& safetensors_path, const std::string& out_path, bool allow_partial,
+                            std::ostream& out) {
+  const std::string& in = safetensors_path;
+  SafetensorsFile file = read_safetensors(in);
+  BertImport result = import_bert_tensors(file.tensors);
+  out << "import_bert: " << in << ": " << file.tensors.size() << " tensors, " << result.mapped.size() << " mapped, "
+      << result.dropped.size() << " dropped, " << result.unknown.size() << " unknown\n";
+  for (const auto& [name, t] : result.mapped)
+    out << "  mapped   " << name << " " << t.sizes() << " " << t.scalar_type() << "\n";
+  for (const auto& d : result.dropped) out << "  dropped  " << d << "\n";
+  for (const auto& n : result.notes) out << "  note     " << n << "\n";
+  for (const auto& u : result.unknown) out << "  UNKNOWN  " << u << "\n";
+  if (!result.unknown.empty() && !allow_partial) {
+    throw CheckpointError(cat("import_bert: ", in, ": ", result.unknown.size(),
+                              " unknown tensor names (listed above; first: ", result.unknown.front(),
+                              "); pass --allow-partial to skip them"));
+  }
+  if (result.mapped.empty()) throw CheckpointError(cat("import_bert: ", in, ": no BERT tensors found"));
+  write_tensors(out_path, result.mapped);
+  out << "import_bert: wrote " << result.mapped.size() << " tensors to " << out_path << "\n";
+  return result;
 }
 
 }  // namespace vlmt::ckpt

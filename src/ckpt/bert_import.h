@@ -9,6 +9,7 @@
 // cls.seq_relationship.*, embeddings.position_ids, cls.predictions.decoder.bias (a copy of
 // cls.predictions.bias). Older checkpoints' LayerNorm.gamma/beta become weight/bias. Anything
 // else is unknown.
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,12 @@ struct BertImport {
 // stores tied tensors once), cls.predictions.decoder.weight is added as the tied copy, as the
 // official state_dict lists it. Throws CheckpointError if two names map to one target.
 BertImport import_bert_tensors(const NamedTensors& hf_tensors);
+
+// import_bert's job: reads a safetensors file, maps it, lists on `out` every name (mapped with its
+// shape and dtype, dropped, notes, unknown) and writes the mapped tensors to the parameter file
+// `out_path`. Throws CheckpointError, writing nothing, when names are unknown (unless
+// `allow_partial`: they are skipped) or no BERT tensor was found.
+BertImport import_bert_file(const std::string& safetensors_path, const std::string& out_path, bool allow_partial,
+                            std::ostream& out);
 
 }  // namespace vlmt::ckpt

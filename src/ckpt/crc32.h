@@ -1,7 +1,7 @@
 #pragma once
 // CRC-32 (the zlib/PNG/IEEE 802.3 polynomial, reflected, init and final xor 0xFFFFFFFF).
 // Checkpoint tensors carry this checksum over their raw bytes. It is the exact function that
-// Python's zlib.crc32 computes, so tools/convert_vilbert_checkpoint.py can write files the C++
+// Python's zlib.crc32 computes, so tools/convert/convert_vilbert_checkpoint.py can write files the C++
 // loader verifies without a Python-side reimplementation of a bespoke hash; computed by zlib.
 #include <cstddef>
 #include <cstdint>

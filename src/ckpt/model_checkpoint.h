@@ -1,7 +1,7 @@
 #pragma once
 // A trained model back from a file, for evaluate and infer: either a stage's checkpoint (its
 // stored config, with command-line overrides applied) or a parameter file — a converted
-// release (tools/convert_vilbert_checkpoint.py) or an import_bert output — whose model and
+// release (tools/convert/convert_vilbert_checkpoint.py) or an import_bert output — whose model and
 // tasks come from a run file. Parameters are checked strictly either way, and the answer
 // vocabularies and training-feature fingerprints stored with them become the model's
 // provenance (model/provenance.h).

@@ -129,7 +129,7 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
       std::lock_guard<std::mutex> lock(mutex);
       if (told.insert(root).second)
         log::warn0(cat("data.clean_split is on but ", clean.string(), " does not exist: no test image is removed "
-                       "from training data (run tools/clean_split --root ", root, ", or set data.clean_split = false)"));
+                       "from training data (run clean_split --root ", root, ", or set data.clean_split = false)"));
     }
   }
   if (max_text < 3) throw ConfigError(cat("max_text must be at least 3, got ", max_text));

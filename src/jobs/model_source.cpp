@@ -8,7 +8,7 @@ namespace vlmt {
 std::vector<CliOption> model_source_options() {
   return {cli_set(),
           cli_text("ckpt", "model: a stage's checkpoint (latest.h5) or a parameter file (a converted release, "
-                           "tools/convert_vilbert_checkpoint.py)"),
+                           "tools/convert/convert_vilbert_checkpoint.py)"),
           cli_text("config", cat("with a parameter file: the run file giving its model and tasks (default ",
                                  ckpt::kParameterFileDefaultConfig, ")")),
           cli_text("data-root", "data root (default: the checkpoint's or the run file's data.root / $VLMT_DATA_ROOT)"),

@@ -1,6 +1,6 @@
 #pragma once
 // Every caption against every image from their one-stream encodings (retrieval evaluation,
-// tools/bench_retrieval): the one place that knows the pairing order.
+// tools/dev/bench_retrieval): the one place that knows the pairing order.
 #include "model/multitask_model.h"
 
 namespace vlmt {

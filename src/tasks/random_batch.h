@@ -1,5 +1,5 @@
 #pragma once
-// Random but well-formed batches of any task, for model tests and tools/bench_step: the common
+// Random but well-formed batches of any task, for model tests and tools/dev/bench_step: the common
 // model inputs here, the row layout and targets from the task's kind.
 #include <torch/torch.h>
 

@@ -117,7 +117,7 @@ class TaskKind {
   // Names of the terms a loss of several sums (ObjectiveResult::loss_parts, same order), logged
   // beside the loss in training and validation; none for a loss of one term.
   virtual std::vector<std::string> loss_part_names() const { return {}; }
-  // Whether the head runs on every region (the cost model of tools/bench_step).
+  // Whether the head runs on every region (the cost model of tools/dev/bench_step).
   virtual bool head_per_region() const { return false; }
 
   // ---- test batches: the target (and row layout) of a random, well-formed batch

@@ -8,6 +8,7 @@
 #include "ckpt/crc32.h"
 #include "ckpt/model_checkpoint.h"
 #include "core/error.h"
+#include "core/hdf5_util.h"
 #include "core/log.h"
 #include "tasks/task_table.h"
 #include "train/task_schedule.h"
@@ -42,6 +43,11 @@ std::vector<std::string> schedule_states(const RunConfig& cfg, const TrainerStat
   schedule->load_state(state.schedule_blob);
   for (size_t i = 0; i < keys.size(); ++i) labels[i] = schedule->state_label(i, state.iteration);
   return labels;
+}
+
+void list_checkpoint_tensors(const char* group, const ckpt::NamedTensors& tensors, std::ostream& out) {
+  for (const auto& [name, t] : tensors)
+    out << group << "/" << name << " " << ckpt::dtype_name(t.scalar_type()) << " " << t.sizes() << "\n";
 }
 
 }  // namespace
@@ -84,6 +90,33 @@ std::string summarize_checkpoint(const std::string& path, const ckpt::Checkpoint
 std::string summarize_parameters(const std::string& path, const ckpt::NamedTensors& tensors) {
   return cat(path, ": parameter file (no training state), ", element_count(tensors), " parameters in ",
              tensors.size(), " tensors\n");
+}
+
+void print_checkpoint_info(const std::string& path, const CheckpointInfoOptions& options, std::ostream& out) {
+  std::string kind;
+  {
+    h5::Handle file = h5::open_file_readonly(path);
+    kind = h5::has_attr(file.get(), "kind") ? h5::read_string_attr(file.get(), "kind", path) : "parameters";
+  }
+  const bool quiet = options.quiet;
+  if (kind == "checkpoint") {
+    ckpt::CheckpointData data = ckpt::read_checkpoint(path);  // verifies every checksum
+    if (!quiet) out << summarize_checkpoint(path, data);
+    if (!quiet && options.config) out << "# stored config\n" << data.config_toml << "\n";
+    if (!quiet && options.tensors) {
+      list_checkpoint_tensors("/params", data.params, out);
+      list_checkpoint_tensors("/optim", data.optim, out);
+      for (const auto& [name, t] : data.rng) out << "/rng/" << name << " " << t.sizes() << "\n";
+    }
+    out << path << ": stage checkpoint, stage " << data.stage << ", " << data.params.size() + data.optim.size()
+        << " tensors and the trainer state (" << data.trainer_state.size() << " bytes); all checksums OK\n";
+  } else {
+    if (options.config) throw ConfigError(cat(path, ": a parameter file stores no config (--config)"));
+    ckpt::NamedTensors tensors = ckpt::read_tensors(path);
+    if (!quiet) out << summarize_parameters(path, tensors);
+    if (!quiet && options.tensors) list_checkpoint_tensors("/params", tensors, out);
+    out << path << ": parameter file, " << tensors.size() << " tensors; all checksums OK\n";
+  }
 }
 
 }  // namespace vlmt

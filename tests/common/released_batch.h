@@ -1,6 +1,6 @@
 #pragma once
 // The released code's batch tuples (as its DataLoaders give them, under the names the golden
-// scripts store them: tools/golden/make_golden_steps.py and make_golden_batches.py) laid out as
+// scripts store them: tools/dev/golden/make_golden_steps.py and make_golden_batches.py) laid out as
 // vlmt's Batch holds the same items (data/batch.h). One place for the correspondence, used by
 // the golden training steps and the golden batches.
 #include <torch/torch.h>

@@ -1,4 +1,4 @@
-// Golden batches (tools/golden/make_golden_batches.py ran the released dataset classes over the
+// Golden batches (tools/dev/golden/make_golden_batches.py ran the released dataset classes over the
 // miniature released download of tests/integration/make_release_world.py; its output is in
 // tests/data/golden_batches): vlmt's datasets, built from the same download as a user converts
 // it (tests/integration/test_golden_batches.sh prepares the data root and runs this binary),

@@ -6,7 +6,7 @@ vilbert-multi-task `datasets/` layout), for the end-to-end release test:
 
 writes
   OUTDIR/datasets/...                  every task's annotation files, all splits including
-                                       test (make_released_fixture.write_all(..., Complete()))
+                                       test (make_released_datasets.write_all(..., Complete()))
   OUTDIR/datasets/<released LMDB>/     the region-feature LMDBs at the paths of
                                        vilbert_tasks.yml, with a record for every image any
                                        split of their tasks references
@@ -67,7 +67,7 @@ import zlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_released_fixture as fixture  # noqa: E402
+import make_released_datasets as fixture  # noqa: E402
 from make_lmdb_fixture import write_lmdb  # noqa: E402
 
 DIM = 2048          # the released reader reshapes features to (-1, 2048)
@@ -251,7 +251,8 @@ def write_lmdbs(d, need, full, seed):
 # BERT-uncased basic tokenisation (lower-case, strip accents, split off punctuation): the golden
 # tools' reference tokenizer, written from the published algorithm, so the world's vocabulary and
 # the tokens the released classes see come from one definition.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "golden"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "dev",
+                                "golden"))
 from reference_tokenizer import basic_tokens  # noqa: E402
 
 

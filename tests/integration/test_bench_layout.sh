@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/bench_layout.sh measures every ranks x threads layout of CORES cores with bench_step and
+# tools/dev/bench_layout.sh measures every ranks x threads layout of CORES cores with bench_step and
 # writes the fastest as RANKS / OMP_NUM_THREADS, which jobs/lib_launch.sh then uses:
 #   1. a real sweep (tiny preset, small shapes, CORES=2, 2 rounds): the Markdown table with one
 #      row per layout (the median of its rounds), the "fastest:" line, a layout file that sources
@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib/checks.bash"
 WORK=$(mktemp -d /tmp/vlmt-bench-layout-test.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-LAYOUT=$SRC/tools/bench_layout.sh
+LAYOUT=$SRC/tools/dev/bench_layout.sh
 SMALL="--text-len 8 --regions 10"
 
 # --- 1. a real sweep ------------------------------------------------------------------------------

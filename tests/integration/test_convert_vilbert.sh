@@ -11,7 +11,7 @@ set -euo pipefail
 : "${VLMT_BIN:?}" "${VLMT_SOURCE_DIR:?}"
 source "$(dirname "$0")/lib/checks.bash"
 PY=/usr/bin/python3
-CONVERT="$PY $VLMT_SOURCE_DIR/tools/convert_vilbert_checkpoint.py"
+CONVERT="$PY $VLMT_SOURCE_DIR/tools/convert/convert_vilbert_checkpoint.py"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

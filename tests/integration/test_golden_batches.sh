@@ -2,7 +2,7 @@
 # Golden batches (tests/golden_batches/test_golden_batches.cpp): every tensor vlmt's datasets
 # build for the chosen items of the 12 tasks and pretraining equals what the released dataset
 # classes returned for them (tests/data/golden_batches, made by
-# tools/golden/make_golden_batches.py). This script makes the same miniature released download
+# tools/dev/golden/make_golden_batches.py). This script makes the same miniature released download
 # (make_release_world.py), checks its fingerprint against the one the golden batches recorded
 # (a changed world is reported as such, not as a batch difference), converts it as a user does
 # (tools/convert/released.py and released_features.py for the 12 tasks; annotations.py
@@ -25,7 +25,7 @@ recorded=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["world"]
 if [ -n "$made" ] && [ "$made" = "$recorded" ]; then
   ok "the world is the one the golden batches were made from ($made)"
 else
-  bad "world fingerprint $made differs from the golden batches' $recorded: make_release_world.py changed; run tools/golden/make_golden_batches.py again"
+  bad "world fingerprint $made differs from the golden batches' $recorded: make_release_world.py changed; run tools/dev/golden/make_golden_batches.py again"
   finish
 fi
 

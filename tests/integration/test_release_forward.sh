@@ -3,8 +3,8 @@
 #  tests/data/release/ holds a tiny multi_task_model.bin written by the authors' released
 #  VILBertForVLTasks (legacy torch 1.x format) and golden_forward.npz: fixed inputs
 #  (input/<name>) and that model's outputs (output/<name>, computed in float64) under
-#  forward_dump's names (tools/golden/make_release_fixture.py; tests/data/release/README.md).
-#  1. tools/convert_vilbert_checkpoint.py converts the .bin (strict --spec, both answer lists);
+#  forward_dump's names (tools/dev/golden/make_released_checkpoint.py; tests/data/release/README.md).
+#  1. tools/convert/convert_vilbert_checkpoint.py converts the .bin (strict --spec, both answer lists);
 #  2. forward_dump runs it on the golden inputs with the fixture's model.toml;
 #  3. every output equals the released one (|d| <= 1e-4 + 1e-4 |ref|, elementwise);
 #  4. the same comparison fails once one parameter value is perturbed by 0.1.
@@ -19,7 +19,7 @@ D=$SRC/tests/data/release
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 # 1. convert the released checkpoint
-if $PY "$SRC/tools/convert_vilbert_checkpoint.py" "$D/multi_task_model.bin" --spec "$D/state_dict.txt" \
+if $PY "$SRC/tools/convert/convert_vilbert_checkpoint.py" "$D/multi_task_model.bin" --spec "$D/state_dict.txt" \
      --answers "vil_prediction=$D/vqa_trainval_label2ans.pkl" \
      --answers "vil_prediction_gqa=$D/gqa_trainval_label2ans.pkl" --out "$T/params.h5" > "$T/convert.log" 2>&1 \
    && grep -q "0 missing, 0 unexpected, 0 mis-shaped" "$T/convert.log"; then
@@ -37,7 +37,7 @@ with open(f"{t}/inputs_spec.txt", "w") as f:
     for k, v in inputs.items():
         f.write(f"{k} ({', '.join(map(str, v.shape))}{',' if v.ndim == 1 else ''})\n")
 PY
-$PY "$SRC/tools/convert_vilbert_checkpoint.py" --from-npz "$T/inputs.npz" --spec "$T/inputs_spec.txt" \
+$PY "$SRC/tools/convert/convert_vilbert_checkpoint.py" --from-npz "$T/inputs.npz" --spec "$T/inputs_spec.txt" \
   --out "$T/inputs.h5" > "$T/inputs.log" 2>&1 \
   && ok "golden inputs written as a tensor file" || { cat "$T/inputs.log"; bad "inputs tensor file"; finish; }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/convert/released.py on a miniature released 12-in-1 datasets/ directory
-# (tests/integration/make_released_fixture.py): exact outputs for every task, the released
+# (tests/integration/make_released_datasets.py): exact outputs for every task, the released
 # answer orders and minval / VG val cuts, the summary (missing task, missing split), resuming
 # (unchanged splits skipped, a changed input reconverted), and bad input exiting 3 with the file
 # and entry named (a pickle with a forbidden global is not executed). Exit status: failures.
@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/converter_checks.bash"
 converter_checks_init released numpy
 CONV=$SRC/tools/convert/released.py
 
-$PY "$SRC/tests/integration/make_released_fixture.py" "$TMP/fix" >/dev/null || { echo "FAIL fixture"; exit 1; }
+$PY "$SRC/tests/integration/make_released_datasets.py" "$TMP/fix" >/dev/null || { echo "FAIL fixture"; exit 1; }
 D=$TMP/fix/datasets
 OUT=$TMP/root
 

@@ -47,7 +47,7 @@ $MPI "$BIN/mt_train" "$T/run.toml" --run-dir "$T/run" > "$T/train.log" 2>&1 \
   || { tail -20 "$T/train.log"; bad "mt_train"; finish; }
 CKPT="$T/run/latest.h5"
 
-# A parameter file as tools/convert_vilbert_checkpoint.py writes one: /params and /answers only.
+# A parameter file as tools/convert/convert_vilbert_checkpoint.py writes one: /params and /answers only.
 # drop=NAME leaves one tensor out.
 params_file() {
   $PY - "$CKPT" "$1" "${2:-}" <<'PY'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An installed vlmt used from another directory, on a real local Slurm:
-#  1. `cmake --install` puts the executables in PREFIX/bin and configs, Slurm scripts, jobs,
-#     docs and env.sh in PREFIX/share/vlmt;
+#  1. `cmake --install` puts the user commands (src/apps/, no developer tool) in PREFIX/bin and
+#     configs, Slurm scripts, jobs, docs and env.sh in PREFIX/share/vlmt;
 #  2. after sourcing env.sh, in a directory that is not the repository, the README's commands
 #     resolve on PATH (mt_train, finetune, evaluate, pretrain) and the documented relative config
 #     paths (configs/at.toml) load from the installed configs: `srun -n 2 mt_train configs/at.toml`
@@ -26,6 +26,11 @@ for f in bin/mt_train bin/pretrain bin/finetune bin/evaluate bin/ckpt_info share
          share/vlmt/docs/SLURM.md; do
   [ -e "$PREFIX/$f" ] && ok "installed $f" || bad "not installed: $f"
 done
+# PREFIX/bin holds the user commands, one per src/apps/*.cpp, and no developer tool (tools/dev/).
+installed=$(cd "$PREFIX/bin" && ls | sort | tr '\n' ' ')
+commands=$(cd "$SRC/src/apps" && ls -- *.cpp | sed 's/\.cpp$//' | sort | tr '\n' ' ')
+[ "$installed" = "$commands" ] && ok "PREFIX/bin holds exactly the commands of src/apps/" \
+  || bad "PREFIX/bin holds '$installed', src/apps/ makes '$commands'"
 
 mkdir -p "$WORK/elsewhere"
 cd "$WORK/elsewhere" || exit 1

@@ -13,7 +13,7 @@
 //     installed trees, run directories and other repositories are named by their root first;
 //   - placeholders and patterns: a token with `<`, `>`, `*`, `{`, `}`, `$` or `...`.
 // A path without an extension may name what is built from a file of that stem (the command
-// built from a tools/ .cpp, a module with its .h and .cpp).
+// built from a src/apps/ or tools/dev/ .cpp, a module with its .h and .cpp).
 #include <gtest/gtest.h>
 
 #include <unistd.h>

@@ -78,7 +78,7 @@ TEST(EvalVqaAccuracy, UnanimousAnswersAreAnExactMatch) {
   EXPECT_TRUE(prepare_human_answers(split).normalized);
 }
 
-// The official script itself (tools/golden/make_vqa_official_scores.py ran GT-Vision-Lab/VQA's
+// The official script itself (tools/dev/golden/make_vqa_official_scores.py ran GT-Vision-Lab/VQA's
 // vqaEval.py on 1500 random questions; about a third unanimous, in several spellings) gives
 // every question the accuracy vlmt gives it.
 TEST(EvalVqaAccuracy, EqualsTheOfficialScriptOnRandomQuestions) {

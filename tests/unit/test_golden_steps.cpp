@@ -1,4 +1,4 @@
-// Golden training steps from the released code (tools/golden/make_golden_steps.py, run once
+// Golden training steps from the released code (tools/dev/golden/make_golden_steps.py, run once
 // against facebookresearch/vilbert-multi-task; the files in tests/data/golden are its output):
 // for one batch of every task kind and pretraining, vlmt's loss, the gradient of every
 // parameter and the change of every parameter after one AdamW step must equal the released
@@ -11,7 +11,7 @@
 // multiplied by loss_scale(task LR, base LR) before backward (2 for VQA and GQA), as
 // train_tasks.py does. The reference optimiser the golden files were made with is the script's
 // re-implementation of pytorch-transformers 1.0's AdamW (that package is not installed), from
-// its definition; tools/golden/README.md states the rule.
+// its definition; tools/dev/golden/README.md states the rule.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The rank × thread layout by measurement: runs bench_step (tools/bench_step.cpp: data-parallel
+# The rank × thread layout by measurement: runs bench_step (tools/dev/bench_step.cpp: data-parallel
 # training steps, gradient all-reduce included) for every R ranks × T threads with R·T = CORES on this machine,
 # prints a Markdown table and the fastest layout, and writes it to OUT, where jobs/lib_launch.sh
 # and tools/quickstart.sh take RANKS and OMP_NUM_THREADS from unless the caller sets them.
 # Why measure: on a CPU, more ranks with fewer threads often win for small models (LibTorch's
 # intra-op threads help little on small ops), but not always: it depends on the machine.
-#   tools/bench_layout.sh                          # tiny preset, VQA, global batch 128, all cores
-#   BATCHES="64 128" tools/bench_layout.sh         # also at other global batches
-#   DRY_RUN=1 tools/bench_layout.sh                # print the commands only
+#   tools/dev/bench_layout.sh                          # tiny preset, VQA, global batch 128, all cores
+#   BATCHES="64 128" tools/dev/bench_layout.sh         # also at other global batches
+#   DRY_RUN=1 tools/dev/bench_layout.sh                # print the commands only
 # Each layout runs ROUNDS times, the rounds interleaved, and is ranked by its median: on a shared
 # machine one run can be off by a factor of 4, far more than the layouts differ.
 # Environment: PRESET (tiny), TASK (vqa), BATCH (global batch the layout is chosen at; 128),
@@ -16,7 +16,7 @@
 #   bench_step options, e.g. "--text-len 8 --regions 10"), RUN_TIMEOUT (s per run; 600), DRY_RUN=1.
 # Exit: 0; 1 every run at BATCH failed; 2 bad settings, or bench_step / mpirun missing.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PRESET=${PRESET:-tiny}
 TASK=${TASK:-vqa}
 BATCH=${BATCH:-128}
@@ -123,7 +123,7 @@ echo "bench_layout: sweep took $SECONDS s"
 [ "$OUT" = - ] && exit 0
 mkdir -p "$(dirname "$OUT")"
 {
-  echo "# vlmt rank x thread layout, measured by tools/bench_layout.sh; read by jobs/lib_launch.sh"
+  echo "# vlmt rank x thread layout, measured by tools/dev/bench_layout.sh; read by jobs/lib_launch.sh"
   echo "# and tools/quickstart.sh when RANKS / OMP_NUM_THREADS are not set. Delete it to measure again."
   load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
   echo "# date $(date '+%Y-%m-%d %H:%M:%S %z'), host $(uname -n), load average $load"

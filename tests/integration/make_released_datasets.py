@@ -2,7 +2,7 @@
 """Writes a miniature released 12-in-1 `datasets/` directory (vilbert-multi-task layout) under
 OUTDIR/datasets, for tests/integration/test_released_data.sh:
 
-  make_released_fixture.py OUTDIR
+  make_released_datasets.py OUTDIR
 
 Formats as released: JSON, JSON Lines (.jsonline/.jsonl/NLVR2 .json), pickles with protocol 2
 (lists/dicts of numbers, strings and numpy arrays). VQA val has 3005 questions and GQA
@@ -16,7 +16,7 @@ make_release_world.py: every task (refcoco+ too) and every split (Flickr30k val,
 as well as test1.json), images reused across questions (at most a few per source), more test
 items, and every text a model reads (questions, captions, expressions, dialogs, sentences,
 hypotheses) made of a few dozen English words, recorded in Complete.texts for the vocabulary.
-It also holds what the golden batches (tools/golden/make_golden_batches.py) need the released
+It also holds what the golden batches (tools/dev/golden/make_golden_batches.py) need the released
 readers to meet: several QA pairs per Visual7W image, candidate boxes that overlap the answer
 (a soft positive) and boxes of 1-3 pixels where the released +1-pixel IoU differs from the
 continuous one (Visual7W, GuessWhat, RefCOCO), GuessWhat games naming different objects of one
@@ -402,7 +402,7 @@ def write_all(d, complete=None):
 
 def main():
     if len(sys.argv) != 2:
-        sys.exit("usage: make_released_fixture.py OUTDIR")
+        sys.exit("usage: make_released_datasets.py OUTDIR")
     d = os.path.join(sys.argv[1], "datasets")
     write_all(d)
     print(d)

@@ -7,9 +7,9 @@ step and times --steps) and then the same number of timed steps of the released
 copied), so that both sides see the same machine load.  Prints every round, the median
 samples/s of each side, their ratio vlmt/released, and a Markdown table row.
 
-    /usr/bin/python3 tools/bench_compare.py --preset tiny --threads 2 --rounds 3 --steps 3
-    /usr/bin/python3 tools/bench_compare.py --preset tiny --vlmt-ranks 2 --threads 1
-    /usr/bin/python3 tools/bench_compare.py --preset base --batch 8 --json bench.jsonl
+    /usr/bin/python3 tools/dev/bench_compare.py --preset tiny --threads 2 --rounds 3 --steps 3
+    /usr/bin/python3 tools/dev/bench_compare.py --preset tiny --vlmt-ranks 2 --threads 1
+    /usr/bin/python3 tools/dev/bench_compare.py --preset base --batch 8 --json bench.jsonl
 
 Needs Python 3.11 (tomllib), Debian's python3-torch (1.13), numpy and PyYAML, a released
 checkout (default /tmp/rel; make one with
@@ -20,7 +20,7 @@ The released step is what train_tasks.py does per iteration for TASK1 (VQA):
 task_utils.ForwardModelsTrain (BCE-with-logits mean x num answers; note the released forward
 also evaluates every other head, including the masked-LM decoder over the vocabulary),
 loss.backward(), the released AdamW (pytorch-transformers 1.0.0, one group per parameter,
-correct_bias False; re-implemented in tools/golden/make_golden_steps.py), model.zero_grad().
+correct_bias False; re-implemented in tools/dev/golden/make_golden_steps.py), model.zero_grad().
 The model is float32 in train() mode, sized from the same configs/model/<preset>.toml.
 
 Layouts.  --vlmt-ranks R runs `mpirun -n R bench_step --batch B`: bench_step splits the global
@@ -37,8 +37,8 @@ import subprocess
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "tools", "golden"))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools", "dev", "golden"))
 
 # configs/model/*.toml key -> released BertConfig field (vilbert/vilbert.py)
 TOML_TO_RELEASED = {
@@ -106,7 +106,7 @@ def run_vlmt(args, exe):
     if p.returncode != 0:
         fail("%s exited %d:\n%s%s" % (" ".join(cmd), p.returncode, p.stdout, p.stderr))
 
-    def grab(pattern):  # the printf formats of tools/bench_step.cpp
+    def grab(pattern):  # the printf formats of tools/dev/bench_step.cpp
         m = re.search(pattern, p.stdout, re.M)
         if not m:
             fail("cannot find /%s/ in bench_step output:\n%s" % (pattern, p.stdout))

@@ -37,7 +37,7 @@ Outputs (--out, default tests/data/golden_batches):
 
 Not run by CI. Needs /usr/bin/python3 with Debian's python3-torch, numpy, h5py, lmdb, PyYAML:
 
-    /usr/bin/python3 tools/golden/make_golden_batches.py --released /tmp/rel \\
+    /usr/bin/python3 tools/dev/golden/make_golden_batches.py --released /tmp/rel \\
         [--released-commit SHA] [--out tests/data/golden_batches]
 
 Deterministic: the same checkout and world give the same tensors.
@@ -57,7 +57,7 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 import make_release_world as world  # noqa: E402
@@ -429,9 +429,9 @@ def main():
         meta = {"released_commit": commit,
                 "world": {"command": f"tests/integration/make_release_world.py DIR --seed {WORLD_SEED}",
                           "fingerprint": fingerprint},
-                "tokenizer": "tools/golden/reference_tokenizer.py (BERT's published algorithm; "
+                "tokenizer": "tools/dev/golden/reference_tokenizer.py (BERT's published algorithm; "
                              "pytorch_transformers is not installed)",
-                "refer_tool": "tools/golden/reference_refer.py (the refer tool is Python 2)",
+                "refer_tool": "tools/dev/golden/reference_refer.py (the refer tool is Python 2)",
                 "seed": SEED, "batches_per_epoch": epochs}
         with open(os.path.join(args.out, "meta.json"), "w") as fh:
             json.dump(meta, fh, indent=1, sort_keys=True)

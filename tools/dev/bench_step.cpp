@@ -11,7 +11,7 @@
 //                                MPI on the CPU); samples/s counts all ranks. Also measures one
 //                                all-reduce of this model's trunk gradients.
 //
-// The last line is machine-readable, for tools/bench_layout.sh:
+// The last line is machine-readable, for tools/dev/bench_layout.sh:
 //   RESULT preset=tiny task=vqa ranks=2 threads=1 batch=128 dropout=torch adamw=fused samples_per_s=195.3 step_s=0.6553 cpu_s=0.6401 adamw_s=0.0021
 // (cpu_s: rank 0's CPU seconds per step, all its threads; adamw_s: rank 0's wall seconds per
 // step in AdamW, fused = one pass per parameter (train/adamw_update.h), ops = LibTorch op by op).

@@ -38,7 +38,7 @@ import zlib
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "convert"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safe_pickle  # noqa: E402  (tools/convert: the restricted unpickler)
 from common import ConvertError, load_json  # noqa: E402
 
@@ -46,7 +46,7 @@ FORMAT_VERSION = 1
 EXIT_DATA = 3        # vlmt ExitCode::kData
 EXIT_CHECKPOINT = 4  # vlmt ExitCode::kCheckpoint
 ANSWER_HEADS = ("vil_prediction", "vil_prediction_gqa")  # the released heads over answer lists
-DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
+DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data",
                             "vilbert_state_dict.txt")
 SPEC_LINE = re.compile(r"^(\S+) \(([\d, ]*)\)(?: i∈(\d+)\.\.(\d+))?$")
 

@@ -15,7 +15,7 @@ fixed seed, and writes what a user downloads from the release, only small:
                               with the released BertConfig.from_json_file, then
                               task_specific_tokens = True as the 12-in-1 command sets it
   state_dict.txt              name (shape) of every state_dict entry, one per line: the
-                              --spec of tools/convert_vilbert_checkpoint.py for this model
+                              --spec of tools/convert/convert_vilbert_checkpoint.py for this model
   pretrained_state_dict.txt   the same for pretrained_model.bin
   vqa_trainval_label2ans.pkl  answer lists of the VQA / GQA heads as the released data package
   gqa_trainval_label2ans.pkl  has them (pickled list, index = label), and the inverse dicts
@@ -72,7 +72,7 @@ Not run by CI. Its output for the end-to-end fixture is committed as tests/data/
 python3-torch 1.13) and numpy; the released code's unused imports are stubbed.
 
     mkdir -p /tmp/rel && git --git-dir=<mirror>/repo archive HEAD | tar -x -C /tmp/rel
-    /usr/bin/python3 tools/golden/make_release_fixture.py --released /tmp/rel --out /tmp/fixture
+    /usr/bin/python3 tools/dev/golden/make_released_checkpoint.py --released /tmp/rel --out /tmp/fixture
 """
 import argparse
 import collections
@@ -141,7 +141,7 @@ def answers_from(datasets_dir):
     """The VQA and GQA answer lists of a released-style datasets/ directory
     (VQA/cache/trainval_label2ans.pkl, gqa/cache/trainval_label2ans.pkl: pickled lists), read
     with the restricted unpickler of tools/convert/safe_pickle.py."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "convert"))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "convert"))
     import safe_pickle  # noqa: E402
     lists = {}
     for task, sub in (("vqa", "VQA"), ("gqa", "gqa")):
@@ -353,7 +353,7 @@ def main():
     for name, sd in (("state_dict.txt", state), ("pretrained_state_dict.txt", pre_state)):
         with open(out(name), "w", encoding="utf-8") as f:
             f.write("\n".join(spec_lines(sd)) + "\n")
-    official = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+    official = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests",
                             "data", "vilbert_state_dict.txt")
     if os.path.exists(official):
         want, got = official_generic_names(official), {generic(n) for n in state}
@@ -373,7 +373,7 @@ def main():
     # ---- vlmt's model preset for the same sizes (forward_dump --preset FILE; the same keys
     # under [model] in a run file) ------------------------------------------------------------
     c = cfg_json
-    toml = ["# vlmt model preset for bert_config.json (tools/golden/make_release_fixture.py)"]
+    toml = ["# vlmt model preset for bert_config.json (tools/dev/golden/make_released_checkpoint.py)"]
     for key in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                 "intermediate_size", "max_position_embeddings", "type_vocab_size",
                 "v_feature_size", "v_target_size", "v_hidden_size", "v_num_hidden_layers",

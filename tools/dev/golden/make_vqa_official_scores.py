@@ -15,7 +15,7 @@ surrounding whitespace, contractions); about a third of the questions are unanim
 capitalisation other than the prediction's, where the official script compares without
 normalising. Not run by CI:
 
-    /usr/bin/python3 tools/golden/make_vqa_official_scores.py --vqa DIR \\
+    /usr/bin/python3 tools/dev/golden/make_vqa_official_scores.py --vqa DIR \\
         [--out tests/data/vqa_official_scores.jsonl] [--n 1500]
 """
 import argparse
@@ -76,7 +76,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vqa", required=True, help="checkout of GT-Vision-Lab/VQA")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "tests",
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests",
                                                   "data", "vqa_official_scores.jsonl"))
     ap.add_argument("--n", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=7)

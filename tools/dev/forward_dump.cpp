@@ -3,7 +3,7 @@
 //
 //   forward_dump --params P.h5 --preset base|tiny|FILE.toml --inputs IN.h5 --out OUT.h5
 //
-// P.h5 is a vlmt parameter file (tools/convert_vilbert_checkpoint.py, import_bert) or a stage
+// P.h5 is a vlmt parameter file (tools/convert/convert_vilbert_checkpoint.py, import_bert) or a stage
 // checkpoint. IN.h5 and OUT.h5 use the tensor-file layout of docs/CHECKPOINTS.md.
 #include <filesystem>
 

@@ -11,7 +11,7 @@ this file for what each output holds and where each rule comes from.
 Not run by CI.  Needs Python 3 with PyTorch 1.x (Debian's python3-torch 1.13),
 numpy and PyYAML; the released code's other imports are stubbed.
 
-    /usr/bin/python3 tools/golden/make_golden_steps.py \
+    /usr/bin/python3 tools/dev/golden/make_golden_steps.py \
         --released /tmp/rel --out tests/data/golden
 """
 import argparse

@@ -10,7 +10,7 @@ tree: one that fails there could not show a catch. An anchor (the exact text a m
 replaces) that does not occur exactly once is reported as an error: the code moved and the
 table needs updating, which says nothing about the tests.
 
-  nice -n 10 python3 tools/mutation_check.py [--build build] [--only NAME,...] [--tests T,...] [--list]
+  nice -n 10 python3 tools/dev/mutation_check.py [--build build] [--only NAME,...] [--tests T,...] [--list]
 
 Prints a table and writes it as JSON Lines (--out, default <build>/mutation_check.jsonl).
 Exit status: 0 when every mutation was caught, 1 when one survived, 2 on an error.
@@ -26,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A test is "unit:<gtest filter>" (build/bin/vlmt_tests), "mpi:<gtest filter>" (vlmt_mpi_tests
 # under mpirun -n 2) or "ctest:<regex>" (integration scripts; the mutation names the targets
