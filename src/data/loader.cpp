@@ -24,9 +24,9 @@ TaskLoader::TaskLoader(std::shared_ptr<const TaskDataset> dataset, DistributedSa
 
 TaskLoader::~TaskLoader() { stop_workers(); }
 
-Batch TaskLoader::build(int64_t epoch, int64_t position) const {
+Batch TaskLoader::build(const std::vector<int64_t>& indices, int64_t epoch, int64_t position) const {
   RngDraws draws(batch_seed(seed_, epoch, position, sampler_.rank()));
-  Batch batch = dataset_->get_batch(sampler_.batch_indices(epoch, position), draws);
+  Batch batch = dataset_->get_batch(indices, draws);
   return pin_memory_ ? batch.pin_memory() : batch;
 }
 
@@ -72,20 +72,30 @@ void TaskLoader::worker_loop() {
     }
   }
   for (;;) {
-    int64_t claim, epoch, position;
+    int64_t claim;
+    Slot slot{0, 0, {}, setup_error};
+    std::vector<int64_t> indices;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       changed_.wait(lock, [&] { return stop_ || claimed_ - taken_ < window; });
       if (stop_) return;
       claim = claimed_++;
-      epoch = claim_epoch_;
-      position = claim_position_;
+      slot.epoch = claim_epoch_;
+      slot.position = claim_position_;
       advance(claim_epoch_, claim_position_);
+      // Under the lock: the sampler caches one epoch's permutation, which a worker crossing into
+      // the next epoch would rebuild while another reads it.
+      if (!slot.error) {
+        try {
+          indices = sampler_.batch_indices(slot.epoch, slot.position);
+        } catch (...) {
+          slot.error = std::current_exception();
+        }
+      }
     }
-    Slot slot{epoch, position, {}, setup_error};
-    if (!setup_error) {
+    if (!slot.error) {
       try {
-        slot.batch = build(epoch, position);
+        slot.batch = build(indices, slot.epoch, slot.position);
       } catch (...) {
         slot.error = std::current_exception();
       }
@@ -107,7 +117,7 @@ Batch TaskLoader::next() {
                         sampler_.world_size(), " ranks"));
   Batch batch;
   if (prefetch_ == 0) {
-    batch = build(epoch_, position_);
+    batch = build(sampler_.batch_indices(epoch_, position_), epoch_, position_);
   } else {
     Slot slot;
     {

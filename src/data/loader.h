@@ -52,7 +52,7 @@ class TaskLoader {
     Batch batch;
     std::exception_ptr error;
   };
-  Batch build(int64_t epoch, int64_t position) const;
+  Batch build(const std::vector<int64_t>& indices, int64_t epoch, int64_t position) const;
   void start_workers();
   void stop_workers();
   void worker_loop();

@@ -53,6 +53,8 @@ class DistributedSampler {
   bool shuffle_ = true, drop_last_ = true;
   int64_t per_rank_ = 0, batches_per_epoch_ = 0;
   int64_t epoch_ = 0, position_ = 0;
+  // One epoch's permutation, kept for its batches: const calls are not safe from two threads at
+  // once (TaskLoader's workers call batch_indices under its lock).
   mutable int64_t cached_epoch_ = -1;
   mutable std::vector<int64_t> cached_perm_;
 };
