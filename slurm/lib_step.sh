@@ -39,7 +39,7 @@
 # script requeues its own job, which keeps its id (so afterok dependencies keep waiting) and
 # resumes from the run directory's checkpoint.
 
-# The 12 task keys in the paper's Table 2 order (src/tasks/task_table.cpp): the default TASKS of
+# The 12 task keys in the paper's Table 2 order (src/catalog/builtin_tasks.cpp): the default TASKS of
 # finetune arrays and chains.
 VLMT_ALL_TASKS="vqa gqa vgqa retrieval_coco retrieval_flickr30k"
 VLMT_ALL_TASKS+=" refcoco refcoco+ refcocog visual7w guesswhat nlvr2 snli_ve"

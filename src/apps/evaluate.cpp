@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
       log::info0(cat("--task all: the ", tasks.size(), " task(s) ",
                      parameters ? "of the run file" : "the checkpoint was trained on"));
     } else {
-      tasks = {task_by_key(which).key};
+      tasks = {cfg.catalog.by_key(which).key};
     }
     log::info0(cat("evaluate: ", ckpt_path, " on ", opt.split, ", ", runtime.size(), " rank(s), results in ", opt.out_dir));
     if (runtime.is_root()) {

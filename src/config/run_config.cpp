@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "catalog/task_catalog.h"
 #include "config/schedule_names.h"
 #include "config/toml_reader.h"
 #include "core/env.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "tasks/task_table.h"
 
 namespace fs = std::filesystem;
 
@@ -178,12 +178,13 @@ void read_task_hyper(TomlSection s, TaskHyper& h) {
   s.finish();
 }
 
-// [tasks.<key>] with `kind`: a dataset of an existing kind declared by the config, registered
-// in the task table (tasks/task_table.h) before anything looks tasks up. batch_size and lr have
-// no defaults; lengths, epochs and the val split default to the released values of most tasks.
-// The spec holds the values as given, so every rank and every later load of the resolved config
-// (checkpoints) registers the identical dataset.
-void declare_task(TomlSection& s, const std::string& key, TaskHyper& h) {
+// [tasks.<key>] with `kind`: a dataset of an existing kind declared by the config, added to the
+// config's catalogue (catalog/task_catalog.h) before anything looks tasks up. batch_size and lr
+// have no defaults; lengths, epochs and the val split default to the released values of most
+// tasks. The spec holds the values as given, so every rank and every later load of the resolved
+// config (checkpoints) declares the identical dataset. Whether the kind exists is the kind
+// registry's to check (tasks/task_kind.h check_task_kinds, called by the stage and the jobs).
+void declare_task(TomlSection& s, const std::string& key, TaskHyper& h, TaskCatalog& catalog) {
   TaskSpec spec;
   spec.key = key;
   spec.kind_name = s.get("kind", std::string());
@@ -208,32 +209,32 @@ void declare_task(TomlSection& s, const std::string& key, TaskHyper& h) {
   spec.epochs = h.epochs = s.get("epochs", h.epochs);
   spec.val_split = h.val_split = s.get("val_split", h.val_split);
   try {
-    register_task(spec, cat(s.file(), " [", s.path(), "]"));
+    catalog.declare(spec, cat(s.file(), " [", s.path(), "]"));
   } catch (const ConfigError& e) {
     s.require(false, "kind", e.what());
   }
 }
 
-void read_tasks(TomlSection s, TaskConfig& t, ConfigIssues& issues) {
+void read_tasks(TomlSection s, TaskConfig& t, TaskCatalog& catalog, ConfigIssues& issues) {
   for (const auto& key : s.keys()) {
     if (key == "active") continue;
     TomlSection c = s.child(key);
     if (!c.has("kind")) continue;
     TaskHyper h;
-    declare_task(c, key, h);
+    declare_task(c, key, h, catalog);
     read_task_hyper(std::move(c), h);
     t.hyper[key] = h;
   }
   t.active = s.get("active", t.active);
   for (const auto& key : t.active) {
     try {
-      task_by_key(key);
+      catalog.by_key(key);
     } catch (const ConfigError& e) {
       issues.add(s.file(), s.path() + ".active", e.what());
     }
   }
-  for (const auto& spec : all_tasks()) {
-    if (!spec.builtin) continue;
+  for (const auto& spec : catalog.datasets()) {
+    if (!spec.builtin()) continue;
     TaskHyper h{spec.batch_size, spec.lr, spec.max_text, spec.max_regions, spec.epochs, spec.val_split, "", ""};
     read_task_hyper(s.child(spec.key), h);
     t.hyper[spec.key] = h;
@@ -257,7 +258,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.adam_beta2 = s.get("adam_beta2", c.adam_beta2);
   c.adam_eps = s.get("adam_eps", c.adam_eps);
   c.adam_bias_correction = s.get("adam_bias_correction", c.adam_bias_correction);
-  c.adamw_kernel = s.get_choice("adamw_kernel", c.adamw_kernel, {"fused", "ops"});
+  c.adamw_kernel = s.get("adamw_kernel", c.adamw_kernel);  // a name of train/adamw_update.h's registry
   c.grad_clip = s.get("grad_clip", c.grad_clip);
   c.schedule = s.get_choice("schedule", c.schedule, schedule_names());
   c.curriculum_iterations = s.get("curriculum_iterations", c.curriculum_iterations);
@@ -298,7 +299,10 @@ void read_train(TomlSection s, TrainConfig& c) {
   s.require_range("adam_beta2", c.adam_beta2, 0.0, 0.999999);
   s.require(c.adam_eps > 0, "adam_eps", "must be positive");
   s.require(c.dsg_gap >= 1, "dsg_gap", "must be >= 1");
+  s.require(c.dsg_improve >= 0, "dsg_improve", "must be >= 0");
+  s.require(c.dsg_diverge >= 0 && c.dsg_diverge < 1, "dsg_diverge", "must be in [0, 1)");
   s.require(c.dsg_patience >= 0, "dsg_patience", "must be >= 0");
+  s.require(c.dsg_cooldown >= 0, "dsg_cooldown", "must be >= 0");
   s.require(c.log_every >= 1, "log_every", "must be >= 1");
   s.require(c.gradient_accumulation >= 1, "gradient_accumulation", "must be >= 1 (1 = no accumulation)");
   s.require(c.checkpoint_every >= 1, "checkpoint_every", "must be >= 1");
@@ -357,7 +361,7 @@ RunConfig read_all(const toml::table& merged, const std::string& origin, KeyOrig
   TomlSection top(&merged, "", origin, &issues, &cfg.resolved);
   read_model(top.child("model"), cfg.model);
   read_data(top.child("data"), cfg.data);
-  read_tasks(top.child("tasks"), cfg.tasks, issues);
+  read_tasks(top.child("tasks"), cfg.tasks, cfg.catalog, issues);
   read_train(top.child("train"), cfg.train);
   read_dist(top.child("dist"), cfg.dist);
   top.finish();

@@ -1,7 +1,8 @@
 #pragma once
 // Typed configuration of a vlmt run, one struct per concern. A run file (e.g.
 // configs/synthetic/at.toml) names a model preset (configs/model/<preset>.toml) and may override
-// any key; task hyper-parameters come from configs/tasks.toml. `--set section.key=value` overrides
+// any key; task hyper-parameters are the catalogue's released values (catalog/builtin_tasks.cpp),
+// overridden by configs/tasks.toml and the run file's [tasks.<key>]. `--set section.key=value` overrides
 // anything after that. Validation happens once, here; the rest of the code trusts these structs.
 #include <map>
 #include <string>
@@ -9,45 +10,10 @@
 
 #include <toml++/toml.h>
 
+#include "catalog/task_catalog.h"
+#include "config/model_config.h"
+
 namespace vlmt {
-
-enum class TaskTokenMode { kPerDataset, kPerHead, kNone };
-
-struct ModelConfig {
-  std::string preset = "base";
-  // Text stream (BERT-base).
-  int vocab_size = 30522;
-  int hidden_size = 768;
-  int num_hidden_layers = 12;
-  int num_attention_heads = 12;
-  int intermediate_size = 3072;
-  int max_position_embeddings = 512;
-  int type_vocab_size = 2;
-  // Visual stream.
-  int v_feature_size = 2048;
-  int v_target_size = 1601;
-  int v_hidden_size = 1024;
-  int v_num_hidden_layers = 6;
-  int v_num_attention_heads = 8;
-  int v_intermediate_size = 1024;
-  // Co-attention.
-  int bi_hidden_size = 1024;
-  int bi_num_attention_heads = 8;
-  int bi_intermediate_size = 1024;
-  std::vector<int64_t> v_biattention_id = {0, 1, 2, 3, 4, 5};
-  std::vector<int64_t> t_biattention_id = {6, 7, 8, 9, 10, 11};
-  // Regularisation and numerics.
-  double hidden_dropout = 0.1;
-  double attention_dropout = 0.1;
-  double v_hidden_dropout = 0.1;
-  double v_attention_dropout = 0.1;
-  double layer_norm_eps = 1e-12;
-  double initializer_range = 0.02;
-  // Heads.
-  TaskTokenMode task_token = TaskTokenMode::kPerDataset;
-  int num_vqa_answers = 3129;
-  int num_gqa_answers = 1533;
-};
 
 struct DataConfig {
   std::string root;            // data root; "" = $VLMT_DATA_ROOT, then ./data
@@ -78,7 +44,7 @@ struct TaskHyper {
 
 struct TaskConfig {
   std::vector<std::string> active;          // task keys, in round-robin order
-  std::map<std::string, TaskHyper> hyper;   // every known task, defaults + tasks.toml + run file
+  std::map<std::string, TaskHyper> hyper;   // every dataset: catalogue values ← tasks.toml ← run file
   const TaskHyper& of(const std::string& key) const;
 };
 
@@ -168,6 +134,7 @@ struct RunConfig {
   ModelConfig model;
   DataConfig data;
   TaskConfig tasks;
+  TaskCatalog catalog;    // the built-in datasets and those this config declares
   TrainConfig train;
   DistConfig dist;
   toml::table resolved;   // every value used, defaults included
@@ -193,7 +160,5 @@ std::string find_configs_dir(const std::string& near = "");
 // repository, is looked up beside the configs directory (VLMT_CONFIG_DIR of an installed vlmt),
 // so the documented commands work from any directory. Logs where it found it.
 std::string locate_config(const std::string& path);
-
-std::string task_token_mode_name(TaskTokenMode mode);
 
 }  // namespace vlmt

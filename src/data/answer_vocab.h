@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "catalog/task_spec.h"
 #include "data/annotations.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 

@@ -19,11 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "catalog/task_spec.h"
+
 namespace vlmt {
 
 struct Batch {
-  std::string task;        // task key ("vqa", ..., "pretrain": tasks/task_table.h)
+  std::string task;        // task key ("vqa", ..., "pretrain": catalog/task_catalog.h)
   int task_id = 0;         // official task id = task-token row; 0 for pretraining
+  // The task's group (G1..G4; the "token per head" mode's row). A dataset batch left at
+  // kPretraining is refused by that mode rather than given a wrong token.
+  TaskGroup task_group = TaskGroup::kPretraining;
   int64_t size = 0;        // items in the batch
   int rows_per_item = 1;
 

@@ -8,18 +8,18 @@
 #include <fstream>
 #include <set>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 namespace fs = std::filesystem;
 
 namespace {
-// The paper's Table 1 / Table 7 rows [A]..[L], in its order.
+// The paper's Table 1 / Table 7 rows [A]..[L], in its order (built-in datasets).
 std::vector<const TaskSpec*> paper_rows() {
   std::vector<const TaskSpec*> rows;
-  for (const auto& t : all_tasks())
+  for (const auto& t : TaskCatalog::builtin().datasets())
     if (t.table1_row >= 0) rows.push_back(&t);
   std::sort(rows.begin(), rows.end(), [](const TaskSpec* a, const TaskSpec* b) { return a->table1_row < b->table1_row; });
   return rows;
@@ -146,7 +146,7 @@ CleanSplitReport compute_clean_split(const std::string& root, const VgCocoIds& v
       continue;
     }
     d.present = true;
-    const TaskSpec& spec = task_by_key(key);
+    const TaskSpec& spec = builtin_task(key);
     for (const auto& split : spec.test_splits) {
       const fs::path path = dir / (split + ".jsonl");
       if (!fs::exists(path))

@@ -18,6 +18,7 @@ Batch TaskDataset::start_batch(int64_t size, int rows_per_item) const {
   Batch b;
   b.task = ctx_.task_key;
   b.task_id = ctx_.task_id;
+  b.task_group = ctx_.task_group;
   b.size = size;
   b.rows_per_item = rows_per_item;
   const int64_t rows = size * rows_per_item, L = ctx_.max_text, R = ctx_.max_regions;

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "catalog/task_spec.h"
 #include "config/run_config.h"
 #include "data/batch.h"
 #include "data/draws.h"
 #include "data/feature_store.h"
-#include "tasks/task_table.h"
 #include "text/wordpiece.h"
 
 namespace vlmt {
@@ -21,6 +21,7 @@ namespace vlmt {
 struct DatasetContext {
   std::string task_key;         // TaskSpec::key ("pretrain" for pretraining)
   int task_id = 0;
+  TaskGroup task_group = TaskGroup::kPretraining;
   std::string split;
   std::string annotation_path;  // <root>/annotations/<task>/<split>.jsonl
   int max_text = 0, max_regions = 0;

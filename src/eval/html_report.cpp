@@ -4,13 +4,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/metrics_log.h"
 #include "eval/results.h"
 #include "eval/svg_plot.h"
 #include "eval/table_layouts.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 namespace {
@@ -26,7 +26,7 @@ std::vector<std::string> tasks_in_order(const std::vector<RunMetrics>& runs) {
     for (const auto& [key, m] : run.tasks)
       if (std::find(seen.begin(), seen.end(), key) == seen.end()) seen.push_back(key);
   auto position = [](const std::string& key) {
-    const auto& tasks = all_tasks();
+    const auto& tasks = TaskCatalog::builtin().datasets();
     for (size_t i = 0; i < tasks.size(); ++i)
       if (tasks[i].key == key || tasks[i].name == key) return i;
     return tasks.size();

@@ -3,10 +3,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "catalog/task_catalog.h"
 #include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 namespace {
@@ -24,7 +24,7 @@ PaperRow read_printed_paper_row(TomlSection entry, const std::string& source) {
   for (const auto& key : scores.keys()) {
     const double score = scores.get(key, 0.0);
     try {
-      out.scores[task_by_key(key).key] = score;
+      out.scores[builtin_task(key).key] = score;
     } catch (const ConfigError& e) {
       scores.require(false, key, e.what());
     }

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/mt_vgc_results.h"
 #include "eval/table_render.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 namespace {
@@ -39,7 +39,7 @@ void merge_results_file(ResultRow& row, const ResultsFile& file) {
     if (r.task == kMtVgcTask) continue;  // a cross-task analysis, not a cell of the tables
     const TaskSpec* spec = nullptr;
     try {
-      spec = &task_by_key(r.task);
+      spec = &builtin_task(r.task);
     } catch (const ConfigError&) {
       log::warn(cat(file.path, ": result for unknown task \"", r.task, "\" ignored in tables"));
       continue;

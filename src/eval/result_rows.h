@@ -3,7 +3,7 @@
 // become rows. One row per setting (run_info "setting", else the run name); runs with the same
 // setting are merged (e.g. 12 single-task runs -> one ST row, parameters and models summed).
 // A task's entry is its result record whose metric is the task's metric (the task catalogue,
-// tasks/task_table.h); when a row has several, the last one read wins.
+// catalog/task_catalog.h); when a row has several, the last one read wins.
 // Seeds: runs of one row with different seeds (run_info "seed") are kept apart, and a cell is
 // "mean ± sd" over the seeds (seed_cell); a cell any seed lacks is "-".
 #include <cstdint>

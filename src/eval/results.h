@@ -19,7 +19,7 @@ namespace vlmt {
 
 struct ResultRecord {
   std::string run;      // run name
-  std::string task;     // task key (task_table.h), e.g. "vqa", "retrieval_coco"
+  std::string task;     // task key (catalog/task_catalog.h), e.g. "vqa", "retrieval_coco"
   std::string split;    // e.g. "test-dev", "test", "val"
   std::string metric;   // e.g. "vqa_accuracy", "recall@1", "accuracy"
   double score = 0.0;   // percent

@@ -5,10 +5,10 @@
 #include <map>
 #include <string>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/result_rows.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 namespace {
@@ -35,7 +35,7 @@ LayoutColumn mean_score_column(std::string heading, std::vector<std::string> key
 
 std::vector<std::string> catalogue_task_keys() {
   std::vector<std::string> keys;
-  for (const auto& t : all_tasks()) keys.push_back(t.key);
+  for (const auto& t : TaskCatalog::builtin().datasets()) keys.push_back(t.key);
   return keys;
 }
 
@@ -48,9 +48,10 @@ struct Table2Columns {
 
 Table2Columns table2_columns() {
   Table2Columns columns;
-  for (const auto& t : all_tasks()) columns.tasks.push_back(task_score_column(t.column, t.key));
+  const TaskCatalog& catalog = TaskCatalog::builtin();
+  for (const auto& t : catalog.datasets()) columns.tasks.push_back(task_score_column(t.column, t.key));
   for (const auto& g : dataset_groups())
-    columns.groups.push_back(mean_score_column(g.column, task_keys_in_group(g.group)));
+    columns.groups.push_back(mean_score_column(g.column, catalog.keys_in_group(g.group)));
   columns.average = mean_score_column("All Tasks Average", catalogue_task_keys());
   return columns;
 }
@@ -59,9 +60,10 @@ Table2Columns table2_columns() {
 // extras, then the group's mean; the MT score last.
 std::vector<LayoutColumn> table11_columns() {
   std::vector<LayoutColumn> columns;
+  const TaskCatalog& catalog = TaskCatalog::builtin();
   for (const auto& group : dataset_groups()) {
     std::vector<const TaskSpec*> shown;
-    for (const auto& t : all_tasks())
+    for (const auto& t : catalog.datasets())
       if (group_index(t.group) == group.group && t.table11_position >= 0) shown.push_back(&t);
     std::stable_sort(shown.begin(), shown.end(),
                      [](const TaskSpec* a, const TaskSpec* b) { return a->table11_position < b->table11_position; });
@@ -70,7 +72,7 @@ std::vector<LayoutColumn> table11_columns() {
       for (const auto& extra : t->table11_extras)
         columns.push_back(task_extra_column(extra.heading, t->key, extra.extra));
     }
-    columns.push_back(mean_score_column(group.mean_column, task_keys_in_group(group.group)));
+    columns.push_back(mean_score_column(group.mean_column, catalog.keys_in_group(group.group)));
   }
   columns.push_back(mean_score_column("MT Score", catalogue_task_keys()));
   return columns;

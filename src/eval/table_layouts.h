@@ -1,6 +1,6 @@
 #pragma once
 // The paper's result tables built only from results.jsonl files (never typed-in numbers), their
-// columns derived from the task catalogue (tasks/task_table.h: datasets, groups, headings):
+// columns derived from the task catalogue (catalog/task_catalog.h: datasets, groups, headings):
 //   Table 2  per-task scores (catalogue order, `column` headings), group means G1..G4,
 //            "# params (# models)", all-tasks average; one row per setting (eval/result_rows.h).
 //   Table 6  the same rows, columns G1..G4 averages and the all-tasks average.

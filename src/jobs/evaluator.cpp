@@ -48,12 +48,12 @@ std::string Evaluator::split_file(const TaskSpec& spec, const std::string& split
 }
 
 ResultRecord Evaluator::evaluate(const std::string& task_key, const EvaluationOptions& o) {
-  const TaskSpec& spec = task_by_key(task_key);
+  const TaskSpec& spec = config_.catalog.by_key(task_key);
   const std::string label = protocol_split(spec, o.split);
   const std::string split = split_file(spec, label);
   torch::NoGradGuard no_grad;
   EvaluationRun run(config_, spec, *model_, comm_, device_, split, label, o.out_dir, o.max_items);
-  ResultRecord r = spec.kind().evaluate(run);
+  ResultRecord r = kind_of(spec).evaluate(run);
   r.run = o.run_name;
   r.task = spec.key;
   r.split = label;

@@ -29,7 +29,8 @@ Batch make_rows(const RunConfig& cfg, const TaskSpec& spec, const std::string& r
   Batch b;
   b.task = spec.key;
   b.task_id = spec.id;
-  b.rows_per_item = spec.kind().rows_per_inference_item();
+  b.task_group = spec.group;
+  b.rows_per_item = kind_of(spec).rows_per_inference_item();
   b.size = rows / b.rows_per_item;
   b.input_ids = torch::tensor(encoded.ids, torch::kInt64).view({1, len}).repeat({rows, 1});
   b.segment_ids = torch::tensor(encoded.segment_ids, torch::kInt64).view({1, len}).repeat({rows, 1});
@@ -106,8 +107,8 @@ FeatureStore& InferenceSession::features_of(const std::string& path) {
 
 nlohmann::json InferenceSession::answer(const InferenceRequest& req) {
   torch::NoGradGuard no_grad;
-  const TaskSpec& spec = task_by_key(req.task);
-  const TaskKind& kind = spec.kind();
+  const TaskSpec& spec = config_.catalog.by_key(req.task);
+  const TaskKind& kind = kind_of(spec);
   const std::string path = req.features.empty()
                                ? (fs::path(data_root_) / "features" / (feature_sources(spec, config_.tasks.of(spec.key)).detections + ".h5")).string()
                                : req.features;

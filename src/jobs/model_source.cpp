@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "tasks/task_kind.h"
 
 namespace vlmt {
 
@@ -21,7 +22,9 @@ ckpt::LoadedModel load_model_source(const CliArgs& args, const std::string& prog
   std::vector<std::string> overrides = args.overrides;
   if (args.has("data-root")) overrides.push_back("data.root=\"" + args.get("data-root") + "\"");
   if (args.has("allow-feature-mismatch")) overrides.push_back("data.allow_fingerprint_mismatch=true");
-  return ckpt::load_model_checkpoint(args.get("ckpt"), overrides, args.get("config", ""));
+  ckpt::LoadedModel loaded = ckpt::load_model_checkpoint(args.get("ckpt"), overrides, args.get("config", ""));
+  check_task_kinds(loaded.config.catalog);
+  return loaded;
 }
 
 }  // namespace vlmt

@@ -56,7 +56,7 @@ class VerifiedFeatureStores {
 std::vector<std::string> verify_task_data(const std::string& root, const TaskSpec& spec,
                                           const FeatureSources& sources, VerifiedFeatureStores& stores) {
   std::vector<std::string> problems;
-  const TaskKind& kind = spec.kind();
+  const TaskKind& kind = kind_of(spec);
   const fs::path dir = fs::path(root) / "annotations" / spec.key;
   std::vector<std::string> files;
   if (fs::is_directory(dir))
@@ -124,25 +124,28 @@ DataRootReport verify_data_root(const DataRootCheckOptions& options, std::ostrea
     out << "vocab: " << e.what() << "\n";
   }
 
+  // Which feature files each task reads: its own, or those a run file / --set names (the
+  // released data's per-dataset files, tools/convert/released_features.py --print-overrides).
+  // The run file may also declare datasets.
+  const RunConfig config = load_run_config(
+      options.config_file.empty() ? "" : locate_config(options.config_file), options.overrides);
+  check_task_kinds(config.catalog);
+
   // Tasks: the ones asked for, else every task (and pretraining) with an annotation folder.
   std::vector<const TaskSpec*> tasks;
   if (options.task_keys) {
-    for (const auto& key : *options.task_keys) tasks.push_back(&task_by_key(key));
+    for (const auto& key : *options.task_keys) tasks.push_back(&config.catalog.by_key(key));
   } else {
-    for (const auto& spec : all_tasks())
+    for (const auto& spec : config.catalog.datasets())
       if (fs::is_directory(fs::path(root) / "annotations" / spec.key)) tasks.push_back(&spec);
-    if (fs::is_directory(fs::path(root) / "annotations" / pretraining_task().key))
-      tasks.push_back(&pretraining_task());
+    const TaskSpec& pretraining = config.catalog.pretraining();
+    if (fs::is_directory(fs::path(root) / "annotations" / pretraining.key)) tasks.push_back(&pretraining);
     if (tasks.empty()) {
       out << "no task annotations under " << root << "/annotations\n";
       report.no_tasks_found = true;
     }
   }
 
-  // Which feature files each task reads: its own, or those a run file / --set names (the
-  // released data's per-dataset files, tools/convert/released_features.py --print-overrides).
-  const RunConfig config = load_run_config(
-      options.config_file.empty() ? "" : locate_config(options.config_file), options.overrides);
   VerifiedFeatureStores stores(root);
   for (const TaskSpec* spec : tasks) {
     const TaskHyper none;

@@ -3,7 +3,7 @@
 
 #include "model/autocast.h"
 
-#include "tasks/task_table.h"
+#include "catalog/task_spec.h"
 
 namespace vlmt {
 

@@ -2,7 +2,7 @@
 // Input embeddings of the two streams.
 #include <torch/torch.h>
 
-#include "config/run_config.h"
+#include "config/model_config.h"
 #include "model/linear.h"
 
 namespace vlmt {

@@ -2,7 +2,7 @@
 // Task and pretraining heads with the released module names (released vilbert/vilbert.py).
 #include <torch/torch.h>
 
-#include "config/run_config.h"
+#include "config/model_config.h"
 
 namespace vlmt {
 

@@ -3,6 +3,7 @@
 
 #include <unordered_set>
 
+#include "core/error.h"
 #include "model/autocast.h"
 
 namespace vlmt {
@@ -23,12 +24,17 @@ MultiTaskModelImpl::MultiTaskModelImpl(const ModelConfig& c) : config(c), dropou
   initialize_weights(*this);
 }
 
-int MultiTaskModelImpl::task_token_row(const TaskSpec& task) const {
-  if (task.group == TaskGroup::kPretraining) return -1;  // pretraining batches carry no task token
+int MultiTaskModelImpl::task_token_row(const TaskSpec& task) const { return task_token_row(task.id, task.group); }
+
+int MultiTaskModelImpl::task_token_row(int task_id, TaskGroup group) const {
+  if (task_id == 0) return -1;  // pretraining batches carry no task token
   switch (config.task_token) {
-    case TaskTokenMode::kPerDataset: return task.id;
+    case TaskTokenMode::kPerDataset: return task_id;
     // The paper's "token per head" ablation counts 4 tokens: one per task group (docs/MODEL.md).
-    case TaskTokenMode::kPerHead: return group_index(task.group);
+    case TaskTokenMode::kPerHead:
+      if (group == TaskGroup::kPretraining)
+        throw std::logic_error(cat("a batch of task id ", task_id, " carries no task group"));
+      return group_index(group);
     case TaskTokenMode::kNone: return -1;
   }
   return -1;
@@ -59,7 +65,7 @@ ModelOutput MultiTaskModelImpl::finish(TrunkOutput trunk) {
 }
 
 torch::Tensor MultiTaskModelImpl::task_rows_of(const Batch& b) {
-  const int row = task_token_row(task_by_key(b.task));
+  const int row = task_token_row(b.task_id, b.task_group);
   if (row < 0) return {};
   return torch::full({b.input_ids.size(0)}, row, b.input_ids.options());
 }

@@ -16,13 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "config/run_config.h"
+#include "catalog/task_spec.h"
+#include "config/model_config.h"
 #include "data/batch.h"
 #include "model/heads.h"
 #include "model/linear.h"
 #include "model/provenance.h"
 #include "model/vilbert.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 
@@ -58,6 +58,7 @@ struct MultiTaskModelImpl : torch::nn::Module {
 
   // Task-token row for a task under this model's mode; -1 = no token.
   int task_token_row(const TaskSpec& task) const;
+  int task_token_row(int task_id, TaskGroup group) const;  // id 0: pretraining
 
   // Unique parameters (the tied embedding/decoder matrix once), and their element count.
   std::vector<std::pair<std::string, torch::Tensor>> unique_named_parameters() const;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "config/run_config.h"
+#include "config/model_config.h"
 #include "model/co_attention.h"
 #include "model/embeddings.h"
 #include "model/linear.h"

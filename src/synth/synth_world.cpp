@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "data/feature_writer.h"
@@ -17,7 +18,6 @@
 #include "synth/synth_parallel.h"
 #include "synth/synth_tasks.h"
 #include "synth/synth_text.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 namespace fs = std::filesystem;
@@ -171,7 +171,7 @@ void write_text_file(const fs::path& path, const std::string& text) {
 // data/vqa_ids.h) gets decimal ids as released: a block of a million per split, placed by a hash
 // of the split's name; the others' ids name dataset, split and item.
 std::string synth_item_id(const SynthTaskPlan& plan, const std::string& split, int i) {
-  if (task_by_key(plan.key).submission != kVqaSubmissionFormat) return cat(plan.key, "-", split, "-", i);
+  if (builtin_task(plan.key).submission != kVqaSubmissionFormat) return cat(plan.key, "-", split, "-", i);
   return std::to_string((derive_seed(0, "question ids/" + split) % 9000 + 1000) * 1000000 + i);
 }
 
@@ -323,7 +323,7 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
   for (const auto& plan : synth_task_plans()) {
     const auto sizes = synth_split_sizes(plan, o.scale, o.min_held_out);
     const auto images = split_images(plan, pools.at(plan.source), o);
-    const std::string val_name = plan.items.captions_corpus ? "val" : task_by_key(plan.key).val_split;
+    const std::string val_name = plan.items.captions_corpus ? "val" : builtin_task(plan.key).val_split;
     const std::vector<std::pair<std::string, std::pair<std::string, int>>> splits = {
         {"train", {"train", sizes.train}}, {"val", {val_name, sizes.val}}, {"test", {"test", sizes.test}}};
     for (const auto& [split, file_and_count] : splits) {
@@ -331,7 +331,7 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
       if (count == 0) continue;
       const auto items = make_split_items(plan, file, images.at(split), count, scenes, o.seed);
       if (split == "test" && !plan.items.captions_corpus) {
-        write_test_protocols(root / "annotations" / plan.key, task_by_key(plan.key), items, images.at(split));
+        write_test_protocols(root / "annotations" / plan.key, builtin_task(plan.key), items, images.at(split));
       } else {
         std::string lines;
         for (const auto& item : items) lines += item.dump() + "\n";

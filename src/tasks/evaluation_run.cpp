@@ -26,7 +26,7 @@ EvaluationRun::EvaluationRun(const RunConfig& config, const TaskSpec& spec, Mult
       split_label(std::move(split_label)), out_dir(std::move(out_dir)), max_items(max_items) {}
 
 std::unique_ptr<TaskDataset> EvaluationRun::open_dataset() const {
-  auto dataset = make_task_dataset(spec.key, split_file, config.data, config.tasks.of(spec.key), config.model);
+  auto dataset = make_task_dataset(spec, split_file, config.data, config.tasks.of(spec.key), config.model);
   // Weights scored on region features other than those they were trained on give numbers that
   // mean nothing, and nothing else would notice.
   const auto changed = fingerprint_mismatches(model.provenance.feature_fingerprints,
@@ -169,7 +169,7 @@ std::optional<double> ChanceLevel::percent(Communicator& comm) const {
 }
 
 ResultRecord evaluate_items(EvaluationRun& run) {
-  const TaskKind& kind = run.spec.kind();
+  const TaskKind& kind = kind_of(run.spec);
   auto dataset = run.open_dataset();
   const int64_t n = run.items(*dataset), batch = run.rank_batch();
   std::vector<int64_t> mine;
@@ -201,7 +201,7 @@ ResultRecord evaluate_items(EvaluationRun& run) {
   }
   auto totals = run.comm.all_reduce_vector({score_sum, count});
   ResultRecord r;
-  r.metric = run.spec.metric;
+  r.metric = metric_of(run.spec);
   r.n = static_cast<int64_t>(totals[1]);
   r.score = totals[1] > 0 ? 100.0 * totals[0] / totals[1] : 0.0;
   // A split without labels (VQA/GQA test-dev) scores nothing: only the submission counts.

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "catalog/task_spec.h"
 #include "config/run_config.h"
 #include "distributed/communicator.h"
 #include "eval/results.h"
 #include "model/multitask_model.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 

@@ -123,7 +123,7 @@ ResultRecord RetrievalKind::evaluate(EvaluationRun& run) const {
   for (int64_t c = 0; c < captions; ++c) gt[c] = gt_tensor[c].item<int64_t>() - 1;
   auto recall = image_retrieval_recall(scores, gt);
   ResultRecord r;
-  r.metric = run.spec.metric;
+  r.metric = metric_of(run.spec);
   r.score = recall.r1;
   r.n = recall.n;
   r.extras = {{"r1", recall.r1}, {"r5", recall.r5}, {"r10", recall.r10}, {"images", images.size()},

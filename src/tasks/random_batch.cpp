@@ -4,13 +4,13 @@
 
 namespace vlmt {
 
-Batch random_batch(const ModelConfig& c, const std::string& task_key, int64_t size, int64_t text_len,
-                   int64_t regions, torch::ScalarType dtype) {
-  const TaskSpec& spec = task_by_key(task_key);
-  const TaskKind& kind = spec.kind();
+Batch random_batch(const ModelConfig& c, const TaskSpec& spec, int64_t size, int64_t text_len, int64_t regions,
+                   torch::ScalarType dtype) {
+  const TaskKind& kind = kind_of(spec);
   Batch b;
   b.task = spec.key;
   b.task_id = spec.id;
+  b.task_group = spec.group;
   b.size = size;
   b.rows_per_item = kind.random_rows_per_item();
   const int64_t rows = b.rows();

@@ -5,13 +5,14 @@
 
 #include <string>
 
-#include "config/run_config.h"
+#include "catalog/task_spec.h"
+#include "config/model_config.h"
 #include "data/batch.h"
 
 namespace vlmt {
 
-// A batch of `size` items for `task_key` ("pretrain" included).
-Batch random_batch(const ModelConfig& c, const std::string& task_key, int64_t size, int64_t text_len = 8,
+// A batch of `size` items of a task (pretraining included).
+Batch random_batch(const ModelConfig& c, const TaskSpec& spec, int64_t size, int64_t text_len = 8,
                    int64_t regions = 6, torch::ScalarType dtype = torch::kFloat32);
 
 }  // namespace vlmt

@@ -12,11 +12,10 @@ FeatureSources feature_sources(const TaskSpec& spec, const TaskHyper& hyper) {
   return out;
 }
 
-std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
+std::unique_ptr<TaskDataset> make_task_dataset(const TaskSpec& spec, const std::string& split,
                                                const DataConfig& data, const TaskHyper& hyper,
                                                const ModelConfig& model, const TrainConfig& train) {
-  const TaskSpec& spec = task_by_key(task_key);
-  const TaskKind& kind = spec.kind();
+  const TaskKind& kind = kind_of(spec);
   const std::string root = resolve_data_root(data);
   const FeatureSources sources = feature_sources(spec, hyper);
   DatasetContext ctx = open_dataset_context(root, data, model, spec.key, split, sources.detections,
@@ -24,6 +23,7 @@ std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, cons
                                             hyper.max_regions > 0 ? hyper.max_regions : spec.max_regions);
   ctx.task_key = spec.key;
   ctx.task_id = spec.id;
+  ctx.task_group = spec.group;
   if (kind.reads_gt_features(split, train)) open_gt_features(ctx, root, data, sources.ground_truth);
   auto out = kind.make_dataset(std::move(ctx), spec, DatasetSources{root, data, model, train});
   log::info0(cat("task ", spec.key, "/", split, ": ", out->size(), " items from ", out->context().annotation_path));
@@ -36,7 +36,7 @@ std::unique_ptr<TaskDataset> make_pretrain_dataset(const std::string& split, con
   TaskHyper hyper;
   hyper.max_text = max_text;
   hyper.max_regions = max_regions;
-  return make_task_dataset(pretraining_task().key, split, data, hyper, model, train);
+  return make_task_dataset(TaskCatalog::builtin().pretraining(), split, data, hyper, model, train);
 }
 
 }  // namespace vlmt

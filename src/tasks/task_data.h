@@ -1,12 +1,12 @@
 #pragma once
 // The dataset of a task on one split, made by the task's kind from the common context
-// (data/task_dataset.h). Pretraining is the task "pretrain" (tasks/task_table.h).
+// (data/task_dataset.h). Pretraining is the task "pretrain" (catalog/task_catalog.h).
 #include <memory>
 #include <string>
 
+#include "catalog/task_spec.h"
 #include "config/run_config.h"
 #include "data/task_dataset.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 
@@ -18,10 +18,10 @@ struct FeatureSources {
 FeatureSources feature_sources(const TaskSpec& spec, const TaskHyper& hyper);
 
 // max_text / max_regions come from `hyper` (the task's released defaults where 0); pretraining's
-// masking from `train`. Throws ConfigError for an unknown task key and DataError for
+// masking from `train`. Throws ConfigError for an unregistered kind and DataError for
 // missing/malformed files, answer vocabularies larger than the model's head, feature
 // dimensions other than model.v_feature_size, or images missing from the features.
-std::unique_ptr<TaskDataset> make_task_dataset(const std::string& task_key, const std::string& split,
+std::unique_ptr<TaskDataset> make_task_dataset(const TaskSpec& spec, const std::string& split,
                                                const DataConfig& data, const TaskHyper& hyper,
                                                const ModelConfig& model, const TrainConfig& train = TrainConfig{});
 

@@ -18,12 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "catalog/task_catalog.h"
 #include "config/run_config.h"
 #include "data/batch.h"
 #include "data/task_dataset.h"
 #include "eval/results.h"
 #include "model/multitask_model.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 
@@ -155,5 +155,14 @@ class TaskKind {
 // The registered kinds (tasks/task_kinds.cpp) and lookup by name (ConfigError listing names).
 const std::vector<const TaskKind*>& all_task_kinds();
 const TaskKind& task_kind(const std::string& name);
+
+// A dataset's kind (ConfigError naming the task for an unregistered kind name), the parameter
+// prefix of its head ("vil_prediction.") and its validation metric (the spec's, else its kind's).
+const TaskKind& kind_of(const TaskSpec& spec);
+std::string head_prefix(const TaskSpec& spec);
+std::string metric_of(const TaskSpec& spec);
+// The kind registry's check of a catalogue: every dataset's kind is registered and is a dataset
+// kind. One ConfigError names every declared dataset that fails, with the file that declared it.
+void check_task_kinds(const TaskCatalog& catalog);
 
 }  // namespace vlmt

@@ -28,6 +28,32 @@ const TaskKind& task_kind(const std::string& name) {
   throw ConfigError(cat("unknown task kind \"", name, "\"; valid kinds: ", valid));
 }
 
+const TaskKind& kind_of(const TaskSpec& spec) {
+  try {
+    return task_kind(spec.kind_name);
+  } catch (const ConfigError& e) {
+    throw ConfigError(cat("task \"", spec.key, "\": ", e.what()));
+  }
+}
+
+std::string head_prefix(const TaskSpec& spec) { return kind_of(spec).head() + "."; }
+
+std::string metric_of(const TaskSpec& spec) { return spec.metric.empty() ? kind_of(spec).default_metric() : spec.metric; }
+
+void check_task_kinds(const TaskCatalog& catalog) {
+  std::string problems;
+  for (const auto& spec : catalog.datasets()) {
+    const std::string where = spec.declared_in.empty() ? "" : spec.declared_in + ": ";
+    try {
+      if (!kind_of(spec).is_dataset_kind())
+        problems += cat("\n  ", where, "task \"", spec.key, "\": kind \"", spec.kind_name, "\" is not a dataset kind");
+    } catch (const ConfigError& e) {
+      problems += cat("\n  ", where, e.what());
+    }
+  }
+  if (!problems.empty()) throw ConfigError(cat("task kinds:", problems));
+}
+
 ResultRecord TaskKind::evaluate(EvaluationRun& run) const { return evaluate_items(run); }
 
 torch::Tensor TaskKind::choice_scores(const Batch& b, const ObjectiveResult& r) const {

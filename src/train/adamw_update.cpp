@@ -1,6 +1,7 @@
 #include "train/adamw_update.h"
 
 #include <cmath>
+#include <utility>
 
 #include <ATen/Parallel.h>
 
@@ -74,10 +75,27 @@ void fused(torch::Tensor& p, const torch::Tensor& g, torch::Tensor& m, torch::Te
 
 }  // namespace
 
+namespace {
+const std::vector<std::pair<std::string, AdamWKernel>>& named_kernels() {
+  static const std::vector<std::pair<std::string, AdamWKernel>> kernels = {{"fused", AdamWKernel::kAuto},
+                                                                           {"ops", AdamWKernel::kOpByOp}};
+  return kernels;
+}
+}  // namespace
+
+std::vector<std::string> adamw_kernel_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, kernel] : named_kernels()) names.push_back(name);
+  return names;
+}
+
 AdamWKernel adamw_kernel_named(const std::string& name) {
-  if (name == "fused") return AdamWKernel::kAuto;
-  if (name == "ops") return AdamWKernel::kOpByOp;
-  throw ConfigError(cat("AdamW kernel \"", name, "\": expected fused or ops"));
+  std::string valid;
+  for (const auto& [known, kernel] : named_kernels()) {
+    if (known == name) return kernel;
+    valid += (valid.empty() ? "" : ", ") + known;
+  }
+  throw ConfigError(cat("\"", name, "\" is not one of: ", valid, " (AdamW kernels)"));
 }
 
 bool adamw_fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m,

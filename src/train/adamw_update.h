@@ -9,6 +9,7 @@
 // Both round every operation to float32; they may differ in the last bit where LibTorch's
 // vectorised add contracts a·b + c into one FMA (tests/unit/test_train_adamw.cpp bounds it).
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -25,8 +26,10 @@ struct AdamWCoefficients {
 enum class AdamWKernel { kAuto, kFused, kOpByOp };
 
 // The kernel a configured name selects (train.adamw_kernel, bench_step --adamw): "fused" = kAuto
-// (fused where it applies), "ops" = kOpByOp. Throws ConfigError for any other name.
+// (fused where it applies), "ops" = kOpByOp. Throws ConfigError naming the valid names for any
+// other. The names are listed once, here (adamw_kernel_names).
 AdamWKernel adamw_kernel_named(const std::string& name);
+std::vector<std::string> adamw_kernel_names();
 
 // Whether `kAuto` takes the fused pass for this parameter and its state.
 bool adamw_fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m,

@@ -4,13 +4,13 @@
 #include <map>
 #include <sstream>
 
+#include "catalog/task_catalog.h"
 #include "ckpt/blob.h"
 #include "ckpt/crc32.h"
 #include "ckpt/model_checkpoint.h"
 #include "core/error.h"
 #include "core/hdf5_util.h"
 #include "core/log.h"
-#include "tasks/task_table.h"
 #include "train/task_schedule.h"
 #include "train/trainer_state.h"
 
@@ -36,7 +36,7 @@ std::vector<std::string> schedule_states(const RunConfig& cfg, const TrainerStat
   std::vector<std::string> labels(keys.size(), "-");
   if (state.schedule_blob.empty()) return labels;
   std::vector<ScheduledTask> tasks;
-  for (const auto& key : keys) tasks.push_back({key, group_index(task_by_key(key).group), 1});
+  for (const auto& key : keys) tasks.push_back({key, group_index(cfg.catalog.by_key(key).group), 1});
   TrainConfig train = cfg.train;
   train.schedule = state.schedule_name;
   auto schedule = make_task_schedule(train, tasks, state.total_iterations);
@@ -57,7 +57,7 @@ std::string summarize_checkpoint(const std::string& path, const ckpt::Checkpoint
   const auto state = ckpt::from_blob<TrainerState>(data.trainer_state);
   const bool pretraining = state.stage == "pretrain";
   const std::vector<std::string> keys =
-      pretraining ? std::vector<std::string>{pretraining_task().key} : cfg.tasks.active;
+      pretraining ? std::vector<std::string>{cfg.catalog.pretraining().key} : cfg.tasks.active;
   std::ostringstream out;
   out << path << ": stage checkpoint (format " << data.format_version << ")\n"
       << "  stage     " << data.stage << ", iteration " << state.iteration << " of " << state.total_iterations

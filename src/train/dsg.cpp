@@ -38,20 +38,7 @@ std::string DsgState::describe() const {
   return out.str();
 }
 
-void check_dsg_options(const DsgOptions& o) {
-  if (o.gap < 1) throw ConfigError(cat("train.dsg_gap must be >= 1, got ", o.gap));
-  if (!(o.improve >= 0.0))
-    throw ConfigError(cat("train.dsg_improve must be >= 0, got ", o.improve));
-  if (!(o.diverge >= 0.0 && o.diverge < 1.0))
-    throw ConfigError(cat("train.dsg_diverge must be in [0, 1), got ", o.diverge));
-  if (o.patience < 0) throw ConfigError(cat("train.dsg_patience must be >= 0, got ", o.patience));
-  if (o.cooldown < 0) throw ConfigError(cat("train.dsg_cooldown must be >= 0, got ", o.cooldown));
-}
-
-DsgMonitor::DsgMonitor(std::string task, DsgOptions options)
-    : task_(std::move(task)), options_(options) {
-  check_dsg_options(options_);
-}
+DsgMonitor::DsgMonitor(std::string task, DsgOptions options) : task_(std::move(task)), options_(options) {}
 
 const DsgEvent& DsgMonitor::observe(int64_t iteration, double score) {
   if (!std::isfinite(score))

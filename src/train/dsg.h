@@ -22,6 +22,7 @@
 
 namespace vlmt {
 
+// The train.dsg_* values; their ranges are checked where the config is read (config/run_config.cpp).
 struct DsgOptions {
   double improve = 0.001;  // relative improvement that counts as better
   double diverge = 0.005;  // relative drop below best that sends a stopped task back to go
@@ -105,8 +106,5 @@ class DsgMonitor {
   DsgState state_;
   std::vector<DsgEvent> history_;
 };
-
-// Validates options (gap >= 1, thresholds >= 0, patience/cooldown >= 0); throws ConfigError.
-void check_dsg_options(const DsgOptions& options);
 
 }  // namespace vlmt

@@ -33,7 +33,7 @@ std::vector<HeadPrior> set_head_bias_priors(MultiTaskModelImpl& model, const std
                                             const std::set<std::string>& keep, int64_t items) {
   std::map<std::string, std::pair<double, std::vector<std::string>>> by_head;  // head -> (sum of rates, tasks)
   for (const auto& source : sources) {
-    const TaskKind& kind = source.spec->kind();
+    const TaskKind& kind = kind_of(*source.spec);
     std::string parameter;
     output_bias(model, kind.head(), parameter);
     if (keep.count(parameter)) continue;  // loaded from train.init_from: not measured, not set

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "catalog/task_spec.h"
 #include "data/task_dataset.h"
 #include "model/multitask_model.h"
-#include "tasks/task_table.h"
 
 namespace vlmt {
 

@@ -7,11 +7,11 @@
 
 #include "ckpt/blob.h"
 #include "ckpt/checkpoint_file.h"
+#include "ckpt/model_checkpoint.h"
 #include "ckpt/param_io.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "tasks/task_kind.h"
-#include "tasks/task_table.h"
 #include "train/trainer_state.h"
 
 namespace fs = std::filesystem;
@@ -50,10 +50,11 @@ std::string missing_by_prefix(const std::vector<std::string>& missing, const std
 
 }  // namespace
 
-ckpt::NamedTensors trained_parameters(const ckpt::CheckpointData& data, std::set<std::string>& left_out) {
+ckpt::NamedTensors trained_parameters(const ckpt::CheckpointData& data, const TaskCatalog& catalog,
+                                      std::set<std::string>& left_out) {
   const auto state = ckpt::from_blob<TrainerState>(data.trainer_state);
   std::set<std::string> prefixes = {"bert.", "cls."};
-  for (const auto& [key, stream] : state.streams) prefixes.insert(task_by_key(key).kind().head() + ".");
+  for (const auto& [key, stream] : state.streams) prefixes.insert(head_prefix(catalog.by_key(key)));
   ckpt::NamedTensors kept;
   for (const auto& [name, tensor] : data.params) {
     if (any_prefix(name, prefixes)) kept.emplace_back(name, tensor);
@@ -77,7 +78,7 @@ std::set<std::string> initialise_from(MultiTaskModelImpl& model, const std::stri
   ckpt::NamedTensors trained;
   if (data) {
     try {
-      trained = trained_parameters(*data, left_out);
+      trained = trained_parameters(*data, ckpt::stored_run_config(*data, path).catalog, left_out);
     } catch (const CheckpointError& e) {
       throw CheckpointError(cat("train.init_from ", path, ": ", e.what()));
     }

@@ -16,7 +16,9 @@ namespace vlmt {
 // — random initial values from another seed — and the released pretraining model has no task
 // heads at all, so those are left out: they start from this run's initialisation (and
 // train.head_bias_init). `left_out` receives the head prefixes ("vil_logit.") it leaves out.
-ckpt::NamedTensors trained_parameters(const ckpt::CheckpointData& data, std::set<std::string>& left_out);
+// `catalog`: the checkpoint's run's datasets (its stored config's), whose kinds name the heads.
+ckpt::NamedTensors trained_parameters(const ckpt::CheckpointData& data, const TaskCatalog& catalog,
+                                      std::set<std::string>& left_out);
 
 // Loads `path` into the model, strictly: every model parameter the file lacks must start with one
 // of `expect_missing` (or be a head the source stage left out), and every tensor of the file must

@@ -13,8 +13,6 @@ WarmupLinearSchedule::WarmupLinearSchedule(int64_t total_steps, double warmup_pr
   if (total_steps <= 0)
     throw ConfigError(cat("train.iterations must be positive for the LR schedule, got ",
                           total_steps));
-  if (!(warmup_proportion >= 0.0 && warmup_proportion <= 1.0))
-    throw ConfigError(cat("train.warmup_proportion must be in [0, 1], got ", warmup_proportion));
 }
 
 double WarmupLinearSchedule::factor_at(int64_t step) const {

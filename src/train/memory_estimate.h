@@ -19,7 +19,7 @@
 //   graph before the next. Allocator caching and LibTorch's workspace come on top.
 #include <cstdint>
 
-#include "config/run_config.h"
+#include "config/model_config.h"
 
 namespace vlmt {
 

@@ -69,9 +69,9 @@ int64_t train_items(const RunConfig& cfg, const TaskSpec& spec, const TaskHyper&
   }
   from = "data";
   try {
-    loaded.push_back(make_task_dataset(spec.key, "train", cfg.data, hyper, cfg.model, cfg.train));
+    loaded.push_back(make_task_dataset(spec, "train", cfg.data, hyper, cfg.model, cfg.train));
     const int64_t items = loaded.back()->size();
-    loaded.push_back(make_task_dataset(spec.key, hyper.val_split, cfg.data, hyper, cfg.model, cfg.train));
+    loaded.push_back(make_task_dataset(spec, hyper.val_split, cfg.data, hyper, cfg.model, cfg.train));
     return items;
   } catch (const std::exception& e) {
     throw DataError(cat(e.what(), "\n--plan without data: give the train items as --items-per-task N or --items ",
@@ -137,10 +137,10 @@ std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch:
   double adamw_s = -1;
   int scaled = 0;
   for (const auto& t : tasks) {
-    const TaskKind& kind = t.spec->kind();
+    const TaskKind& kind = kind_of(*t.spec);
     if (by_kind.count(kind.name())) continue;
     auto time_step = [&](int64_t items) {
-      Batch batch = random_batch(cfg.model, t.spec->key, items, t.text_len, t.regions).to(device);
+      Batch batch = random_batch(cfg.model, *t.spec, items, t.text_len, t.regions).to(device);
       auto step = [&] { kind.compute(*model, batch).loss.backward(); };
       if (adamw_s < 0) {
         step();  // warm-up: allocates the gradients; the thread pool starts
@@ -160,15 +160,15 @@ std::pair<int64_t, std::string> measure_steps(const RunConfig& cfg, const torch:
     // The task whose step keeps the most, at its whole rank batch, when the timing says that is
     // affordable; then the process's peak since before the model is the model's part of it.
     const PlannedTask& peak = largest_step(tasks);
-    if (by_kind.at(peak.spec->kind().name()).seconds_for(peak) <= kMemoryStepBudgetS) {
-      Batch batch = random_batch(cfg.model, peak.spec->key, peak.rank_batch, peak.text_len, peak.regions);
-      peak.spec->kind().compute(*model, batch).loss.backward();
+    if (by_kind.at(kind_of(*peak.spec).name()).seconds_for(peak) <= kMemoryStepBudgetS) {
+      Batch batch = random_batch(cfg.model, *peak.spec, peak.rank_batch, peak.text_len, peak.regions);
+      kind_of(*peak.spec).compute(*model, batch).loss.backward();
       host.cpu_model_bytes = static_cast<double>(resident_memory().peak_bytes) - before_model;
       host.cpu_model_task = peak.spec->key;
     }
   }
   for (auto& t : tasks) {
-    t.step_s = by_kind.at(t.spec->kind().name()).seconds_for(t) * cfg.train.gradient_accumulation + adamw_s;
+    t.step_s = by_kind.at(kind_of(*t.spec).name()).seconds_for(t) * cfg.train.gradient_accumulation + adamw_s;
   }
   return {model->parameter_count(),
           cat("one forward + backward per task kind on ", device.str(), " at the rank batch",
@@ -193,14 +193,14 @@ std::vector<PlannedTask> plan_tasks(const RunConfig& cfg, const PlanOptions& opt
     if (t.batches_per_epoch == 0)
       throw DataError(cat(spec->key, ": ", t.items, " train items are fewer than one global batch of ",
                           hyper.batch_size));
-    t.text_len = hyper.max_text + (spec->key == pretraining_task().key ? 0 : task_token);
+    t.text_len = hyper.max_text + (spec->id == 0 ? 0 : task_token);  // pretraining (id 0): no task token
     t.regions = hyper.max_regions;
-    t.rows = t.rank_batch * spec->kind().random_rows_per_item();
+    t.rows = t.rank_batch * kind_of(*spec).random_rows_per_item();
     t.activation_bytes = activation_bytes(cfg.model, t.rows, t.text_len, t.regions, cfg.train.bf16);
     // Each of its k loaders holds up to max(prefetch, threads) batches built or being built.
     const int window = cfg.data.prefetch_batches == 0 ? 0 : std::max(cfg.data.prefetch_batches, cfg.data.loader_threads);
     t.queue_bytes = static_cast<double>(k) * window *
-                    static_cast<double>(random_batch(cfg.model, spec->key, t.rank_batch, t.text_len, t.regions).bytes());
+                    static_cast<double>(random_batch(cfg.model, *spec, t.rank_batch, t.text_len, t.regions).bytes());
     tasks.push_back(t);
   }
   bool from_data = !tasks.empty();
@@ -283,7 +283,7 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
 
 }  // namespace
 
-std::map<std::string, int64_t> parse_item_counts(const std::string& text) {
+std::map<std::string, int64_t> parse_item_counts(const std::string& text, const TaskCatalog& catalog) {
   std::map<std::string, int64_t> out;
   std::stringstream entries(text);
   std::string entry;
@@ -292,7 +292,7 @@ std::map<std::string, int64_t> parse_item_counts(const std::string& text) {
     const std::string key = entry.substr(0, eq);
     if (eq == std::string::npos || key.empty())
       throw ConfigError(cat("--items: '", entry, "' is not TASK=N"));
-    task_by_key(key);  // ConfigError naming an unknown task
+    catalog.by_key(key);  // ConfigError naming an unknown task
     const std::string number = entry.substr(eq + 1);
     size_t used = 0;
     long long n = -1;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "catalog/task_catalog.h"
+
 namespace vlmt {
 
 struct StageContext;  // train/stage.h
@@ -20,7 +22,7 @@ struct PlanOptions {
 };
 
 // "vqa=443757,gqa=943000" → {{"vqa", 443757}, {"gqa", 943000}}; ConfigError naming the entry.
-std::map<std::string, int64_t> parse_item_counts(const std::string& text);
+std::map<std::string, int64_t> parse_item_counts(const std::string& text, const TaskCatalog& catalog);
 
 // The run's length: train.iterations when > 0, else the largest stream's epochs × batches per
 // epoch (the released code's num_train_optimization_steps). Pairs are (epochs, batches/epoch).

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "tasks/task_kind.h"
 #include "train/determinism.h"
 #include "train/run_plan.h"
 #include "train/trainer.h"
@@ -77,10 +78,11 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
     if (args.has(key) && !ctx.plan_only) throw ConfigError(cat("--", key, " is an option of --plan"));
   ctx.plan.ranks = static_cast<int>(args.integer("ranks", 0));
   ctx.plan.items_per_task = args.integer("items-per-task", 0);
-  if (args.has("items")) ctx.plan.items = parse_item_counts(args.get("items"));
   ctx.check_config = args.has("check-config");
   ctx.config = load_run_config(config_path, overrides);
   RunConfig& cfg = ctx.config;
+  check_task_kinds(cfg.catalog);
+  if (args.has("items")) ctx.plan.items = parse_item_counts(args.get("items"), cfg.catalog);
   if (ctx.check_config) {
     log::info0(cat(config_path, ": valid. Resolved configuration:\n", cfg.resolved_toml()));
     return ctx;

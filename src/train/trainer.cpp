@@ -110,10 +110,10 @@ void Trainer::build_streams() {
     s.epochs = t.epochs;
     s.loss_scale = loss_scale(t.lr, base_lr_);  // the released loss scaling: task LR / base LR
     s.val = t.val;
-    s.sync_params = trunk_and({t.spec->head_prefix()});
+    s.sync_params = trunk_and({head_prefix(*t.spec)});
     const int k = cfg_.train.gradient_accumulation;
     s.rank_batch = divide_batch(t.global_batch, world, s.key, k);
-    s.loss_part_sums.assign(t.spec->kind().loss_part_names().size(), 0.0);
+    s.loss_part_sums.assign(kind_of(*t.spec).loss_part_names().size(), 0.0);
     // Micro-batch j of this rank reads shard rank·k + j of world·k (its items and its draws, which
     // are seeded by the shard): the data of the run at world·k ranks without accumulation.
     for (int j = 0; j < k; ++j) {
@@ -175,7 +175,7 @@ std::set<std::string> Trainer::initialise_from(const std::string& path) {
 void Trainer::record_provenance() {
   auto& stored = model_->provenance.head_answers;
   for (const auto& s : streams_) {
-    const TaskKind& kind = s.spec->kind();
+    const TaskKind& kind = kind_of(*s.spec);
     const auto* answers = kind.answer_vocabulary(s.loader().dataset());
     if (!answers) continue;
     auto it = stored.find(kind.head());
@@ -290,7 +290,7 @@ Trainer::StepStats Trainer::train_step(Stream& s, double weight) {
     Batch batch = loader->next().to(parts_.device, /*non_blocking=*/parts_.device.is_cuda());
     rows += batch.rows();
     phases_.lap(PhaseTimes::kData);
-    const ObjectiveResult result = s.spec->kind().compute(*model_, batch);
+    const ObjectiveResult result = kind_of(*s.spec).compute(*model_, batch);
     const torch::Tensor& loss = result.loss;
     phases_.lap(PhaseTimes::kForward);
     // A schedule weight of 1 and k = 1 leave the graph (and so every bit of the run) as it was;
@@ -329,8 +329,8 @@ ValidationSummary Trainer::validate(Stream& s) {
   const int64_t n = s.val->size(), shards = static_cast<int64_t>(comm_.size()) * k;
   // sums = {score, count, loss, batches, then sum and count of each of the kind's further metrics,
   // then the sum of each loss term}.
-  const std::vector<std::string> names = s.spec->kind().metric_names();
-  const std::vector<std::string> parts = s.spec->kind().loss_part_names();
+  const std::vector<std::string> names = kind_of(*s.spec).metric_names();
+  const std::vector<std::string> parts = kind_of(*s.spec).loss_part_names();
   const size_t parts_at = 4 + 2 * names.size();
   std::vector<double> sums(parts_at + parts.size(), 0.0);
   for (int64_t shard = comm_.rank() * k; shard < (comm_.rank() + 1) * k; ++shard) {
@@ -342,7 +342,7 @@ ValidationSummary Trainer::validate(Stream& s) {
       if (cfg_.train.val_max_batches > 0 && batches >= cfg_.train.val_max_batches) break;
       std::vector<int64_t> idx(mine.begin() + start, mine.begin() + std::min(mine.size(), start + s.rank_batch));
       Batch b = s.val->get_batch(idx, draws).to(parts_.device);
-      auto r = s.spec->kind().compute(*model_, b);
+      auto r = kind_of(*s.spec).compute(*model_, b);
       sums[0] += r.score_sum;
       sums[1] += r.count;
       sums[2] += r.loss.item<double>();
@@ -403,7 +403,7 @@ void Trainer::report_progress(int64_t iteration, ThroughputMeter& meter) {
     p.task = s.key;
     if (steps > 0) {
       p.loss = loss_sum / steps;
-      const auto names = s.spec->kind().loss_part_names();
+      const auto names = kind_of(*s.spec).loss_part_names();
       for (size_t k = 0; k < s.loss_part_sums.size(); ++k) p.losses.emplace_back(names[k], stream_sums[4 + k] / steps);
     }
     if (items > 0) p.batch_score = score_sum / items;

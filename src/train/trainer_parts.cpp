@@ -1,11 +1,11 @@
 // The parts a Trainer is assembled from: checkpoint stores and the stage runs' assembly.
 #include <filesystem>
 
+#include "catalog/task_catalog.h"
 #include "ckpt/checkpoint.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "tasks/task_data.h"
-#include "tasks/task_table.h"
 #include "train/tensorboard.h"
 #include "train/trainer.h"
 
@@ -77,7 +77,7 @@ std::shared_ptr<CheckpointStore> memory_checkpoints() { return std::make_shared<
 std::vector<std::pair<const TaskSpec*, TaskHyper>> training_tasks(const RunConfig& cfg) {
   std::vector<std::pair<const TaskSpec*, TaskHyper>> out;
   if (cfg.train.stage == "pretrain") {
-    const TaskSpec& spec = pretraining_task();
+    const TaskSpec& spec = cfg.catalog.pretraining();
     TaskHyper hyper;
     hyper.batch_size = cfg.train.batch_size;
     hyper.epochs = cfg.train.epochs;
@@ -88,7 +88,7 @@ std::vector<std::pair<const TaskSpec*, TaskHyper>> training_tasks(const RunConfi
     out.emplace_back(&spec, hyper);
     return out;
   }
-  for (const auto& key : cfg.tasks.active) out.emplace_back(&task_by_key(key), cfg.tasks.of(key));
+  for (const auto& key : cfg.tasks.active) out.emplace_back(&cfg.catalog.by_key(key), cfg.tasks.of(key));
   return out;
 }
 
@@ -114,8 +114,8 @@ TrainerParts assemble_trainer_parts(StageContext& ctx) {
     const TaskSpec& spec = *spec_ptr;
     TrainingStream s;
     s.spec = &spec;
-    s.val = make_task_dataset(spec.key, hyper.val_split, cfg.data, hyper, cfg.model, cfg.train);
-    s.train = make_task_dataset(spec.key, "train", cfg.data, hyper, cfg.model, cfg.train);
+    s.val = make_task_dataset(spec, hyper.val_split, cfg.data, hyper, cfg.model, cfg.train);
+    s.train = make_task_dataset(spec, "train", cfg.data, hyper, cfg.model, cfg.train);
     s.global_batch = hyper.batch_size;
     s.epochs = hyper.epochs;
     s.lr = hyper.lr;

@@ -8,8 +8,8 @@
 #include <map>
 #include <string>
 
+#include "catalog/task_spec.h"
 #include "data/batch.h"
-#include "tasks/task_table.h"
 
 namespace vlmt::released {
 
@@ -29,6 +29,7 @@ inline Batch to_batch(const Tensors& f, const std::string& prefix, const TaskSpe
   Batch b;
   b.task = spec.key;
   b.task_id = spec.id;
+  b.task_group = spec.group;
   auto features = in("features").to(dtype), spatials = in("spatials").to(dtype);
   auto image_mask = in("image_mask"), question = in("question"), text_mask = in("input_mask"),
        segments = in("segment_ids"), target = in("target");
@@ -80,8 +81,8 @@ inline Batch to_pretrain_batch(const Tensors& f, const std::string& prefix = "in
                                torch::ScalarType dtype = torch::kDouble) {
   auto in = [&](const std::string& n) { return f.at(prefix + n); };
   Batch b;
-  b.task = pretraining_task().key;
-  b.task_id = pretraining_task().id;
+  b.task = TaskCatalog::builtin().pretraining().key;
+  b.task_id = TaskCatalog::builtin().pretraining().id;
   b.input_ids = in("input_ids");
   b.size = b.input_ids.size(0);
   b.text_mask = in("input_mask");

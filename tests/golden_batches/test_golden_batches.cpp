@@ -188,8 +188,8 @@ void zero_option3_padding(Batch& golden) {
 
 std::unique_ptr<TaskDataset> open_dataset(const std::string& task, const std::string& split) {
   const RunConfig& cfg = config();
-  if (task == pretraining_task().key) return make_pretrain_dataset(split, cfg.data, cfg.train, cfg.model);
-  return make_task_dataset(task, split, cfg.data, cfg.tasks.of(task), cfg.model, cfg.train);
+  if (task == TaskCatalog::builtin().pretraining().key) return make_pretrain_dataset(split, cfg.data, cfg.train, cfg.model);
+  return make_task_dataset(builtin_task(task), split, cfg.data, cfg.tasks.of(task), cfg.model, cfg.train);
 }
 
 void compare_case(const std::string& task, const Case& c) {
@@ -200,8 +200,8 @@ void compare_case(const std::string& task, const Case& c) {
   EXPECT_EQ(ds->context().max_text, c.meta.at("max_text").get<int>()) << where;
   EXPECT_EQ(ds->context().max_regions, c.meta.at("max_regions").get<int>()) << where;
   EXPECT_EQ(ds->size(), c.meta.at("size").get<int64_t>()) << where << ": the released dataset has another size";
-  const TaskSpec& spec = task_by_key(task);
-  Batch golden = task == pretraining_task().key ? released::to_pretrain_batch(c.tensors, "", torch::kFloat)
+  const TaskSpec& spec = builtin_task(task);
+  Batch golden = task == TaskCatalog::builtin().pretraining().key ? released::to_pretrain_batch(c.tensors, "", torch::kFloat)
                                                 : released::to_batch(c.tensors, "", spec, torch::kFloat);
   if (c.tensors.count("co_attention_mask"))
     EXPECT_EQ(c.tensors.at("co_attention_mask").abs().max().item<double>(), 0.0) << where;
@@ -254,9 +254,9 @@ TEST_P(GoldenBatches, EveryTensorAsTheReleasedDatasetBuildsIt) {
 
 std::vector<std::string> golden_tasks() {
   std::vector<std::string> out;
-  for (const TaskSpec& spec : all_tasks())
-    if (spec.builtin) out.push_back(spec.key);
-  out.push_back(pretraining_task().key);
+  for (const TaskSpec& spec : TaskCatalog::builtin().datasets())
+    if (spec.builtin()) out.push_back(spec.key);
+  out.push_back(TaskCatalog::builtin().pretraining().key);
   return out;
 }
 

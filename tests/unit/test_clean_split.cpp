@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "data/clean_split.h"
-#include "tasks/task_table.h"
 #include "test_synth_util.h"
 
 namespace vlmt {
@@ -96,7 +96,7 @@ TEST(CleanSplit, VisualGenomeImagesAreMatchedToCoco) {
   const VgCocoIds vg = read_vg_coco_ids((dir.path() / "image_data.json").string());
   EXPECT_EQ(vg, (VgCocoIds{{"700", "20"}, {"703", "3"}}));
   EXPECT_EQ(qualified_image_id("vg", "700", vg), "coco:20");
-  EXPECT_EQ(qualified_image_id(task_by_key("gqa").id_namespace(), "701", vg), "vg:701");
+  EXPECT_EQ(qualified_image_id(builtin_task("gqa").id_namespace(), "701", vg), "vg:701");
   EXPECT_EQ(qualified_image_id("coco", "700", vg), "coco:700");
   const auto r = compute_clean_split(dir.path().string(), vg);
   const std::size_t vgqa = 1, refcoco = 5;

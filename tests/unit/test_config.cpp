@@ -273,8 +273,7 @@ TEST(Config, ExtendsErrorsNameTheFiles) {
 // outside it (an absolute key replaced the data root), so config loading rejects them, naming the
 // key and the file.
 TEST(Config, DeclaredTaskKeysAndImageSourcesAreSafeFileNames) {
-  // A free task-token row, 19 (rejected declarations register nothing, and the task registry is
-  // process-wide: these tests must not add to it).
+  // A free task-token row, 19.
   const auto declaration = [](const std::string& key, const std::string& source) {
     return "[tasks.\"" + key + "\"]\nkind = \"VL-classifier\"\ngroup = 1\nid = 19\nimage_source = \"" + source +
            "\"\nbatch_size = 8\nlr = 1e-5\n";
@@ -295,4 +294,42 @@ TEST(Config, DeclaredTaskKeysAndImageSourcesAreSafeFileNames) {
       if (key == "okkey") EXPECT_NE(what.find("image_source \"" + source + "\""), std::string::npos) << what;
     }
   }
+}
+
+// The catalogue is part of the loaded config: a declaration lives in that RunConfig only, so two
+// configs may declare the same key differently, and nothing global changes.
+TEST(Config, DeclaredDatasetsBelongToTheirConfigsCatalogue) {
+  const auto declaring = [](const std::string& name, int id) {
+    return "[tasks]\nactive = [\"vqa\", \"mine\"]\n[tasks.mine]\nkind = \"VL-classifier\"\ngroup = 1\nid = " +
+           std::to_string(id) + "\nimage_source = \"coco\"\nbatch_size = 8\nlr = 1e-5\nname = \"" + name + "\"\n";
+  };
+  const RunConfig a = load_run_config(write_temp("declares_a.toml", declaring("MineA", 18)), {}, configs_dir());
+  const RunConfig b = load_run_config(write_temp("declares_b.toml", declaring("MineB", 19)), {}, configs_dir());
+  EXPECT_EQ(a.catalog.by_key("mine").id, 18);
+  EXPECT_EQ(b.catalog.by_key("mine").id, 19);
+  EXPECT_NE(a.catalog.by_key("mine").declared_in.find("declares_a.toml"), std::string::npos);
+  EXPECT_EQ(a.tasks.of("mine").batch_size, 8);
+  EXPECT_EQ(TaskCatalog::builtin().find("mine"), nullptr);
+  EXPECT_EQ(load_run_config("", {}, configs_dir()).catalog.find("mine"), nullptr);
+  // The stored (resolved) config declares it again, identically.
+  const RunConfig again = run_config_from_table(a.resolved, "stored");
+  EXPECT_EQ(again.catalog.by_key("mine").id, 18);
+  EXPECT_EQ(again.catalog.by_key("mine").name, "MineA");
+}
+
+// Each range of train.* is checked once, here, naming the key: the LR schedule and DSG trust the
+// values they are given.
+TEST(Config, TrainRangesAreCheckedOnceWhereTheConfigIsRead) {
+  for (const std::string bad : {"train.warmup_proportion=1.5", "train.warmup_proportion=-0.1", "train.dsg_gap=0",
+                                "train.dsg_improve=-0.5", "train.dsg_diverge=1.0", "train.dsg_diverge=-0.1",
+                                "train.dsg_patience=-1", "train.dsg_cooldown=-1"}) {
+    try {
+      load_run_config("", {bad}, configs_dir());
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(bad.substr(0, bad.find('='))), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(load_run_config("", {"train.dsg_diverge=0.0", "train.dsg_cooldown=0", "train.warmup_proportion=1.0"},
+                                  configs_dir()));
 }

@@ -38,7 +38,7 @@ TEST(PretrainDataset, ShapesAndAlignment) {
   std::iota(all.begin(), all.end(), 0);
   RngDraws rng(3);
   Batch b = ds->get_batch(all, rng);
-  EXPECT_EQ(b.task, pretraining_task().key);  // pretraining is a task like the others
+  EXPECT_EQ(b.task, TaskCatalog::builtin().pretraining().key);  // pretraining is a task like the others
   EXPECT_EQ(b.task_id, 0);
   EXPECT_EQ(b.lm_labels.sizes(), (std::vector<int64_t>{24, 12}));
   EXPECT_EQ(b.region_targets.sizes(), (std::vector<int64_t>{24, 8, fixture::kClasses}));

@@ -112,7 +112,7 @@ TEST(DistributedSampler, StateSerialisesAndResumesExactly) {
 namespace {
 std::shared_ptr<const TaskDataset> retrieval_dataset() {
   static fixture::TestRoot root = fixture::make_test_root("loader");
-  return make_task_dataset("retrieval_coco", "train", root.data_config(), fixture::small_hyper(),
+  return make_task_dataset(builtin_task("retrieval_coco"), "train", root.data_config(), fixture::small_hyper(),
                            fixture::TestRoot::model_config());
 }
 

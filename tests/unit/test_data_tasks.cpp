@@ -20,7 +20,7 @@ const TestRoot& shared_root() {
 
 Batch load(const std::string& task, std::vector<int64_t> items, uint64_t seed = 1, int max_regions = 8) {
   const TestRoot& root = shared_root();
-  auto ds = make_task_dataset(task, "train", root.data_config(), fixture::small_hyper(12, max_regions),
+  auto ds = make_task_dataset(builtin_task(task), "train", root.data_config(), fixture::small_hyper(12, max_regions),
                               TestRoot::model_config());
   RngDraws rng(seed);
   return ds->get_batch(items, rng);
@@ -75,7 +75,7 @@ TEST(TaskDataset, VqaSoftScores) {
 // A label is a position in answers.json: the vocabulary keeps the file's order, or every
 // evaluated and inferred answer (label → string) and every released head would be wrong.
 TEST(TaskDataset, VqaAnswersKeepTheFileOrder) {
-  auto ds = make_task_dataset("vqa", "train", shared_root().data_config(), fixture::small_hyper(), TestRoot::model_config());
+  auto ds = make_task_dataset(builtin_task("vqa"), "train", shared_root().data_config(), fixture::small_hyper(), TestRoot::model_config());
   const auto& vqa = dynamic_cast<const VqaDataset&>(*ds);
   EXPECT_EQ(vqa.answers(), (std::vector<std::string>{"yes", "no", "two", "red"}));
   EXPECT_EQ(vqa.answers().at(3), "red");  // q1's label 3, answered "red" by its humans
@@ -84,7 +84,7 @@ TEST(TaskDataset, VqaAnswersKeepTheFileOrder) {
 TEST(TaskDataset, VqaAnswerVocabularyLargerThanHeadIsAnError) {
   ModelConfig m = TestRoot::model_config();
   m.num_vqa_answers = 3;
-  EXPECT_THROW(make_task_dataset("vqa", "train", shared_root().data_config(), fixture::small_hyper(), m), DataError);
+  EXPECT_THROW(make_task_dataset(builtin_task("vqa"), "train", shared_root().data_config(), fixture::small_hyper(), m), DataError);
 }
 
 // retreival_dataset.py's 4 options, positive first: (image, caption), (image, another image's
@@ -132,7 +132,7 @@ TEST(TaskDataset, RetrievalFourWay) {
 
 TEST(TaskDataset, RetrievalEvaluationBuildsCaptionAndImageRowsApart) {
   const TestRoot& root = shared_root();
-  auto ds = make_task_dataset("retrieval_coco", "train", root.data_config(), fixture::small_hyper(),
+  auto ds = make_task_dataset(builtin_task("retrieval_coco"), "train", root.data_config(), fixture::small_hyper(),
                               TestRoot::model_config());
   auto* scoring = dynamic_cast<RetrievalScoring*>(ds.get());
   ASSERT_NE(scoring, nullptr);
@@ -206,7 +206,7 @@ TEST(TaskDataset, ReferringTargetBelowHalfIoUIsZero) {
   const float iou = box_iou(box.unsqueeze(0), torch::tensor({x1, y1, inner_x2, y2})).item<float>();
   ASSERT_GE(iou, 0.4f);
   ASSERT_LT(iou, 0.5f);
-  auto ds = make_task_dataset("refcoco", "train", root.data_config(), fixture::small_hyper(12, 8), TestRoot::model_config());
+  auto ds = make_task_dataset(builtin_task("refcoco"), "train", root.data_config(), fixture::small_hyper(12, 8), TestRoot::model_config());
   RngDraws rng(1);
   EXPECT_EQ(ds->get_batch({0}, rng).target[0][3].item<float>(), 0.f) << "IoU " << iou;
 }
@@ -214,7 +214,7 @@ TEST(TaskDataset, ReferringTargetBelowHalfIoUIsZero) {
 TEST(TaskDataset, ReferringOnDetectionsOnlyWhenSwitchedOff) {
   TrainConfig train;
   train.referring_gt_regions = false;
-  auto ds = make_task_dataset("refcoco", "train", shared_root().data_config(), fixture::small_hyper(12, 8),
+  auto ds = make_task_dataset(builtin_task("refcoco"), "train", shared_root().data_config(), fixture::small_hyper(12, 8),
                               TestRoot::model_config(), train);
   RngDraws rng(1);
   Batch b = ds->get_batch({0}, rng);
@@ -251,7 +251,7 @@ TEST(TaskDataset, PointingCandidateWithoutGtRowIsAnError) {
   TestRoot root = fixture::make_test_root("pointing_bad");
   fixture::write_lines(root.dir / "annotations" / "visual7w" / "train.jsonl",
                        {R"({"id": "p9", "image_id": "v1", "text": "dog", "candidates": [[1, 2, 3, 4]], "answer": 0})"});
-  auto ds = make_task_dataset("visual7w", "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
+  auto ds = make_task_dataset(builtin_task("visual7w"), "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
   RngDraws rng(1);
   try {
     ds->get_batch({0}, rng);
@@ -283,12 +283,12 @@ TEST(TaskDataset, SnliVeOneHot) {
 TEST(TaskDataset, CleanSplitDropsRemovedImages) {
   TestRoot root = fixture::make_test_root("clean");
   fixture::write_lines(root.dir / "splits" / "clean_split.json", {R"({"removed_image_ids": ["1", "3"]})"});
-  auto ds = make_task_dataset("vqa", "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
+  auto ds = make_task_dataset(builtin_task("vqa"), "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
   ASSERT_EQ(ds->size(), 1);
   EXPECT_EQ(ds->item_id(0), "q2");
   DataConfig off = root.data_config();
   off.clean_split = false;
-  EXPECT_EQ(make_task_dataset("vqa", "train", off, fixture::small_hyper(), TestRoot::model_config())->size(), 3);
+  EXPECT_EQ(make_task_dataset(builtin_task("vqa"), "train", off, fixture::small_hyper(), TestRoot::model_config())->size(), 3);
 }
 
 TEST(TaskDataset, MissingImageAndWrongDimensionAreErrors) {
@@ -296,17 +296,17 @@ TEST(TaskDataset, MissingImageAndWrongDimensionAreErrors) {
   fixture::write_lines(root.dir / "annotations" / "snli_ve" / "train.jsonl",
                        {R"({"pair_id": "x", "image_id": "f99", "hypothesis": "a", "label": "neutral"})"});
   try {
-    make_task_dataset("snli_ve", "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
+    make_task_dataset(builtin_task("snli_ve"), "train", root.data_config(), fixture::small_hyper(), TestRoot::model_config());
     FAIL();
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("f99"), std::string::npos);
   }
   ModelConfig m = TestRoot::model_config();
   m.v_feature_size = 2048;
-  EXPECT_THROW(make_task_dataset("vqa", "train", root.data_config(), fixture::small_hyper(), m), DataError);
-  EXPECT_THROW(make_task_dataset("vqa", "nosuchsplit", root.data_config(), fixture::small_hyper(),
+  EXPECT_THROW(make_task_dataset(builtin_task("vqa"), "train", root.data_config(), fixture::small_hyper(), m), DataError);
+  EXPECT_THROW(make_task_dataset(builtin_task("vqa"), "nosuchsplit", root.data_config(), fixture::small_hyper(),
                                  TestRoot::model_config()), DataError);
-  EXPECT_THROW(make_task_dataset("nosuchtask", "train", root.data_config(), fixture::small_hyper(),
+  EXPECT_THROW(make_task_dataset(builtin_task("nosuchtask"), "train", root.data_config(), fixture::small_hyper(),
                                  TestRoot::model_config()), ConfigError);
 }
 

@@ -2,9 +2,9 @@
 // over evaluate's per-item predictions (mt_vgc_from_results), with hand-computed values.
 #include <gtest/gtest.h>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "eval/human_answer_score.h"
-#include "tasks/task_table.h"
 #include "eval/mt_vgc_results.h"
 #include "test_synth_util.h"
 
@@ -22,7 +22,7 @@ TEST(EvalHumanAnswers, VqaTenAnswersLeaveOneOut) {
       {R"({"question_id":"1","image_id":"9","question":"q?","answers":["yes","yes","yes","no","no","Yes.","yes ","no","maybe","2"],"labels":[0],"scores":[1]})",
        R"({"question_id":"2","image_id":"9","question":"q?"})",
        R"({"question_id":"3","image_id":"9","question":"q?","labels":[0],"scores":[1]})"});
-  const HumanAnswerScorer s(path.string(), task_by_key("vqa").exact_answer_match);
+  const HumanAnswerScorer s(path.string(), builtin_task("vqa").exact_answer_match);
   // Normalised humans: yes ×5, no ×3, maybe, 2.
   EXPECT_DOUBLE_EQ(*s.score("1", "yes"), 1.0);      // every subset of 9 has >= 4 yes
   EXPECT_NEAR(*s.score("1", "no"), 0.9, 1e-12);     // (3 · 2/3 + 7 · 1) / 10
@@ -41,12 +41,12 @@ TEST(EvalHumanAnswers, SingleAnswerVgqaUnanimousGqaExact) {
   const auto path = dir.path() / "val.jsonl";
   write_lines(path,
               {R"({"question_id":"a","image_id":"9","question":"q?","answers":["The table"]})"});
-  const HumanAnswerScorer vgqa(path.string(), task_by_key("vgqa").exact_answer_match);
+  const HumanAnswerScorer vgqa(path.string(), builtin_task("vgqa").exact_answer_match);
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "The table "), 1.0);  // only whitespace is stripped
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "the Table"), 0.0);   // case-sensitive
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "table"), 0.0);       // not normalised: unanimous
   EXPECT_DOUBLE_EQ(*vgqa.score("a", "chair"), 0.0);
-  const HumanAnswerScorer gqa(path.string(), task_by_key("gqa").exact_answer_match);
+  const HumanAnswerScorer gqa(path.string(), builtin_task("gqa").exact_answer_match);
   EXPECT_DOUBLE_EQ(*gqa.score("a", "The table"), 1.0);
   EXPECT_DOUBLE_EQ(*gqa.score("a", "table"), 0.0);  // GQA: exact string match
 }

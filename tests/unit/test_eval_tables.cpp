@@ -11,13 +11,13 @@
 
 #include <unistd.h>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/paper_row.h"
 #include "eval/results.h"
 #include "eval/runs_file.h"
 #include "eval/table_layouts.h"
-#include "tasks/task_table.h"
 #include "test_paths.h"
 
 namespace vlmt {
@@ -155,7 +155,7 @@ TEST_F(EvalTables, RunsFileLabelsRunsWithoutRunInfo) {
 TEST_F(EvalTables, Table11ColumnsComeFromTheCatalogue) {
   const TextTable t11 = make_table11(files());
   size_t expected = 1 + dataset_groups().size() + 1;  // "DSG gap", group means, "MT Score"
-  for (const auto& t : all_tasks()) {
+  for (const TaskSpec& t : TaskCatalog::builtin().datasets()) {
     if (t.table11_position < 0) continue;
     expected += 1 + t.table11_extras.size();
     EXPECT_NE(std::find(t11.header.begin(), t11.header.end(), t.table11_column), t11.header.end()) << t.key;
@@ -169,7 +169,7 @@ TEST_F(EvalTables, Table11ColumnsComeFromTheCatalogue) {
     std::ifstream in(std::string(VLMT_SOURCE_DIR) + "/src/eval/" + file);
     ASSERT_TRUE(in) << file;
     const std::string code((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (const auto& t : all_tasks())
+    for (const TaskSpec& t : TaskCatalog::builtin().datasets())
       EXPECT_EQ(code.find("\"" + t.key + "\""), std::string::npos) << file << " names task " << t.key;
   }
 }

@@ -98,8 +98,8 @@ class GoldenStep : public ::testing::Test {
   // The base LR of the 12-task run: the smallest LR of the built-in tasks (Trainer::build_streams).
   static double multitask_base_lr() {
     std::vector<double> lrs;
-    for (const TaskSpec& spec : all_tasks())
-      if (spec.builtin) lrs.push_back(spec.lr);
+    for (const TaskSpec& spec : TaskCatalog::builtin().datasets())
+      if (spec.builtin()) lrs.push_back(spec.lr);
     return base_learning_rate(lrs);
   }
 
@@ -121,9 +121,9 @@ class GoldenStep : public ::testing::Test {
 
   // Forward, the trainer's loss scale (tasks; pretraining has none), backward.
   double forward_backward(const Batch& b) {
-    const TaskSpec& spec = task_by_key(b.task);
-    auto loss = spec.kind().compute(*model_, b).loss;
-    if (spec.key != pretraining_task().key) loss = loss * loss_scale(spec.lr, multitask_base_lr());
+    const TaskSpec& spec = builtin_task(b.task);
+    auto loss = kind_of(spec).compute(*model_, b).loss;
+    if (spec.key != TaskCatalog::builtin().pretraining().key) loss = loss * loss_scale(spec.lr, multitask_base_lr());
     loss.backward();
     return loss.item<double>();
   }
@@ -180,7 +180,7 @@ class GoldenStep : public ::testing::Test {
 
   void run_task_case(const std::string& key) {
     const auto f = read_all(key + ".safetensors");
-    const TaskSpec& spec = task_by_key(key);
+    const TaskSpec& spec = builtin_task(key);
     AdamW opt = optimizer("mt_train");
     const double loss = forward_backward(released::to_batch(f, "input/", spec));
     expect_loss(f, "loss", loss);
@@ -207,10 +207,10 @@ TEST_F(GoldenStep, TriVerification) { run_task_case("snli_ve"); }
 TEST_F(GoldenStep, SecondTaskStillMovesTheFirstTasksHead) {
   const auto f = read_all("vqa_then_nlvr2.safetensors");
   AdamW opt = optimizer("mt_train");
-  expect_loss(f, "loss_step1", forward_backward(released::to_batch(f, "input_step1/", task_by_key("vqa"))));
+  expect_loss(f, "loss_step1", forward_backward(released::to_batch(f, "input_step1/", builtin_task("vqa"))));
   opt.step(1.0);
   opt.zero_grad();
-  expect_loss(f, "loss", forward_backward(released::to_batch(f, "input/", task_by_key("nlvr2"))));
+  expect_loss(f, "loss", forward_backward(released::to_batch(f, "input/", builtin_task("nlvr2"))));
   expect_gradients(f);
   opt.step(1.0);
   expect_deltas(f);

@@ -78,18 +78,18 @@ TEST(GradCheck, EveryHeadThroughItsObjective) {
   MultiTaskModel model(c);
   model->to(torch::kFloat64);
   model->eval();  // dropout off: the loss is a deterministic function of the weights
-  for (const auto& spec : all_tasks()) {
-    Batch b = random_batch(c, spec.key, 2, 6, 5, torch::kFloat64);
-    const TaskKind& kind = spec.kind();
+  for (const TaskSpec& spec : TaskCatalog::builtin().datasets()) {
+    Batch b = random_batch(c, spec, 2, 6, 5, torch::kFloat64);
+    const TaskKind& kind = kind_of(spec);
     auto loss = [&] { return kind.compute(*model, b).loss; };
     for (const auto& p : model->named_parameters()) {
-      const bool head_weight = p.key().rfind(spec.head_prefix(), 0) == 0 && p.value().dim() == 2;
+      const bool head_weight = p.key().rfind(head_prefix(spec), 0) == 0 && p.value().dim() == 2;
       if (head_weight) expect_gradients_match(p.value(), loss, 3, spec.key + ": " + p.key());
     }
     expect_gradients_match(model->bert->encoder->c_layer[0]->as<CoAttentionLayer>()->biattention->key2->weight,
                            loss, 2, spec.key + ": trunk c_layer.0 key2");
   }
-  Batch pre = random_batch(c, "pretrain", 2, 6, 5, torch::kFloat64);
+  Batch pre = random_batch(c, builtin_task("pretrain"), 2, 6, 5, torch::kFloat64);
   auto pretrain_loss = [&] { return pretrain_objective(*model, pre).loss; };
   expect_gradients_match(model->cls->predictions->transform->dense->weight, pretrain_loss, 3, "cls.predictions");
   expect_gradients_match(model->cls->imagePredictions->decoder->weight, pretrain_loss, 3, "cls.imagePredictions");

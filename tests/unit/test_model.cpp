@@ -88,13 +88,13 @@ TEST_P(ModelTokenModes, EveryHeadHasTheRightShape) {
   model->eval();
   const int64_t n = 3, len = 8, regions = 6;
   const int64_t extra = GetParam() == TaskTokenMode::kNone ? 0 : 1;
-  for (const auto& spec : all_tasks()) {
-    Batch b = random_batch(c, spec.key, n, len, regions);
+  for (const TaskSpec& spec : TaskCatalog::builtin().datasets()) {
+    Batch b = random_batch(c, spec, n, len, regions);
     auto out = model->forward(b);
     EXPECT_EQ(out.trunk.text.sizes(), (std::vector<int64_t>{b.rows(), len + extra, c.hidden_size})) << spec.key;
     EXPECT_EQ(out.trunk.image.sizes(), (std::vector<int64_t>{b.rows(), regions, c.v_hidden_size}));
     EXPECT_EQ(out.fused.sizes(), (std::vector<int64_t>{b.rows(), c.bi_hidden_size}));
-    auto r = spec.kind().compute(*model, b);
+    auto r = kind_of(spec).compute(*model, b);
     EXPECT_EQ(r.loss.dim(), 0) << spec.key;
     EXPECT_TRUE(std::isfinite(r.loss.item<double>())) << spec.key;
     EXPECT_EQ(r.prediction.size(0), n) << spec.key;
@@ -102,11 +102,11 @@ TEST_P(ModelTokenModes, EveryHeadHasTheRightShape) {
     EXPECT_GE(r.score_sum, 0);
     EXPECT_LE(r.score_sum, n);
   }
-  EXPECT_EQ(model->vqa_logits(model->forward(random_batch(c, "vqa", n))).size(1), c.num_vqa_answers);
-  EXPECT_EQ(model->gqa_logits(model->forward(random_batch(c, "gqa", n))).size(1), c.num_gqa_answers);
-  EXPECT_EQ(model->binary_logits(model->forward(random_batch(c, "nlvr2", n))).sizes(),
+  EXPECT_EQ(model->vqa_logits(model->forward(random_batch(c, builtin_task("vqa"), n))).size(1), c.num_vqa_answers);
+  EXPECT_EQ(model->gqa_logits(model->forward(random_batch(c, builtin_task("gqa"), n))).size(1), c.num_gqa_answers);
+  EXPECT_EQ(model->binary_logits(model->forward(random_batch(c, builtin_task("nlvr2"), n))).sizes(),
             (std::vector<int64_t>{n, 2}));
-  EXPECT_EQ(model->tri_logits(model->forward(random_batch(c, "snli_ve", n))).size(1), 3);
+  EXPECT_EQ(model->tri_logits(model->forward(random_batch(c, builtin_task("snli_ve"), n))).size(1), 3);
   // Task-token parameters exist only when tokens are on.
   bool has_token = false;
   for (const auto& p : model->named_parameters()) has_token |= p.key() == "bert.embeddings.task_embeddings.weight";
@@ -120,17 +120,22 @@ TEST(Model, TaskTokenRowsFollowTheMode) {
   MultiTaskModel per_dataset(tiny_config(TaskTokenMode::kPerDataset));
   MultiTaskModel per_head(tiny_config(TaskTokenMode::kPerHead));
   MultiTaskModel none(tiny_config(TaskTokenMode::kNone));
-  EXPECT_EQ(per_dataset->task_token_row(task_by_key("gqa")), 15);
-  EXPECT_EQ(per_dataset->task_token_row(task_by_key("guesswhat")), 17);
-  EXPECT_EQ(per_head->task_token_row(task_by_key("gqa")), 1);
-  EXPECT_EQ(per_head->task_token_row(task_by_key("snli_ve")), 4);
-  EXPECT_EQ(none->task_token_row(task_by_key("vqa")), -1);
+  EXPECT_EQ(per_dataset->task_token_row(builtin_task("gqa")), 15);
+  EXPECT_EQ(per_dataset->task_token_row(builtin_task("guesswhat")), 17);
+  EXPECT_EQ(per_head->task_token_row(builtin_task("gqa")), 1);
+  EXPECT_EQ(per_head->task_token_row(builtin_task("snli_ve")), 4);
+  EXPECT_EQ(none->task_token_row(builtin_task("vqa")), -1);
+  EXPECT_EQ(per_head->task_token_row(TaskCatalog::builtin().pretraining()), -1);
+  // A dataset batch whose group was never set is refused by the per-head mode, not given row 0.
+  EXPECT_THROW(per_head->task_token_row(builtin_task("vqa").id, TaskGroup::kPretraining), std::logic_error);
   // Different tokens give different outputs for the same input.
   torch::manual_seed(1);
   per_dataset->eval();
-  Batch b = random_batch(per_dataset->config, "vqa", 2);
+  Batch b = random_batch(per_dataset->config, builtin_task("vqa"), 2);
   auto a = per_dataset->forward(b).fused;
-  b.task = "refcoco";
+  const TaskSpec& refcoco = builtin_task("refcoco");  // the batch's task id and group pick the row
+  b.task_id = refcoco.id;
+  b.task_group = refcoco.group;
   auto c = per_dataset->forward(b).fused;
   EXPECT_FALSE(torch::allclose(a, c));
 }
@@ -140,7 +145,7 @@ TEST(Model, PaddingTokensAndRegionsDoNotChangeOutputs) {
   ModelConfig c = tiny_config();
   MultiTaskModel model(c);
   model->eval();
-  Batch b = random_batch(c, "refcoco", 2, 8, 6);
+  Batch b = random_batch(c, builtin_task("refcoco"), 2, 8, 6);
   auto base = model->forward(b);
   auto base_regions = model->region_logits(base, b.image_mask);
   Batch changed = b;
@@ -175,8 +180,8 @@ TEST(Model, EncodingEachSideOnceAndPairingEqualsTheForwardOfThePairs) {
   EXPECT_EQ(describe_schedule(model->bert->encoder->schedule), "T0 C0 T1 V0 C1 V1 T2");
   const int64_t captions = 3, images = 4;
   // VQA batches: one row per item (a retrieval batch has 4); the task only picks the token row.
-  Batch text = random_batch(c, "vqa", captions, 8, 6);
-  Batch regions = random_batch(c, "vqa", images, 8, 6);
+  Batch text = random_batch(c, builtin_task("vqa"), captions, 8, 6);
+  Batch regions = random_batch(c, builtin_task("vqa"), images, 8, 6);
   // The pairs as one batch: row k·images + i = caption k with image i.
   Batch pairs = text;
   for (torch::Tensor* t : {&pairs.input_ids, &pairs.segment_ids, &pairs.text_mask})
@@ -197,8 +202,8 @@ TEST(Model, UpdatesTouchOnlyTheTrunkAndTheActiveHead) {
   torch::manual_seed(3);
   ModelConfig c = tiny_config();
   MultiTaskModel model(c);
-  Batch b = random_batch(c, "visual7w", 2);
-  auto r = task_by_key("visual7w").kind().compute(*model, b);
+  Batch b = random_batch(c, builtin_task("visual7w"), 2);
+  auto r = kind_of(builtin_task("visual7w")).compute(*model, b);
   r.loss.backward();
   for (const auto& p : model->named_parameters()) {
     // The masked-word decoder IS the trunk's word-embedding matrix under a second name.
@@ -218,7 +223,7 @@ TEST(Model, PretrainingObjective) {
   torch::manual_seed(4);
   ModelConfig c = tiny_config();
   MultiTaskModel model(c);
-  Batch b = random_batch(c, "pretrain", 4);
+  Batch b = random_batch(c, builtin_task("pretrain"), 4);
   auto r = pretrain_objective(*model, b);
   EXPECT_TRUE(std::isfinite(r.loss.item<double>()));
   EXPECT_GT(r.lm_loss.item<double>(), 0);
@@ -233,7 +238,7 @@ TEST(Pretraining, ValidationMetricsCountMaskedWordsRegionsAndPairs) {
   MultiTaskModel model(c);
   model->eval();
   torch::NoGradGuard no_grad;
-  Batch b = random_batch(c, "pretrain", 4);
+  Batch b = random_batch(c, builtin_task("pretrain"), 4);
   // Labels set to the model's own predictions: every masked word counts as right.
   const auto predicted = model->cls->predictions(model->forward(b).trunk.text).argmax(-1);
   b.lm_labels = torch::where(b.lm_labels.ge(0), predicted, b.lm_labels);
@@ -246,7 +251,7 @@ TEST(Pretraining, ValidationMetricsCountMaskedWordsRegionsAndPairs) {
   b.lm_labels = torch::where(b.lm_labels.ge(0), (predicted + 1) % c.vocab_size, b.lm_labels);
   EXPECT_EQ(pretrain_objective(*model, b).words_correct, 0);
 
-  const auto objective = pretraining_task().kind().compute(*model, b);
+  const auto objective = kind_of(TaskCatalog::builtin().pretraining()).compute(*model, b);
   ASSERT_EQ(objective.metrics.size(), 3u);
   EXPECT_EQ(objective.metrics[0].name, "masked_word_accuracy");
   EXPECT_EQ(objective.metrics[1].name, "masked_region_kl");
@@ -280,8 +285,8 @@ TEST(TaskKinds, AReferringHitNeedsAnIoUAboveHalf) {
   MultiTaskModel model(c);
   model->eval();
   torch::NoGradGuard no_grad;
-  Batch b = random_batch(c, "refcoco", 4);
-  const auto& grounding = task_by_key("refcoco").kind();
+  Batch b = random_batch(c, builtin_task("refcoco"), 4);
+  const auto& grounding = kind_of(builtin_task("refcoco"));
   for (const double iou : {0.45, 0.55}) {
     b.target = b.image_mask.to(torch::kFloat32) * iou;
     const auto r = grounding.compute(*model, b);

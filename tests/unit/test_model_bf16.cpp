@@ -44,8 +44,8 @@ TrainedRun train_tiny(bool bf16) {
   options.head_lr = 1e-3;
   run.optimizer = std::make_unique<AdamW>(named, options);
   torch::manual_seed(12);
-  const Batch batch = testing::random_batch(run.model->config, "vqa", 16);
-  const TaskKind& objective = task_by_key("vqa").kind();
+  const Batch batch = testing::random_batch(run.model->config, builtin_task("vqa"), 16);
+  const TaskKind& objective = kind_of(builtin_task("vqa"));
   for (int step = 0; step < kSteps; ++step) {
     run.optimizer->zero_grad();
     torch::Tensor loss = objective.compute(*run.model, batch).loss;
@@ -78,7 +78,7 @@ TEST(ModelBf16, TrunkOutputsAreFloat32ButComputedInBf16) {
   torch::manual_seed(5);
   MultiTaskModel model(testing::tiny_config());
   model->eval();
-  const Batch batch = testing::random_batch(model->config, "vqa", 4);
+  const Batch batch = testing::random_batch(model->config, builtin_task("vqa"), 4);
   torch::NoGradGuard no_grad;
   const ModelOutput fp32 = model->forward(batch);
   model->bf16_trunk = true;

@@ -33,13 +33,13 @@ TEST(ModelIO, SaveLoadGivesIdenticalForward) {
   MultiTaskModel b(c);
   a->eval();
   b->eval();
-  Batch batch = random_batch(c, "vqa", 3);
+  Batch batch = random_batch(c, builtin_task("vqa"), 3);
   ASSERT_FALSE(torch::allclose(a->forward(batch).fused, b->forward(batch).fused));
   ckpt::save_parameters(*a, (dir / "a.h5").string());
   auto report = ckpt::load_parameters(*b, (dir / "a.h5").string(), /*allow_partial=*/false);
   EXPECT_TRUE(report.complete());
   for (const auto& task : {"vqa", "refcoco", "nlvr2", "retrieval_coco"}) {
-    Batch x = random_batch(c, task, 2);
+    Batch x = random_batch(c, builtin_task(task), 2);
     auto oa = a->forward(x), ob = b->forward(x);
     EXPECT_TRUE(torch::equal(oa.fused, ob.fused)) << task;
     EXPECT_TRUE(torch::equal(oa.trunk.image, ob.trunk.image)) << task;
@@ -56,7 +56,7 @@ TEST(ModelIO, ForwardDumpMatchesTheModel) {
   MultiTaskModel model(c);
   model->eval();
   ckpt::save_parameters(*model, (dir / "params.h5").string());
-  Batch b = random_batch(c, "vqa", 4);
+  Batch b = random_batch(c, builtin_task("vqa"), 4);
   ckpt::write_tensors((dir / "in.h5").string(),
                       {{"input_ids", b.input_ids}, {"segment_ids", b.segment_ids}, {"text_mask", b.text_mask},
                        {"features", b.features}, {"spatials", b.spatials}, {"image_mask", b.image_mask},

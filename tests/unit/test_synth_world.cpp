@@ -9,12 +9,12 @@
 #include <map>
 #include <set>
 
+#include "catalog/task_catalog.h"
 #include "core/error.h"
 #include "data/clean_split.h"
 #include "synth/synth_scene.h"
 #include "synth/synth_text.h"
 #include "synth/synth_world.h"
-#include "tasks/task_table.h"
 #include "test_synth_util.h"
 
 namespace vlmt {
@@ -52,7 +52,7 @@ class SynthWorldTest : public ::testing::Test {
 TempDir* SynthWorldTest::dir_ = nullptr;
 
 std::vector<std::string> split_files(const std::string& task) {
-  return {"train", task_by_key(task).val_split, "test"};
+  return {"train", builtin_task(task).val_split, "test"};
 }
 
 TEST_F(SynthWorldTest, SameSeedGivesIdenticalFilesOtherSeedDoesNot) {
@@ -100,7 +100,7 @@ TEST_F(SynthWorldTest, EveryDatasetFileHasItsSchema) {
       {"guesswhat", {"id", "image_id", "text", "candidates", "answer"}},
       {"nlvr2", {"pair_id", "image_ids", "sentence", "label"}},
       {"snli_ve", {"pair_id", "image_id", "hypothesis", "label"}}};
-  ASSERT_EQ(fields.size(), all_tasks().size());
+  ASSERT_EQ(fields.size(), TaskCatalog::builtin().datasets().size());
   for (const auto& [task, keys] : fields) {
     for (const auto& split : split_files(task)) {
       const auto items = read_jsonl(root() / "annotations" / task / (split + ".jsonl"));
@@ -244,7 +244,7 @@ TEST_F(SynthWorldTest, FeatureFilesHoldEveryAnnotatedImageAndCandidateBoxes) {
   std::size_t shared = 0;
   for (const auto& id : file_ids["vg"]) shared += file_ids["coco"].count(id);
   EXPECT_GT(shared, 0u);
-  for (const auto& task : all_tasks())
+  for (const TaskSpec& task : TaskCatalog::builtin().datasets())
     for (const auto& split : split_files(task.key))
       for (const auto& item : read_jsonl(root() / "annotations" / task.key / (split + ".jsonl"))) {
         std::vector<std::string> ids;
@@ -254,7 +254,7 @@ TEST_F(SynthWorldTest, FeatureFilesHoldEveryAnnotatedImageAndCandidateBoxes) {
       }
   // Candidate boxes of Visual7W / GuessWhat are exact rows of the _gt.h5 file of their image.
   for (const std::string task : {"visual7w", "guesswhat"}) {
-    const std::string source = task_by_key(task).image_source;
+    const std::string source = builtin_task(task).image_source;
     H5::H5File f((root() / "features" / (source + "_gt.h5")).string(), H5F_ACC_RDONLY);
     const auto ids = testing::read_ids(f);
     const auto offsets = testing::read_ints(f, "offsets");

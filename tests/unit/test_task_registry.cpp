@@ -1,5 +1,5 @@
-// The task-kind registry and the task table: every dataset's kind resolves, declared datasets
-// register once and are found like built-in ones, and no code outside src/tasks/ decides by task
+// The task-kind registry and the task catalogue: every dataset's kind resolves, declared datasets
+// are found like built-in ones in their run's catalogue, and no code outside src/tasks/ decides by task
 // kind or task name (the grep the task-kind issue asks for).
 #include <gtest/gtest.h>
 
@@ -26,13 +26,16 @@ TEST(TaskKinds, EveryDatasetAndPretrainingHasARegisteredKind) {
   std::set<std::string> names;
   for (const TaskKind* kind : all_task_kinds()) EXPECT_TRUE(names.insert(kind->name()).second) << kind->name();
   EXPECT_EQ(names.size(), 8u);  // seven released head types and pretraining
-  for (const auto& spec : all_tasks()) {
-    EXPECT_NO_THROW(spec.kind()) << spec.key;
-    EXPECT_TRUE(spec.kind().is_dataset_kind()) << spec.key;
+  const TaskCatalog& catalog = TaskCatalog::builtin();
+  for (const auto& spec : catalog.datasets()) {
+    EXPECT_NO_THROW(kind_of(spec)) << spec.key;
+    EXPECT_TRUE(kind_of(spec).is_dataset_kind()) << spec.key;
     EXPECT_FALSE(spec.column.empty()) << spec.key;
+    EXPECT_EQ(metric_of(spec), spec.metric) << spec.key;  // written out for the built-in ones
   }
-  EXPECT_EQ(task_by_key("pretrain").kind().name(), "pretraining");
-  EXPECT_FALSE(pretraining_task().kind().is_dataset_kind());
+  EXPECT_NO_THROW(check_task_kinds(catalog));
+  EXPECT_EQ(kind_of(catalog.by_key("pretrain")).name(), "pretraining");
+  EXPECT_FALSE(kind_of(catalog.pretraining()).is_dataset_kind());
   EXPECT_THROW(task_kind("VL-nonsense"), ConfigError);
 }
 
@@ -45,15 +48,15 @@ TEST(TaskKinds, ChanceLevelsUniformChoiceAndAnswerPrior) {
   b.target = torch::tensor({0.7, 0.3, 0.9, 0.0}, torch::kFloat32).view({1, 4});
   ObjectiveResult r;
   r.logits = torch::tensor({0.1, 0.2, -10000.0, 0.4}, torch::kFloat32).view({1, 4});
-  const auto& grounding = task_by_key("refcoco").kind();
+  const auto& grounding = kind_of(builtin_task("refcoco"));
   EXPECT_FALSE(grounding.chance_is_answer_prior());
   const auto hits = grounding.choice_scores(b, r);
   EXPECT_EQ(hits[0][0].item<double>(), 1.0);
   EXPECT_EQ(hits[0][1].item<double>(), 0.0);
   EXPECT_TRUE(std::isnan(hits[0][2].item<double>()));  // masked: not a choice
-  EXPECT_TRUE(task_by_key("vqa").kind().chance_is_answer_prior());
-  EXPECT_TRUE(task_by_key("nlvr2").kind().chance_is_answer_prior());
-  EXPECT_FALSE(task_by_key("visual7w").kind().chance_is_answer_prior());
+  EXPECT_TRUE(kind_of(builtin_task("vqa")).chance_is_answer_prior());
+  EXPECT_TRUE(kind_of(builtin_task("nlvr2")).chance_is_answer_prior());
+  EXPECT_FALSE(kind_of(builtin_task("visual7w")).chance_is_answer_prior());
 
   LocalCommunicator comm;
   ChanceLevel uniform(false);
@@ -81,16 +84,16 @@ TEST(TaskKinds, ScoresAsTheReleasedTaskUtils) {
 }
 
 TEST(TaskKinds, HeadsAreTheReleasedModules) {
-  EXPECT_EQ(task_by_key("vqa").head_prefix(), "vil_prediction.");
-  EXPECT_EQ(task_by_key("gqa").head_prefix(), "vil_prediction_gqa.");
-  EXPECT_EQ(task_by_key("retrieval_flickr30k").head_prefix(), "vil_logit.");
-  EXPECT_EQ(task_by_key("refcocog").head_prefix(), "vision_logit.");
-  EXPECT_EQ(task_by_key("guesswhat").head_prefix(), "vision_logit.");
-  EXPECT_EQ(task_by_key("nlvr2").head_prefix(), "vil_binary_prediction.");
-  EXPECT_EQ(task_by_key("snli_ve").head_prefix(), "vil_tri_prediction.");
+  EXPECT_EQ(head_prefix(builtin_task("vqa")), "vil_prediction.");
+  EXPECT_EQ(head_prefix(builtin_task("gqa")), "vil_prediction_gqa.");
+  EXPECT_EQ(head_prefix(builtin_task("retrieval_flickr30k")), "vil_logit.");
+  EXPECT_EQ(head_prefix(builtin_task("refcocog")), "vision_logit.");
+  EXPECT_EQ(head_prefix(builtin_task("guesswhat")), "vision_logit.");
+  EXPECT_EQ(head_prefix(builtin_task("nlvr2")), "vil_binary_prediction.");
+  EXPECT_EQ(head_prefix(builtin_task("snli_ve")), "vil_tri_prediction.");
 }
 
-TEST(TaskTable, DeclaredDatasetIsFoundLikeABuiltinOne) {
+TEST(TaskCatalog, DeclaredDatasetIsFoundLikeABuiltinOneInItsCatalogueOnly) {
   TaskSpec spec;
   spec.key = "myvqa";
   spec.name = "MyVQA";
@@ -99,38 +102,69 @@ TEST(TaskTable, DeclaredDatasetIsFoundLikeABuiltinOne) {
   spec.image_source = "coco";
   spec.batch_size = 8;
   spec.lr = 1e-5;
-  const TaskSpec& added = register_task(spec, "test");
-  EXPECT_EQ(&task_by_key("MyVQA"), &added);
-  EXPECT_EQ(added.metric, "vqa_accuracy");  // the kind's
-  EXPECT_FALSE(added.builtin);
-  EXPECT_EQ(&register_task(spec, "again"), &added);  // identical: a no-op
-  EXPECT_EQ(all_tasks().size(), 13u);
+  TaskCatalog catalog;
+  const TaskSpec& added = catalog.declare(spec, "test");
+  EXPECT_EQ(&catalog.by_key("MyVQA"), &added);
+  EXPECT_EQ(&catalog.by_id(3), &added);
+  EXPECT_EQ(metric_of(added), "vqa_accuracy");  // the kind's
+  EXPECT_FALSE(added.builtin());
+  EXPECT_EQ(added.declared_in, "test");
+  EXPECT_EQ(catalog.datasets().size(), 13u);
+  EXPECT_EQ(catalog.keys_in_group(1), (std::vector<std::string>{"vqa", "gqa", "vgqa", "myvqa"}));
+  // A value: the built-in catalogue and other copies made before are unchanged.
+  EXPECT_EQ(TaskCatalog::builtin().datasets().size(), 12u);
+  EXPECT_EQ(TaskCatalog::builtin().find("myvqa"), nullptr);
+  EXPECT_THROW(TaskCatalog().by_key("myvqa"), ConfigError);
+  const TaskCatalog copy = catalog;
+  EXPECT_EQ(&copy.by_key("myvqa"), &added);  // copies share the (immutable) specs
 
-  TaskSpec other = spec;
-  other.lr = 2e-5;
-  EXPECT_THROW(register_task(other, "test"), ConfigError);  // same key, different spec
+  EXPECT_THROW(catalog.declare(spec, "again"), ConfigError);  // key taken
   TaskSpec taken = spec;
   taken.key = "othervqa";
   taken.name = "Other";
   taken.id = 1;  // VQA's row
-  EXPECT_THROW(register_task(taken, "test"), ConfigError);
+  EXPECT_THROW(catalog.declare(taken, "test"), ConfigError);
   taken.id = 20;  // outside the task-token table
-  EXPECT_THROW(register_task(taken, "test"), ConfigError);
+  EXPECT_THROW(catalog.declare(taken, "test"), ConfigError);
   taken.id = 5;
-  taken.kind_name = "pretraining";  // not a dataset kind
-  EXPECT_THROW(register_task(taken, "test"), ConfigError);
-  taken.kind_name = "VL-classifier";
   taken.key = "pretrain";
-  EXPECT_THROW(register_task(taken, "test"), ConfigError);
-  EXPECT_EQ(all_tasks().size(), 13u);
+  EXPECT_THROW(catalog.declare(taken, "test"), ConfigError);
+  taken.key = "../up";
+  EXPECT_THROW(catalog.declare(taken, "test"), ConfigError);
+  EXPECT_EQ(catalog.datasets().size(), 13u);
+
+  // Kinds are the kind registry's to check, each bad one named with the file that declared it.
+  TaskSpec not_dataset = taken;
+  not_dataset.key = "pretrainlike";
+  not_dataset.kind_name = "pretraining";
+  TaskSpec unknown = taken;
+  unknown.key = "nokind";
+  unknown.name = "NoKind";
+  unknown.id = 6;
+  unknown.kind_name = "VL-nonsense";
+  TaskCatalog bad;
+  bad.declare(not_dataset, "a.toml [tasks.pretrainlike]");
+  bad.declare(unknown, "b.toml [tasks.nokind]");
+  try {
+    check_task_kinds(bad);
+    ADD_FAILURE() << "check_task_kinds accepted a pretraining-kind dataset and an unknown kind";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("a.toml [tasks.pretrainlike]"), std::string::npos) << what;
+    EXPECT_NE(what.find("is not a dataset kind"), std::string::npos) << what;
+    EXPECT_NE(what.find("b.toml [tasks.nokind]"), std::string::npos) << what;
+    EXPECT_NE(what.find("VL-nonsense"), std::string::npos) << what;
+  }
+  EXPECT_THROW(kind_of(unknown), ConfigError);
 
   // A declared dataset gets its kind's batches and objective like the built-in ones.
   const ModelConfig c = vlmt::testing::tiny_config();
   torch::manual_seed(0);
   MultiTaskModel model(c);
-  Batch b = random_batch(c, "myvqa", 2);
+  Batch b = random_batch(c, added, 2);
   EXPECT_EQ(b.task_id, 3);
-  EXPECT_TRUE(std::isfinite(added.kind().compute(*model, b).loss.item<double>()));
+  EXPECT_EQ(b.task_group, TaskGroup::kVocabVQA);
+  EXPECT_TRUE(std::isfinite(kind_of(added).compute(*model, b).loss.item<double>()));
 }
 
 // Source files under `dir` (recursively) whose text matches `pattern`, as "file:line: text".
@@ -154,8 +188,8 @@ std::vector<std::string> grep_sources(const fs::path& dir, const std::regex& pat
 
 TEST(TaskKinds, NoDecisionByTaskNameOrKindOutsideTheRegistry) {
   std::string keys;
-  for (const auto& spec : all_tasks())
-    if (spec.builtin) keys += (keys.empty() ? "" : "|") + std::regex_replace(spec.key, std::regex("\\+"), "\\+");
+  for (const auto& spec : TaskCatalog::builtin().datasets())
+    if (spec.builtin()) keys += (keys.empty() ? "" : "|") + std::regex_replace(spec.key, std::regex("\\+"), "\\+");
   for (const TaskKind* kind : all_task_kinds()) keys += "|" + kind->name();  // no regex metacharacters
   // `x == "vqa"`, `"nlvr2" != x`, `kind_name == "V-logit"`, and the old task-type enum (a switch
   // over strings does not compile, so comparisons are the only way to decide by name).

@@ -43,13 +43,13 @@ std::set<std::string> modules_of(const ckpt::NamedTensors& tensors) {
 TEST(InitFrom, PretrainCheckpointGivesTheTrunkAndPretrainingHeadsOnly) {
   const auto data = checkpoint_of("pretrain", {"pretrain"});
   std::set<std::string> left_out;
-  EXPECT_EQ(modules_of(trained_parameters(data, left_out)), (std::set<std::string>{"bert", "cls"}));
+  EXPECT_EQ(modules_of(trained_parameters(data, TaskCatalog::builtin(), left_out)), (std::set<std::string>{"bert", "cls"}));
 }
 
 TEST(InitFrom, MultiTaskCheckpointGivesTheHeadsOfItsTasks) {
   const auto data = checkpoint_of("mt", {"vqa", "gqa", "refcoco", "visual7w"});
   std::set<std::string> left_out;
-  const auto kept = trained_parameters(data, left_out);
+  const auto kept = trained_parameters(data, TaskCatalog::builtin(), left_out);
   EXPECT_EQ(left_out, (std::set<std::string>{"linguisic_logit.", "vil_binary_prediction.", "vil_logit.",
                                              "vil_tri_prediction."}));
   EXPECT_EQ(modules_of(kept),

@@ -30,14 +30,14 @@ TEST(Plan, ActivationFormulaByHand) {
 }
 
 TEST(Plan, ItemCountsAndRunLength) {
-  const auto counts = parse_item_counts("vqa=443757,refcoco+=120624");
+  const auto counts = parse_item_counts("vqa=443757,refcoco+=120624", TaskCatalog::builtin());
   EXPECT_EQ(counts.at("vqa"), 443757);
   EXPECT_EQ(counts.at("refcoco+"), 120624);
-  EXPECT_THROW(parse_item_counts("vqa"), ConfigError);
-  EXPECT_THROW(parse_item_counts("vqa=abc"), ConfigError);
-  EXPECT_THROW(parse_item_counts("vqa=0"), ConfigError);
-  EXPECT_THROW(parse_item_counts("vqa=12x"), ConfigError);
-  EXPECT_THROW(parse_item_counts("no_such_task=5"), ConfigError);
+  EXPECT_THROW(parse_item_counts("vqa", TaskCatalog::builtin()), ConfigError);
+  EXPECT_THROW(parse_item_counts("vqa=abc", TaskCatalog::builtin()), ConfigError);
+  EXPECT_THROW(parse_item_counts("vqa=0", TaskCatalog::builtin()), ConfigError);
+  EXPECT_THROW(parse_item_counts("vqa=12x", TaskCatalog::builtin()), ConfigError);
+  EXPECT_THROW(parse_item_counts("no_such_task=5", TaskCatalog::builtin()), ConfigError);
   // train.iterations wins; else the largest epochs × batches per epoch.
   EXPECT_EQ(run_iterations(100, {{20, 781}, {20, 1562}}), 100);
   EXPECT_EQ(run_iterations(0, {{20, 781}, {10, 1562}, {3, 9000}}), 27000);

@@ -37,6 +37,7 @@ class MemoryDataset : public TaskDataset {
     Batch b;
     b.task = spec_.key;
     b.task_id = spec_.id;
+    b.task_group = spec_.group;
     b.size = n;
     b.input_ids = (idx * 7 + torch::arange(L).view({1, L}) * 3) % (model_.vocab_size - 5) + 5;
     b.input_ids.select(1, 0).fill_(2);
@@ -46,7 +47,7 @@ class MemoryDataset : public TaskDataset {
                             idx.view({n, 1, 1}).to(torch::kFloat32));
     b.spatials = torch::full({n, R, 5}, 0.25);
     b.image_mask = torch::ones({n, R}, torch::kInt64);
-    spec_.kind().fill_random_targets(b, model_, R, torch::kFloat32);  // deterministic for these kinds
+    kind_of(spec_).fill_random_targets(b, model_, R, torch::kFloat32);  // deterministic for these kinds
     for (int64_t k = 0; k < n; ++k) {
       b.item_ids.push_back(item_id(indices[k]));
       b.image_ids.push_back(item_images(indices[k])[0]);
@@ -59,6 +60,7 @@ class MemoryDataset : public TaskDataset {
     DatasetContext ctx;
     ctx.task_key = spec.key;
     ctx.task_id = spec.id;
+    ctx.task_group = spec.group;
     ctx.split = "memory";
     return ctx;
   }
@@ -97,7 +99,7 @@ struct MemoryRun {
     p.clock = [] { return 1000.0; };
     p.stop_signals = false;
     for (const std::string key : {"vqa", "refcoco"}) {
-      const TaskSpec& spec = task_by_key(key);
+      const TaskSpec& spec = builtin_task(key);
       TrainingStream s;
       s.spec = &spec;
       s.train = std::make_shared<MemoryDataset>(spec, p.config.model, 8);
@@ -221,10 +223,10 @@ TEST(Trainer, AFinishedRunResumedIsNotValidatedAgain) {
 TEST(Trainer, HeadBiasPriorIsTheLogOddsOfTheTargetBaseRate) {
   const ModelConfig config = vlmt::testing::tiny_config();
   MultiTaskModel model(config);
-  const auto& refcoco = task_by_key("refcoco");
-  const auto& visual7w = task_by_key("visual7w");
-  const auto& vqa = task_by_key("vqa");
-  const auto& retrieval = task_by_key("retrieval_coco");
+  const auto& refcoco = builtin_task("refcoco");
+  const auto& visual7w = builtin_task("visual7w");
+  const auto& vqa = builtin_task("vqa");
+  const auto& retrieval = builtin_task("retrieval_coco");
   MemoryDataset refcoco_data(refcoco, config, 8), visual7w_data(visual7w, config, 8), vqa_data(vqa, config, 8),
       retrieval_data(retrieval, config, 8);
   const auto before_retrieval = model->vil_logit->bias.clone();

@@ -8,7 +8,7 @@ stores each task reads where they differ from vlmt's built-in ones.
 
 This file is the one place that knows which released LMDB feeds which task. The release ships
 one detection LMDB per dataset (RefCOCO, RefCOCO+, RefCOCOg, GQA and Visual7W have their own),
-while vlmt's task table (src/tasks/task_table.cpp) reads COCO's for the referring tasks and
+while vlmt's task catalogue (src/catalog/builtin_tasks.cpp) reads COCO's for the referring tasks and
 Visual Genome's for Visual7W; --print-overrides prints the `--set tasks.<key>.features=...`
 options (TaskHyper::features / gt_features) that make a run read the released files instead.
 

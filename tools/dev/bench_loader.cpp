@@ -73,7 +73,7 @@ Measurement run_once(const RunConfig& cfg, int ranks, int threads, bool cold, in
   std::set<const FeatureStore*> stores;
   std::vector<DistributedSampler> samplers;
   for (const auto& [spec, hyper] : training_tasks(cfg)) {
-    std::shared_ptr<const TaskDataset> data = make_task_dataset(spec->key, "train", cfg.data, hyper, cfg.model, cfg.train);
+    std::shared_ptr<const TaskDataset> data = make_task_dataset(*spec, "train", cfg.data, hyper, cfg.model, cfg.train);
     for (const auto* s : {data->context().features.get(), data->context().gt_features.get()})
       if (s) stores.insert(s);
     const int64_t rank_batch = std::max<int64_t>(1, hyper.batch_size / ranks);

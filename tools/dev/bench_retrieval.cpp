@@ -13,6 +13,8 @@
 // images the same.
 #include <cstdio>
 
+#include "catalog/task_catalog.h"
+#include "config/run_config.h"
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/timing.h"
@@ -61,8 +63,8 @@ int main(int argc, char** argv) {
     model->eval();
     torch::NoGradGuard no_grad;
     // VQA batches: one row per item (a retrieval training batch has 4); only the task token differs.
-    const Batch text = random_batch(config, "vqa", captions, L, R);
-    const Batch regions = random_batch(config, "vqa", images, L, R);
+    const Batch text = random_batch(config, builtin_task("vqa"), captions, L, R);
+    const Batch regions = random_batch(config, builtin_task("vqa"), images, L, R);
 
     const auto rows_of = [](const torch::Tensor& t, int64_t start, int64_t n) { return t.narrow(0, start, n); };
     torch::Tensor full, reuse;

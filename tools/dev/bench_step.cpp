@@ -16,7 +16,7 @@
 // (cpu_s: rank 0's CPU seconds per step, all its threads; adamw_s: rank 0's wall seconds per
 // step in AdamW, fused = one pass per parameter (train/adamw_update.h), ops = LibTorch op by op).
 //
-// --batch defaults to the task's batch size of the paper (task_table.h). --device cuda uses the
+// --batch defaults to the task's batch size of the paper (catalog/builtin_tasks.cpp). --device cuda uses the
 // GPU of this rank's local rank (distributed/local_rank.h); the GPU is synchronised before the clock is
 // read. --bf16 runs the trunk under bf16 autocast (train.bf16).
 //
@@ -27,6 +27,7 @@
 
 #include <sys/resource.h>
 
+#include "catalog/task_catalog.h"
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -102,8 +103,8 @@ double forward_flops(MultiTaskModelImpl& m, const TaskSpec& spec, int64_t rows, 
       flops += per_token * rows * R;
     } else if (starts_with(name, "bert.t_pooler") || starts_with(name, "bert.v_pooler")) {
       flops += per_token * rows;
-    } else if (starts_with(name, spec.head_prefix())) {
-      flops += per_token * (spec.kind().head_per_region() ? rows * R : rows);
+    } else if (starts_with(name, head_prefix(spec))) {
+      flops += per_token * (kind_of(spec).head_per_region() ? rows * R : rows);
     }
   }
   const auto& c = m.config;
@@ -158,7 +159,7 @@ int main(int argc, char** argv) {
     const std::string dropout_name = dropout_kernel() == DropoutKernel::kFused ? "fused" : "torch";
     if (args.has("threads")) torch::set_num_threads(static_cast<int>(args.integer("threads", 1)));
     const ModelConfig config = load_model_preset(args.get("preset", "tiny"));
-    const TaskSpec& spec = task_by_key(args.get("task", "vqa"));
+    const TaskSpec& spec = builtin_task(args.get("task", "vqa"));
     const int64_t batch = args.integer("batch", spec.batch_size);
     const int ranks = runtime.size();
     if (batch % ranks != 0)
@@ -184,8 +185,8 @@ int main(int argc, char** argv) {
     const std::string adamw_name = args.get("adamw", "fused");
     options.kernel = adamw_kernel_named(adamw_name);
     AdamW optimizer(named, options);
-    const TaskKind& kind = spec.kind();
-    Batch b = random_batch(config, spec.key, batch / ranks, L, R).to(device);
+    const TaskKind& kind = kind_of(spec);
+    Batch b = random_batch(config, spec, batch / ranks, L, R).to(device);
     // As the trainer: the trunk and this task's head are synchronised, overlapped with backward.
     std::unique_ptr<Communicator> grad_comm;
     std::unique_ptr<GradientSynchronizer> sync;
@@ -194,7 +195,7 @@ int main(int argc, char** argv) {
       grad_comm = make_communicator("auto", runtime, device);
       sync = std::make_unique<GradientSynchronizer>(*grad_comm);
       for (const auto& [name, p] : model->unique_named_parameters())
-        if (starts_with(name, "bert.") || starts_with(name, spec.head_prefix())) synced.push_back({name, p});
+        if (starts_with(name, "bert.") || starts_with(name, head_prefix(spec))) synced.push_back({name, p});
     }
     double optimizer_seconds = 0;
     auto step = [&] {

@@ -7,9 +7,11 @@
 // checkpoint. IN.h5 and OUT.h5 use the tensor-file layout of docs/CHECKPOINTS.md.
 #include <filesystem>
 
+#include "catalog/task_catalog.h"
 #include "ckpt/checkpoint.h"
 #include "ckpt/param_io.h"
 #include "ckpt/tensor_file.h"
+#include "config/run_config.h"
 #include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -73,7 +75,7 @@ int main(int argc, char** argv) {
       rows = torch::empty_like(task_ids);
       for (int64_t i = 0; i < task_ids.size(0); ++i) {
         const int64_t id = task_ids[i].item<int64_t>();
-        rows[i] = id == 0 ? 0 : model->task_token_row(task_by_id(static_cast<int>(id)));
+        rows[i] = id == 0 ? 0 : model->task_token_row(TaskCatalog::builtin().by_id(static_cast<int>(id)));
       }
     }
     torch::NoGradGuard no_grad;
