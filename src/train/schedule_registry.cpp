@@ -1,5 +1,6 @@
 #include "train/schedule_registry.h"
 
+#include "config/run_config.h"
 #include "config/schedule_names.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -31,6 +32,12 @@ const ScheduleEntry& find_schedule(const std::string& name) {
     valid += (valid.empty() ? "" : ", ") + entry.name;
   }
   throw ConfigError(cat("unknown train.schedule \"", name, "\"; valid: ", valid));
+}
+
+std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,
+                                                 std::vector<ScheduledTask> tasks,
+                                                 int64_t total_iterations) {
+  return find_schedule(config.schedule).make(config, std::move(tasks), total_iterations);
 }
 
 }  // namespace vlmt

@@ -6,11 +6,14 @@
 #include <optional>
 #include <thread>
 
+#include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "train/determinism.h"
+#include "train/plan_options.h"
 #include "train/run_plan.h"
 #include "train/trainer.h"
+#include "train/trainer_parts.h"
 
 namespace fs = std::filesystem;
 
