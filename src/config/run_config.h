@@ -108,7 +108,7 @@ struct TrainConfig {
   // the update before the fused pass existed (float32 rounding apart, the same numbers).
   std::string adamw_kernel = "fused";
   double grad_clip = 0.0;           // 0 = off (the released 12-in-1 run does not clip)
-  std::string schedule = "dsg";     // dsg | vanilla | curriculum | anti_curriculum
+  std::string schedule = "dsg";     // a policy of train/schedule_registry.cpp (checked there)
   int64_t curriculum_iterations = 0;// first phase length for (anti-)curriculum; 0 = 10% of total
   int dsg_gap = 4;                  // Δ: a stopped task trains when iteration mod Δ = 0
   double dsg_improve = 0.001;       // better = score > best × (1 + this)
@@ -171,6 +171,9 @@ struct RunConfig {
   TrainConfig train;
   DistConfig dist;
   toml::table resolved;   // every value used, defaults included
+  // Dotted key → the file that set it, or "command line" (a base named by `extends`, --set): for
+  // a later check that reports a key as validation does (train/schedule_registry.h).
+  std::map<std::string, std::string> key_origins;
   std::string resolved_toml() const;
 };
 

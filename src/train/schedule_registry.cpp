@@ -1,7 +1,7 @@
 #include "train/schedule_registry.h"
 
 #include "config/run_config.h"
-#include "config/schedule_names.h"
+#include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -19,19 +19,33 @@ const std::vector<ScheduleEntry>& schedule_registry() {
   return entries;
 }
 
-std::vector<std::string> schedule_names() {
-  std::vector<std::string> names;
-  for (const auto& entry : schedule_registry()) names.push_back(entry.name);
-  return names;
+namespace {
+
+const ScheduleEntry* lookup(const std::string& name) {
+  for (const auto& entry : schedule_registry())
+    if (entry.name == name) return &entry;
+  return nullptr;
 }
 
-const ScheduleEntry& find_schedule(const std::string& name) {
+std::string valid_names() {
   std::string valid;
-  for (const auto& entry : schedule_registry()) {
-    if (entry.name == name) return entry;
-    valid += (valid.empty() ? "" : ", ") + entry.name;
-  }
-  throw ConfigError(cat("unknown train.schedule \"", name, "\"; valid: ", valid));
+  for (const auto& entry : schedule_registry()) valid += (valid.empty() ? "" : ", ") + entry.name;
+  return valid;
+}
+
+}  // namespace
+
+const ScheduleEntry& find_schedule(const std::string& name) {
+  if (const ScheduleEntry* entry = lookup(name)) return *entry;
+  throw ConfigError(cat("unknown train.schedule \"", name, "\"; valid: ", valid_names()));
+}
+
+void check_schedule_name(const RunConfig& config) {
+  const std::string& name = config.train.schedule;
+  if (lookup(name)) return;
+  ConfigIssues issues(config.key_origins);  // the config's own wording, origin and exit code
+  issues.add(config.file, "train.schedule", cat("\"", name, "\" is not one of: ", valid_names()));
+  issues.throw_if_any();
 }
 
 std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,

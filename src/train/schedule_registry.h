@@ -1,7 +1,8 @@
 #pragma once
-// Every task schedule policy, by the name train.schedule gives it: the one list of names, and the
-// factory that builds a run's schedule from it. The interface (train/task_schedule.h) knows
-// none of this. (Config validation reads the names through config/schedule_names.h.)
+// Every task schedule policy, by the name train.schedule gives it: the one list of names, the
+// check of a config's name against it, and the factory that builds a run's schedule from it. The
+// interface (train/task_schedule.h) knows none of this, and config/ reads train.schedule as
+// plain text: the stages check the name (check_schedule_name) where they resolve a config.
 //
 // Adding a policy: one file train/<name>_schedule.cpp with a TaskSchedule subclass and its
 // factory, plus the factory's declaration below and its row in schedule_registry.cpp.
@@ -14,6 +15,7 @@
 
 namespace vlmt {
 
+struct RunConfig;
 struct TrainConfig;
 
 // Builds the policy for the active tasks of a run of `total_iterations` iterations; throws
@@ -32,6 +34,10 @@ struct ScheduleEntry {
 const std::vector<ScheduleEntry>& schedule_registry();
 // The entry named `name`; throws ConfigError naming train.schedule and the valid names.
 const ScheduleEntry& find_schedule(const std::string& name);
+
+// Throws ConfigError (exit 2) when config.train.schedule names no policy, worded as the config's
+// own errors: "<file that set it>: train.schedule: "x" is not one of: dsg, vanilla, ...".
+void check_schedule_name(const RunConfig& config);
 
 // Builds the policy named by config.schedule; throws ConfigError for an unknown name.
 std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,

@@ -12,6 +12,7 @@
 #include "train/determinism.h"
 #include "train/plan_options.h"
 #include "train/run_plan.h"
+#include "train/schedule_registry.h"
 #include "train/trainer.h"
 #include "train/trainer_parts.h"
 
@@ -83,6 +84,7 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
   if (args.has("items")) ctx.plan.items = parse_item_counts(args.get("items"));
   ctx.check_config = args.has("check-config");
   ctx.config = load_run_config(config_path, overrides);
+  check_schedule_name(ctx.config);  // config/ reads it as text; the registry knows the names
   RunConfig& cfg = ctx.config;
   if (ctx.check_config) {
     log::info0(cat(config_path, ": valid. Resolved configuration:\n", cfg.resolved_toml()));

@@ -1,6 +1,8 @@
 // Schedule policies: which task trains at which iteration and when each task validates.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "config/run_config.h"
@@ -10,6 +12,7 @@
 #include "train/progress.h"
 #include "train/schedule_registry.h"
 #include "train/vanilla_schedule.h"
+#include "test_paths.h"
 
 namespace vlmt {
 namespace {
@@ -218,6 +221,28 @@ TEST(TrainSchedule, RegistryListsEveryPolicyOnceAndEachBuilds) {
     EXPECT_NE(msg.find("round_robin"), std::string::npos) << msg;
     EXPECT_NE(msg.find("dsg, vanilla, curriculum, anti_curriculum"), std::string::npos) << msg;
   }
+}
+
+// config/ reads train.schedule as text; the stages check it against the registry, in the
+// config's own words and with its exit code.
+TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTheNames) {
+  const auto path = std::filesystem::temp_directory_path() / "vlmt_test_schedule" / "bad_schedule.toml";
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << "[train]\nschedule = \"roundrobin\"\n";
+  const std::string configs = std::string(VLMT_SOURCE_DIR) + "/configs";
+  const RunConfig cfg = load_run_config(path.string(), {}, configs);
+  try {
+    check_schedule_name(cfg);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path.string() + ": train.schedule: \"roundrobin\" is not one of: dsg, vanilla, "
+                       "curriculum, anti_curriculum"), std::string::npos) << msg;
+    EXPECT_EQ(static_cast<int>(e.code()), 2);
+  }
+  for (const auto& entry : schedule_registry())
+    EXPECT_NO_THROW(check_schedule_name(load_run_config(
+        path.string(), {"train.schedule=\"" + entry.name + "\""}, configs))) << entry.name;
 }
 
 TEST(TrainSchedule, OnlyDsgWritesDsgRecords) {
