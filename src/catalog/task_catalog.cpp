@@ -77,8 +77,9 @@ std::vector<std::string> TaskCatalog::keys_in_group(int group) const {
   return keys;
 }
 
-const TaskSpec& TaskCatalog::declare(TaskSpec spec, const std::string& origin) {
-  spec.declared_in = origin;
+const TaskSpec& TaskCatalog::declare(TaskSpec spec, const std::string& file) {
+  spec.declared_in = file;
+  const std::string origin = cat(file, " [tasks.", spec.key, "]");
   const std::string& pretrain = pretraining_->key;
   if (!safe_path_name(spec.key) || spec.key != lower(spec.key) || spec.key == pretrain)
     throw ConfigError(cat(origin, ": task key \"", spec.key, "\" must be lower case, ", kSafePathNameRule,

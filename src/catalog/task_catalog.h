@@ -69,12 +69,12 @@ class TaskCatalog {
   const TaskSpec& by_id(int id) const;  // throws ConfigError for an unknown id
   std::vector<std::string> keys_in_group(int group) const;  // dataset keys of G1..G4, in order
 
-  // Adds a dataset declared by a config (`origin`: its file and table, for messages). Throws
-  // ConfigError naming `origin` for a key that is not a safe lower-case path name, an
+  // Adds a dataset declared by `file` (a config) as [tasks.<key>]. Throws ConfigError naming the
+  // file and table for a key that is not a safe lower-case path name, an
   // image_source or shared_answers that is not one, a key, name or task id already taken, or an
   // id outside the task-token table. Whether its kind exists and is a dataset kind is the kind
   // registry's to say (tasks/task_kind.h check_task_kinds).
-  const TaskSpec& declare(TaskSpec spec, const std::string& origin);
+  const TaskSpec& declare(TaskSpec spec, const std::string& file);
 
  private:
   struct Builtin {};

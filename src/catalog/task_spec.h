@@ -61,7 +61,7 @@ struct TaskSpec {
   int table11_position = -1;
   std::string table11_column;
   std::vector<ExtraScoreColumn> table11_extras;
-  std::string declared_in;   // a declared dataset: the config file and table that declared it ("": built in)
+  std::string declared_in;   // a declared dataset: the config file that declared it ("": built in)
 
   bool builtin() const { return declared_in.empty(); }  // one of the 12
   const std::string& paper_split() const;  // reported_split, "test" when empty

@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include "catalog/task_catalog.h"
-#include "config/schedule_names.h"
 #include "config/toml_reader.h"
 #include "core/env.h"
 #include "core/error.h"
@@ -209,7 +208,7 @@ void declare_task(TomlSection& s, const std::string& key, TaskHyper& h, TaskCata
   spec.epochs = h.epochs = s.get("epochs", h.epochs);
   spec.val_split = h.val_split = s.get("val_split", h.val_split);
   try {
-    catalog.declare(spec, cat(s.file(), " [", s.path(), "]"));
+    catalog.declare(spec, s.file());
   } catch (const ConfigError& e) {
     s.require(false, "kind", e.what());
   }
@@ -260,7 +259,7 @@ void read_train(TomlSection s, TrainConfig& c) {
   c.adam_bias_correction = s.get("adam_bias_correction", c.adam_bias_correction);
   c.adamw_kernel = s.get("adamw_kernel", c.adamw_kernel);  // a name of train/adamw_update.h's registry
   c.grad_clip = s.get("grad_clip", c.grad_clip);
-  c.schedule = s.get_choice("schedule", c.schedule, schedule_names());
+  c.schedule = s.get("schedule", c.schedule);  // a policy name, checked by train/schedule_registry.h
   c.curriculum_iterations = s.get("curriculum_iterations", c.curriculum_iterations);
   c.dsg_gap = s.get("dsg_gap", c.dsg_gap);
   c.dsg_improve = s.get("dsg_improve", c.dsg_improve);
@@ -354,7 +353,8 @@ toml::table merge_with_presets(toml::table root, const std::string& origin, cons
 
 using KeyOrigins = std::map<std::string, std::string>;  // dotted key -> the file that set it, or "command line"
 
-RunConfig read_all(const toml::table& merged, const std::string& origin, KeyOrigins origins = {}) {
+RunConfig read_all(const toml::table& merged, const std::string& origin, const RegistryCheck& check,
+                   KeyOrigins origins = {}) {
   RunConfig cfg;
   cfg.file = origin;
   ConfigIssues issues(std::move(origins));
@@ -365,6 +365,7 @@ RunConfig read_all(const toml::table& merged, const std::string& origin, KeyOrig
   read_train(top.child("train"), cfg.train);
   read_dist(top.child("dist"), cfg.dist);
   top.finish();
+  if (check) check(cfg, issues);
   issues.throw_if_any();
   return cfg;
 }
@@ -409,7 +410,7 @@ toml::table read_extended(const std::string& file, std::vector<std::string>& cha
 }  // namespace
 
 RunConfig load_run_config(const std::string& file, const std::vector<std::string>& overrides,
-                          const std::string& configs_dir_in) {
+                          const std::string& configs_dir_in, const RegistryCheck& check) {
   const std::string configs_dir = configs_dir_in.empty() ? find_configs_dir(file) : configs_dir_in;
   toml::table root;
   KeyOrigins origins;
@@ -422,13 +423,13 @@ RunConfig load_run_config(const std::string& file, const std::vector<std::string
     merge_tables(root, set);
   }
   const std::string origin = file.empty() ? "<defaults>" : file;
-  RunConfig cfg = read_all(merge_with_presets(std::move(root), origin, configs_dir), origin, std::move(origins));
+  RunConfig cfg = read_all(merge_with_presets(std::move(root), origin, configs_dir), origin, check, std::move(origins));
   cfg.configs_dir = configs_dir;
   return cfg;
 }
 
-RunConfig run_config_from_table(const toml::table& resolved, const std::string& origin) {
-  return read_all(resolved, origin);
+RunConfig run_config_from_table(const toml::table& resolved, const std::string& origin, const RegistryCheck& check) {
+  return read_all(resolved, origin, check);
 }
 
 ModelConfig load_model_preset(const std::string& name_or_path, const std::string& configs_dir_in) {

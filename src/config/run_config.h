@@ -2,8 +2,11 @@
 // Typed configuration of a vlmt run, one struct per concern. A run file (e.g.
 // configs/synthetic/at.toml) names a model preset (configs/model/<preset>.toml) and may override
 // any key; task hyper-parameters are the catalogue's released values (catalog/builtin_tasks.cpp),
-// overridden by configs/tasks.toml and the run file's [tasks.<key>]. `--set section.key=value` overrides
-// anything after that. Validation happens once, here; the rest of the code trusts these structs.
+// overridden by configs/tasks.toml and the run file's [tasks.<key>]. `--set section.key=value`
+// overrides anything after that. Validation happens once, while loading: syntax, types and ranges
+// here, the names that registries above own through `check` (load_run_config); the rest of the
+// code trusts these structs.
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +17,8 @@
 #include "config/model_config.h"
 
 namespace vlmt {
+
+class ConfigIssues;  // config/toml_reader.h
 
 struct DataConfig {
   std::string root;            // data root; "" = $VLMT_DATA_ROOT, then ./data
@@ -74,7 +79,7 @@ struct TrainConfig {
   // the update before the fused pass existed (float32 rounding apart, the same numbers).
   std::string adamw_kernel = "fused";
   double grad_clip = 0.0;           // 0 = off (the released 12-in-1 run does not clip)
-  std::string schedule = "dsg";     // dsg | vanilla | curriculum | anti_curriculum
+  std::string schedule = "dsg";     // a policy of train/schedule_registry.cpp (checked there)
   int64_t curriculum_iterations = 0;// first phase length for (anti-)curriculum; 0 = 10% of total
   int dsg_gap = 4;                  // Δ: a stopped task trains when iteration mod Δ = 0
   double dsg_improve = 0.001;       // better = score > best × (1 + this)
@@ -143,11 +148,17 @@ struct RunConfig {
 
 // Loads a run file (or only presets when `file` is empty), applies overrides, validates.
 // Throws ConfigError naming every bad key, value and file.
+// `check`: the checks the layers above config own, of the names their registries hold (task
+// kinds, schedules, AdamW kernels: train/config_checks.h). They run on the values read and add
+// to the same issues, so one ConfigError (exit 2) lists every problem of the file and the
+// command line, the config's own and the registries'.
+using RegistryCheck = std::function<void(const RunConfig&, ConfigIssues&)>;
 RunConfig load_run_config(const std::string& file, const std::vector<std::string>& overrides,
-                          const std::string& configs_dir = "");
+                          const std::string& configs_dir = "", const RegistryCheck& check = {});
 
 // Rebuilds a RunConfig from a resolved table (as stored in a checkpoint).
-RunConfig run_config_from_table(const toml::table& resolved, const std::string& origin);
+RunConfig run_config_from_table(const toml::table& resolved, const std::string& origin,
+                                const RegistryCheck& check = {});
 
 // Reads a model preset file alone (configs/model/<name>.toml or a path).
 ModelConfig load_model_preset(const std::string& name_or_path, const std::string& configs_dir = "");

@@ -162,7 +162,10 @@ const TaskKind& kind_of(const TaskSpec& spec);
 std::string head_prefix(const TaskSpec& spec);
 std::string metric_of(const TaskSpec& spec);
 // The kind registry's check of a catalogue: every dataset's kind is registered and is a dataset
-// kind. One ConfigError names every declared dataset that fails, with the file that declared it.
+// kind. Each declared dataset that fails is an issue of `tasks.<key>.kind` in the file that
+// declared it (train/config_checks.h collects them with the config's own); the second form
+// throws one ConfigError naming them all.
+void check_task_kinds(const TaskCatalog& catalog, ConfigIssues& issues);
 void check_task_kinds(const TaskCatalog& catalog);
 
 }  // namespace vlmt

@@ -1,6 +1,7 @@
 // The kind registry and the behaviour kinds share unless they override it.
 #include <limits>
 
+#include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "tasks/evaluation_run.h"
@@ -40,18 +41,22 @@ std::string head_prefix(const TaskSpec& spec) { return kind_of(spec).head() + ".
 
 std::string metric_of(const TaskSpec& spec) { return spec.metric.empty() ? kind_of(spec).default_metric() : spec.metric; }
 
-void check_task_kinds(const TaskCatalog& catalog) {
-  std::string problems;
+void check_task_kinds(const TaskCatalog& catalog, ConfigIssues& issues) {
   for (const auto& spec : catalog.datasets()) {
-    const std::string where = spec.declared_in.empty() ? "" : spec.declared_in + ": ";
+    const std::string key = cat("tasks.", spec.key, ".kind");
     try {
       if (!kind_of(spec).is_dataset_kind())
-        problems += cat("\n  ", where, "task \"", spec.key, "\": kind \"", spec.kind_name, "\" is not a dataset kind");
+        issues.add(spec.declared_in, key, cat("\"", spec.kind_name, "\" is not a dataset kind"));
     } catch (const ConfigError& e) {
-      problems += cat("\n  ", where, e.what());
+      issues.add(spec.declared_in, key, e.what());
     }
   }
-  if (!problems.empty()) throw ConfigError(cat("task kinds:", problems));
+}
+
+void check_task_kinds(const TaskCatalog& catalog) {
+  ConfigIssues issues;
+  check_task_kinds(catalog, issues);
+  issues.throw_if_any();
 }
 
 ResultRecord TaskKind::evaluate(EvaluationRun& run) const { return evaluate_items(run); }

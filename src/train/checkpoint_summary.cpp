@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/hdf5_util.h"
 #include "core/log.h"
-#include "train/task_schedule.h"
+#include "train/schedule_registry.h"
 #include "train/trainer_state.h"
 
 namespace vlmt {

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <sstream>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/allocator.h"
 #include "core/error.h"
@@ -17,8 +20,9 @@
 #include "train/adamw.h"
 #include "train/memory_estimate.h"
 #include "train/progress.h"
-#include "train/stage.h"
+#include "train/stage_context.h"
 #include "train/trainer.h"
+#include "train/trainer_parts.h"
 
 namespace vlmt {
 namespace {
@@ -282,38 +286,6 @@ void print_plan(const StageContext& ctx, int ranks, int64_t params, const std::v
 }
 
 }  // namespace
-
-std::map<std::string, int64_t> parse_item_counts(const std::string& text, const TaskCatalog& catalog) {
-  std::map<std::string, int64_t> out;
-  std::stringstream entries(text);
-  std::string entry;
-  while (std::getline(entries, entry, ',')) {
-    const auto eq = entry.find('=');
-    const std::string key = entry.substr(0, eq);
-    if (eq == std::string::npos || key.empty())
-      throw ConfigError(cat("--items: '", entry, "' is not TASK=N"));
-    catalog.by_key(key);  // ConfigError naming an unknown task
-    const std::string number = entry.substr(eq + 1);
-    size_t used = 0;
-    long long n = -1;
-    try {
-      n = std::stoll(number, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != number.size() || n <= 0)
-      throw ConfigError(cat("--items: ", key, "=", number, ": the item count must be a positive integer"));
-    out[key] = n;
-  }
-  return out;
-}
-
-int64_t run_iterations(int64_t configured, const std::vector<std::pair<int64_t, int64_t>>& epochs_batches) {
-  if (configured > 0) return configured;
-  int64_t derived = 0;
-  for (const auto& [epochs, batches] : epochs_batches) derived = std::max(derived, epochs * batches);
-  return derived;
-}
 
 int run_plan(StageContext& ctx, const PlanOptions& options) {
   const int ranks = options.ranks > 0 ? options.ranks : ctx.runtime->size();

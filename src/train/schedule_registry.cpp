@@ -1,6 +1,7 @@
 #include "train/schedule_registry.h"
 
-#include "config/schedule_names.h"
+#include "config/run_config.h"
+#include "config/toml_reader.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -18,19 +19,36 @@ const std::vector<ScheduleEntry>& schedule_registry() {
   return entries;
 }
 
-std::vector<std::string> schedule_names() {
-  std::vector<std::string> names;
-  for (const auto& entry : schedule_registry()) names.push_back(entry.name);
-  return names;
+namespace {
+
+const ScheduleEntry* lookup(const std::string& name) {
+  for (const auto& entry : schedule_registry())
+    if (entry.name == name) return &entry;
+  return nullptr;
 }
 
-const ScheduleEntry& find_schedule(const std::string& name) {
+std::string valid_names() {
   std::string valid;
-  for (const auto& entry : schedule_registry()) {
-    if (entry.name == name) return entry;
-    valid += (valid.empty() ? "" : ", ") + entry.name;
-  }
-  throw ConfigError(cat("unknown train.schedule \"", name, "\"; valid: ", valid));
+  for (const auto& entry : schedule_registry()) valid += (valid.empty() ? "" : ", ") + entry.name;
+  return valid;
+}
+
+}  // namespace
+
+const ScheduleEntry& find_schedule(const std::string& name) {
+  if (const ScheduleEntry* entry = lookup(name)) return *entry;
+  throw ConfigError(cat("unknown train.schedule \"", name, "\"; valid: ", valid_names()));
+}
+
+void check_schedule_name(const RunConfig& config, ConfigIssues& issues) {
+  const std::string& name = config.train.schedule;
+  if (!lookup(name)) issues.add(config.file, "train.schedule", cat("\"", name, "\" is not one of: ", valid_names()));
+}
+
+std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,
+                                                 std::vector<ScheduledTask> tasks,
+                                                 int64_t total_iterations) {
+  return find_schedule(config.schedule).make(config, std::move(tasks), total_iterations);
 }
 
 }  // namespace vlmt

@@ -1,6 +1,8 @@
 #pragma once
-// Every task schedule policy, by the name train.schedule gives it: the one list of names (config
-// validation reads it through config/schedule_names.h, make_task_schedule builds from it).
+// Every task schedule policy, by the name train.schedule gives it: the one list of names, the
+// check of a config's name against it, and the factory that builds a run's schedule from it. The
+// interface (train/task_schedule.h) knows none of this, and config/ reads train.schedule as
+// plain text: the stages check the name (check_schedule_name) where they resolve a config.
 //
 // Adding a policy: one file train/<name>_schedule.cpp with a TaskSchedule subclass and its
 // factory, plus the factory's declaration below and its row in schedule_registry.cpp.
@@ -12,6 +14,10 @@
 #include "train/task_schedule.h"
 
 namespace vlmt {
+
+class ConfigIssues;
+struct RunConfig;
+struct TrainConfig;
 
 // Builds the policy for the active tasks of a run of `total_iterations` iterations; throws
 // ConfigError when the settings or tasks do not suit it.
@@ -29,6 +35,15 @@ struct ScheduleEntry {
 const std::vector<ScheduleEntry>& schedule_registry();
 // The entry named `name`; throws ConfigError naming train.schedule and the valid names.
 const ScheduleEntry& find_schedule(const std::string& name);
+
+// Adds an issue when config.train.schedule names no policy, worded as the config's own errors:
+// "<file that set it>: train.schedule: "x" is not one of: dsg, vanilla, ..." (train/config_checks.h).
+void check_schedule_name(const RunConfig& config, ConfigIssues& issues);
+
+// Builds the policy named by config.schedule; throws ConfigError for an unknown name.
+std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,
+                                                 std::vector<ScheduledTask> tasks,
+                                                 int64_t total_iterations);
 
 // The factories, one per policy file.
 std::unique_ptr<TaskSchedule> make_dsg_schedule(const TrainConfig&, std::vector<ScheduledTask>,

@@ -15,6 +15,12 @@ std::vector<std::string> keys_of(const std::vector<ScheduledTask>& tasks) {
   return keys;
 }
 
+std::string joined(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& key : keys) out += (out.empty() ? "" : ", ") + key;
+  return out;
+}
+
 }  // namespace
 
 void write_schedule_header(boost::archive::text_oarchive& out, const std::string& policy,
@@ -31,12 +37,10 @@ void check_schedule_header(boost::archive::text_iarchive& in, const std::string&
   if (saved_name != policy)
     throw CheckpointError(cat("checkpoint has task schedule \"", saved_name,
                               "\" but this run uses \"", policy, "\""));
-  if (saved_keys != keys_of(tasks)) {
-    std::string saved;
-    for (const auto& key : saved_keys) saved += (saved.empty() ? "" : ", ") + key;
-    throw CheckpointError(cat("checkpoint schedule is for tasks [", saved, "] but this run has [",
-                              joined_keys(tasks), "]"));
-  }
+  const std::vector<std::string> keys = keys_of(tasks);
+  if (saved_keys != keys)
+    throw CheckpointError(cat("checkpoint schedule is for tasks [", joined(saved_keys),
+                              "] but this run has [", joined(keys), "]"));
 }
 
 }  // namespace vlmt

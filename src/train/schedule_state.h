@@ -8,7 +8,7 @@
 #include <boost/archive/text_iarchive.hpp>
 #include <boost/archive/text_oarchive.hpp>
 
-#include "train/task_schedule.h"
+#include "train/scheduled_task.h"
 
 namespace vlmt {
 

@@ -6,12 +6,15 @@
 #include <optional>
 #include <thread>
 
+#include "core/cli.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "tasks/task_kind.h"
+#include "train/config_checks.h"
 #include "train/determinism.h"
+#include "train/plan_options.h"
 #include "train/run_plan.h"
 #include "train/trainer.h"
+#include "train/trainer_parts.h"
 
 namespace fs = std::filesystem;
 
@@ -79,9 +82,8 @@ StageContext make_stage_context(DistRuntime& runtime, int argc, char** argv, con
   ctx.plan.ranks = static_cast<int>(args.integer("ranks", 0));
   ctx.plan.items_per_task = args.integer("items-per-task", 0);
   ctx.check_config = args.has("check-config");
-  ctx.config = load_run_config(config_path, overrides);
+  ctx.config = load_run_config(config_path, overrides, "", check_registered_names);
   RunConfig& cfg = ctx.config;
-  check_task_kinds(cfg.catalog);
   if (args.has("items")) ctx.plan.items = parse_item_counts(args.get("items"), cfg.catalog);
   if (ctx.check_config) {
     log::info0(cat(config_path, ": valid. Resolved configuration:\n", cfg.resolved_toml()));

@@ -5,25 +5,11 @@
 #include <memory>
 #include <string>
 
-#include "config/run_config.h"
-#include "core/cli.h"
 #include "distributed/communicator.h"
 #include "distributed/runtime.h"
-#include "train/run_plan.h"
+#include "train/stage_context.h"
 
 namespace vlmt {
-
-struct StageContext {
-  RunConfig config;
-  std::string run_dir;
-  torch::Device device = torch::kCPU;
-  std::unique_ptr<Communicator> grad_comm;     // trunk gradients: NCCL on GPUs, MPI on CPUs
-  std::unique_ptr<Communicator> control_comm;  // small host collectives: validation sums, DSG, stop flag
-  DistRuntime* runtime = nullptr;
-  bool plan_only = false;     // --plan: print the plan, do not train
-  PlanOptions plan;           // --ranks, --items-per-task, --items
-  bool check_config = false;  // --check-config: validate and print the resolved config, then exit
-};
 
 // stage: "pretrain" | "mt_train" | "finetune". Command line: [CONFIG] [--set k=v]... plus
 // --task (finetune), --run-dir, --init-from, --data-root, --max-hours, --plan, --check-config.

@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "config/run_config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "train/schedule_registry.h"
 #include "train/schedule_state.h"
 
 namespace vlmt {
@@ -83,12 +81,6 @@ void TaskSchedule::load_state(const std::string& blob) {
   } catch (const boost::archive::archive_exception& e) {
     throw CheckpointError(cat("unreadable task schedule state: ", e.what()));
   }
-}
-
-std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,
-                                                 std::vector<ScheduledTask> tasks,
-                                                 int64_t total_iterations) {
-  return find_schedule(config.schedule).make(config, std::move(tasks), total_iterations);
 }
 
 }  // namespace vlmt

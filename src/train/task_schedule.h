@@ -11,25 +11,18 @@
 // "own epoch"), whether or not it was stopped meanwhile (as in Algorithm 1 and the released
 // code). One multi-task epoch is max_t n_t iterations.
 //
-// The policies (train.schedule) are listed, with a line each, in train/schedule_registry.cpp;
-// docs/TRAINING.md says how to add one.
+// This is the interface only: the policies (train.schedule) and make_task_schedule, which builds
+// one by name, are in train/schedule_registry.h; docs/TRAINING.md says how to add one.
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "train/schedule_sink.h"
+#include "train/scheduled_task.h"
 
 namespace vlmt {
 
 class Communicator;
-struct TrainConfig;
-
-struct ScheduledTask {
-  std::string key;             // task key, e.g. "vqa"
-  int group = 0;               // 1..4 (G1..G4)
-  int64_t batches_per_epoch = 0;  // n_t on this rank
-};
 
 // The largest n_t; throws ConfigError for an empty list or a task with n_t < 1.
 int64_t iterations_per_epoch(const std::vector<ScheduledTask>& tasks);
@@ -77,11 +70,5 @@ class TaskSchedule {
   int64_t iterations_per_epoch_;
   Communicator* comm_ = nullptr;
 };
-
-// Builds the policy named by config.schedule through the registry (train/schedule_registry.h);
-// throws ConfigError for an unknown name.
-std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,
-                                                 std::vector<ScheduledTask> tasks,
-                                                 int64_t total_iterations);
 
 }  // namespace vlmt

@@ -21,7 +21,7 @@
 #include "train/head_prior.h"
 #include "train/init_from.h"
 #include "train/progress.h"
-#include "train/run_plan.h"
+#include "train/schedule_registry.h"
 
 namespace fs = std::filesystem;
 
@@ -37,6 +37,13 @@ int64_t divide_batch(int64_t global, int world, const std::string& key, int accu
                           ")"));
   }
   return global / shards;
+}
+
+int64_t run_iterations(int64_t configured, const std::vector<std::pair<int64_t, int64_t>>& epochs_batches) {
+  if (configured > 0) return configured;
+  int64_t derived = 0;
+  for (const auto& [epochs, batches] : epochs_batches) derived = std::max(derived, epochs * batches);
+  return derived;
 }
 
 namespace {

@@ -18,19 +18,21 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "ckpt/checkpoint.h"
+#include "config/run_config.h"
 #include "core/jsonl.h"
 #include "data/loader.h"
+#include "distributed/communicator.h"
 #include "distributed/grad_sync.h"
 #include "distributed/stop_signal.h"
 #include "model/multitask_model.h"
 #include "train/phase_times.h"
 #include "train/adamw.h"
+#include "train/checkpoint_store.h"
 #include "train/lr_schedule.h"
 #include "train/progress.h"
-#include "train/stage.h"
 #include "train/task_schedule.h"
 #include "train/trainer_state.h"
 
@@ -46,29 +48,13 @@ struct TrainingStream {
   double lr = 0;             // the task's LR (the released loss scale is lr / base LR)
 };
 
-// Where checkpoints go and come from: HDF5 files in the run directory for the stages
-// (ckpt/checkpoint.h), memory in unit tests. write() is called on rank 0 only.
-struct StoredCheckpoint {
-  std::string where;  // file path, or a name (for messages)
-  ckpt::CheckpointData data;
-};
-class CheckpointStore {
- public:
-  virtual ~CheckpointStore() = default;
-  virtual std::optional<StoredCheckpoint> latest() = 0;
-  // Returns where it went (for the log).
-  virtual std::string write(const ckpt::CheckpointData& data) = 0;
-};
-std::shared_ptr<CheckpointStore> run_dir_checkpoints(const std::string& run_dir);
-std::shared_ptr<CheckpointStore> memory_checkpoints();
-
 // Builds the schedule of a run from its tasks (default: train.schedule's registered policy).
 using ScheduleMaker = std::function<std::unique_ptr<TaskSchedule>(std::vector<ScheduledTask> tasks,
                                                                     int64_t total_iterations)>;
 
 // Everything a Trainer is assembled from. The stage executables build these from the config,
-// the data root and MPI (assemble_trainer_parts, train/stage.cpp); a unit test builds them in
-// memory with a local communicator.
+// the data root and MPI (assemble_trainer_parts, train/trainer_parts.h); a unit test builds them
+// in memory with a local communicator.
 struct TrainerParts {
   RunConfig config;                 // model.* and train.* (the loop's settings)
   std::string run_name;             // the run_info "run" field
@@ -79,7 +65,7 @@ struct TrainerParts {
   std::shared_ptr<CheckpointStore> checkpoints;  // shared: a test resumes a second trainer from it
   std::function<void(const nlohmann::json&)> metrics;  // metrics.jsonl records (rank 0); may be empty
   std::function<double()> clock = unix_time_s;         // wall seconds: throughput, ETA, --max-hours
-  ScheduleMaker make_schedule;      // empty = make_task_schedule(config.train, ...)
+  ScheduleMaker make_schedule;      // empty = make_task_schedule(config.train, ...) (train/schedule_registry.h)
   bool stop_signals = true;         // install the SIGTERM/SIGUSR1 handlers
 };
 
@@ -154,19 +140,13 @@ class Trainer {
   int64_t last_report_iteration_ = 0;
 };
 
-// The parts of a stage run: its streams from the data root (pretraining: the captions corpus;
-// otherwise one per active task), the stage's communicators and device, checkpoints in the run
-// directory and metrics.jsonl there with its TensorBoard event files (rank 0, train/tensorboard.h).
-TrainerParts assemble_trainer_parts(StageContext& ctx);
-
-// The tasks a stage trains with the batch, epochs and LR of each: pretraining trains the captions
-// corpus (batch, epochs and LR from train.*, the LR 1e-4 by default as train_concap.py); the
-// other stages one stream per active task (tasks.<key>).
-std::vector<std::pair<const TaskSpec*, TaskHyper>> training_tasks(const RunConfig& cfg);
-
 // A task's global batch split over `world` ranks and `accumulation` micro-batches per rank (the
 // micro-batch); ConfigError naming tasks.<key>.batch_size (and train.gradient_accumulation) when
 // it does not divide.
 int64_t divide_batch(int64_t global, int world, const std::string& key, int accumulation = 1);
+
+// The run's length: train.iterations when > 0, else the largest stream's epochs × batches per
+// epoch (the released code's num_train_optimization_steps). Pairs are (epochs, batches/epoch).
+int64_t run_iterations(int64_t configured, const std::vector<std::pair<int64_t, int64_t>>& epochs_batches);
 
 }  // namespace vlmt

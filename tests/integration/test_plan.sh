@@ -4,7 +4,8 @@
 # length and warm-up, memory per rank with its terms and the time per iteration; planning for
 # more ranks changes the per-rank batches, as does train.gradient_accumulation (the micro-batch of
 # ranks x k, named in the header); without data and without estimates it fails with
-# exit 3 and names the option to use; --items with an unknown task is exit 2.
+# exit 3 and names the option to use; --items with an unknown task is exit 2, and so is an unknown
+# train.schedule (checked by the stage against the schedule registry, also under --check-config).
 source "$(dirname "$0")/lib/checks.bash"
 WORK=$(mktemp -d /tmp/vlmt-plan-test.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -53,4 +54,8 @@ rm -f "$WORK/nodata.out"
 [ $rc -eq 2 ] && grep -q "nosuch" "$WORK/bad.out" && ok "--items nosuch=5: exit 2" || bad "--items nosuch=5 (exit $rc)"
 "$BIN/mt_train" "$CFG" --items-per-task 5 --check-config >"$WORK/bad.out" 2>&1; rc=$?
 [ $rc -eq 2 ] && ok "--items-per-task without --plan: exit 2" || bad "--items-per-task without --plan (exit $rc)"
+"$BIN/mt_train" "$CFG" --check-config --set train.schedule=roundrobin >"$WORK/bad.out" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q 'command line: train.schedule: "roundrobin" is not one of: dsg, vanilla, curriculum, anti_curriculum' "$WORK/bad.out" \
+  && ok "unknown train.schedule: exit 2, names the key, the value and the policies" \
+  || bad "unknown train.schedule (exit $rc): $(tail -3 "$WORK/bad.out")"
 finish

@@ -1,14 +1,18 @@
 // docs/ARCHITECTURE.md's layer table is the rule for what may include what; this test reads the
-// table and checks every #include under src/ against it.
+// table and checks every #include under src/ against it. Inside train/, units (x.h with x.cpp)
+// include each other one way only.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <vector>
+
 #include "test_paths.h"
 
 namespace fs = std::filesystem;
@@ -41,6 +45,49 @@ std::map<std::string, std::set<std::string>> read_layers(const fs::path& doc) {
     }
   }
   return layers;
+}
+
+// unit (file stem) → the units of `folder` its .h and .cpp include.
+std::map<std::string, std::set<std::string>> unit_includes(const fs::path& dir, const std::string& folder) {
+  const std::regex include("^#include \"" + folder + "/([a-z_0-9]+)\\.h\"");
+  std::map<std::string, std::set<std::string>> out;
+  for (const auto& file : fs::directory_iterator(dir)) {
+    const std::string unit = file.path().stem().string();
+    auto& deps = out[unit];
+    std::ifstream in(file.path());
+    for (std::string line; std::getline(in, line);) {
+      std::smatch m;
+      if (std::regex_search(line, m, include) && m[1].str() != unit) deps.insert(m[1].str());
+    }
+  }
+  return out;
+}
+
+// A cycle as "a -> b -> a", or "" when there is none (depth-first search).
+std::string find_cycle(const std::map<std::string, std::set<std::string>>& graph) {
+  std::map<std::string, int> state;  // 1: on the current path, 2: done
+  std::vector<std::string> path;
+  std::string found;
+  std::function<void(const std::string&)> visit = [&](const std::string& u) {
+    state[u] = 1;
+    path.push_back(u);
+    const auto deps = graph.find(u);
+    if (deps != graph.end())
+      for (const auto& v : deps->second) {
+        if (!found.empty()) break;
+        if (state[v] == 1) {
+          for (auto it = std::find(path.begin(), path.end(), v); it != path.end(); ++it) found += *it + " -> ";
+          found += v;
+        } else if (state[v] == 0) {
+          visit(v);
+        }
+      }
+    path.pop_back();
+    state[u] = 2;
+  };
+  for (const auto& [unit, deps] : graph)
+    if (found.empty() && state[unit] == 0) visit(unit);
+  return found;
 }
 
 }  // namespace
@@ -93,4 +140,10 @@ TEST(Architecture, IncludesFollowTheLayers) {
     }
   }
   EXPECT_TRUE(violations.empty()) << "includes that docs/ARCHITECTURE.md's layers do not allow:\n" << violations;
+}
+
+TEST(Architecture, TrainUnitsIncludeEachOtherOneWay) {
+  const auto graph = unit_includes(fs::path(VLMT_SOURCE_DIR) / "src" / "train", "train");
+  ASSERT_GE(graph.size(), 10u);
+  EXPECT_EQ(find_cycle(graph), "") << "an include cycle between units of src/train";
 }

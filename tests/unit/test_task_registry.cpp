@@ -103,12 +103,12 @@ TEST(TaskCatalog, DeclaredDatasetIsFoundLikeABuiltinOneInItsCatalogueOnly) {
   spec.batch_size = 8;
   spec.lr = 1e-5;
   TaskCatalog catalog;
-  const TaskSpec& added = catalog.declare(spec, "test");
+  const TaskSpec& added = catalog.declare(spec, "test.toml");
   EXPECT_EQ(&catalog.by_key("MyVQA"), &added);
   EXPECT_EQ(&catalog.by_id(3), &added);
   EXPECT_EQ(metric_of(added), "vqa_accuracy");  // the kind's
   EXPECT_FALSE(added.builtin());
-  EXPECT_EQ(added.declared_in, "test");
+  EXPECT_EQ(added.declared_in, "test.toml");
   EXPECT_EQ(catalog.datasets().size(), 13u);
   EXPECT_EQ(catalog.keys_in_group(1), (std::vector<std::string>{"vqa", "gqa", "vgqa", "myvqa"}));
   // A value: the built-in catalogue and other copies made before are unchanged.
@@ -143,17 +143,18 @@ TEST(TaskCatalog, DeclaredDatasetIsFoundLikeABuiltinOneInItsCatalogueOnly) {
   unknown.id = 6;
   unknown.kind_name = "VL-nonsense";
   TaskCatalog bad;
-  bad.declare(not_dataset, "a.toml [tasks.pretrainlike]");
-  bad.declare(unknown, "b.toml [tasks.nokind]");
+  bad.declare(not_dataset, "a.toml");
+  bad.declare(unknown, "b.toml");
   try {
     check_task_kinds(bad);
     ADD_FAILURE() << "check_task_kinds accepted a pretraining-kind dataset and an unknown kind";
   } catch (const ConfigError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("a.toml [tasks.pretrainlike]"), std::string::npos) << what;
-    EXPECT_NE(what.find("is not a dataset kind"), std::string::npos) << what;
-    EXPECT_NE(what.find("b.toml [tasks.nokind]"), std::string::npos) << what;
+    EXPECT_NE(what.find("a.toml: tasks.pretrainlike.kind: \"pretraining\" is not a dataset kind"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("b.toml: tasks.nokind.kind: "), std::string::npos) << what;
     EXPECT_NE(what.find("VL-nonsense"), std::string::npos) << what;
+    EXPECT_EQ(static_cast<int>(e.code()), 2);
   }
   EXPECT_THROW(kind_of(unknown), ConfigError);
 

@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "train/memory_estimate.h"
-#include "train/run_plan.h"
+#include "train/plan_options.h"
 #include "train/trainer.h"
 
 using namespace vlmt;

@@ -1,15 +1,20 @@
 // Schedule policies: which task trains at which iteration and when each task validates.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "config/run_config.h"
 #include "core/error.h"
+#include "train/adamw_update.h"
+#include "train/config_checks.h"
 #include "train/curriculum_schedule.h"
 #include "train/dsg_schedule.h"
 #include "train/progress.h"
 #include "train/schedule_registry.h"
 #include "train/vanilla_schedule.h"
+#include "test_paths.h"
 
 namespace vlmt {
 namespace {
@@ -218,6 +223,47 @@ TEST(TrainSchedule, RegistryListsEveryPolicyOnceAndEachBuilds) {
     EXPECT_NE(msg.find("round_robin"), std::string::npos) << msg;
     EXPECT_NE(msg.find("dsg, vanilla, curriculum, anti_curriculum"), std::string::npos) << msg;
   }
+}
+
+// config/ reads train.schedule as text; the stages check it against the registry
+// (train/config_checks.h), in the config's own words and with its exit code, together with the
+// config's own problems and the other registries' names.
+TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTheNames) {
+  const auto path = std::filesystem::temp_directory_path() / "vlmt_test_schedule" / "bad_schedule.toml";
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << "[train]\nschedule = \"roundrobin\"\nadamw_kernel = \"turbo\"\nwarmup_proportion = 2.0\n"
+                          "[tasks.mine]\nkind = \"VL-nonsense\"\ngroup = 1\nid = 19\nimage_source = \"coco\"\n"
+                          "batch_size = 8\nlr = 1e-5\n";
+  const std::string configs = std::string(VLMT_SOURCE_DIR) + "/configs";
+  EXPECT_NO_THROW(load_run_config(path.string(), {"train.warmup_proportion=0.1"}, configs));  // names unchecked
+  try {
+    load_run_config(path.string(), {}, configs, check_registered_names);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("4 configuration errors"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(path.string() + ": train.warmup_proportion: 2 is outside"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(path.string() + ": train.schedule: \"roundrobin\" is not one of: dsg, vanilla, "
+                       "curriculum, anti_curriculum"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(path.string() + ": train.adamw_kernel: \"turbo\" is not one of: fused, ops"),
+              std::string::npos) << msg;
+    EXPECT_NE(msg.find(path.string() + ": tasks.mine.kind: "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("VL-nonsense"), std::string::npos) << msg;
+    EXPECT_EQ(static_cast<int>(e.code()), 2);
+  }
+  // A --set is reported against the command line, as the config's own errors are.
+  try {
+    load_run_config("", {"train.schedule=\"nope\""}, configs, check_registered_names);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("command line: train.schedule: \"nope\""), std::string::npos) << e.what();
+  }
+  for (const auto& entry : schedule_registry())
+    EXPECT_NO_THROW(load_run_config("", {"train.schedule=\"" + entry.name + "\""}, configs, check_registered_names))
+        << entry.name;
+  for (const auto& name : adamw_kernel_names())
+    EXPECT_NO_THROW(load_run_config("", {"train.adamw_kernel=\"" + name + "\""}, configs, check_registered_names))
+        << name;
 }
 
 TEST(TrainSchedule, OnlyDsgWritesDsgRecords) {

@@ -28,7 +28,7 @@
 #include "core/resident_memory.h"
 #include "data/loader.h"
 #include "tasks/task_data.h"
-#include "train/trainer.h"
+#include "train/trainer_parts.h"
 
 using namespace vlmt;
 

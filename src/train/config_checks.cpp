@@ -1,0 +1,22 @@
+#include "train/config_checks.h"
+
+#include "config/run_config.h"
+#include "config/toml_reader.h"
+#include "core/error.h"
+#include "tasks/task_kind.h"
+#include "train/adamw_update.h"
+#include "train/schedule_registry.h"
+
+namespace vlmt {
+
+void check_registered_names(const RunConfig& config, ConfigIssues& issues) {
+  check_task_kinds(config.catalog, issues);
+  check_schedule_name(config, issues);
+  try {
+    adamw_kernel_named(config.train.adamw_kernel);
+  } catch (const ConfigError& e) {
+    issues.add(config.file, "train.adamw_kernel", e.what());
+  }
+}
+
+}  // namespace vlmt
