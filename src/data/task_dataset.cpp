@@ -133,8 +133,6 @@ DatasetContext open_dataset_context(const std::string& root, const DataConfig& d
                        "from training data (run clean_split --root ", root, ", or set data.clean_split = false)"));
     }
   }
-  if (max_text < 3) throw ConfigError(cat("max_text must be at least 3, got ", max_text));
-  if (max_regions < 2) throw ConfigError(cat("max_regions must be at least 2, got ", max_regions));
   return ctx;
 }
 

@@ -37,6 +37,11 @@ std::string Communicator::broadcast_string(const std::string& value, int root) {
   return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), n);
 }
 
+const std::vector<std::string>& communicator_backend_names() {
+  static const std::vector<std::string> names = {"auto", "mpi", "nccl", "local"};
+  return names;
+}
+
 std::unique_ptr<Communicator> make_communicator(const std::string& backend, DistRuntime& runtime,
                                                 torch::Device device) {
   std::string chosen = backend;
@@ -67,8 +72,9 @@ std::unique_ptr<Communicator> make_communicator(const std::string& backend, Dist
     throw ConfigError("dist.backend = \"nccl\" needs a build with -DVLMT_WITH_CUDA=ON");
 #endif
   }
-  throw ConfigError(cat("dist.backend = \"", backend,
-                        "\" is not one of auto, mpi, nccl, local"));
+  std::string valid;
+  for (const auto& name : communicator_backend_names()) valid += (valid.empty() ? "" : ", ") + name;
+  throw ConfigError(cat("dist.backend: \"", backend, "\" is not one of: ", valid));
 }
 
 }  // namespace vlmt

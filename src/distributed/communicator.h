@@ -42,9 +42,13 @@ class Communicator {
 
 class DistRuntime;
 
-// backend: "auto" (local for one rank, nccl for a CUDA device, mpi otherwise), "mpi", "nccl" or
-// "local". Throws ConfigError for an unknown name, a backend that does not fit the device, or
-// "local" with more than one rank.
+// The backends by name (dist.backend), the one list of them: "auto" (local for one rank, nccl for
+// a CUDA device, mpi otherwise), "mpi", "nccl", "local". The stages check a config's name
+// against it (train/config_checks.h).
+const std::vector<std::string>& communicator_backend_names();
+
+// Throws ConfigError for an unknown name, a backend that does not fit the device, or "local"
+// with more than one rank.
 std::unique_ptr<Communicator> make_communicator(const std::string& backend, DistRuntime& runtime,
                                                 torch::Device device);
 

@@ -34,9 +34,7 @@ GradientSynchronizer::GradientSynchronizer(Communicator& comm, double bucket_mb)
 
 GradientSynchronizer::GradientSynchronizer(Communicator& comm, double bucket_mb,
                                            std::unique_ptr<StreamOps> streams)
-    : comm_(comm), streams_(std::move(streams)), bucket_bytes_(static_cast<int64_t>(bucket_mb * 1024.0 * 1024.0)) {
-  if (bucket_mb <= 0) throw ConfigError(cat("dist.bucket_mb must be > 0, got ", bucket_mb));
-}
+    : comm_(comm), streams_(std::move(streams)), bucket_bytes_(static_cast<int64_t>(bucket_mb * 1024.0 * 1024.0)) {}
 
 GradientSynchronizer::~GradientSynchronizer() {
   for (auto& hook : hooks_) hook.param.remove_hook(hook.handle);

@@ -41,6 +41,7 @@ struct NamedParameter {
 class GradientSynchronizer {
  public:
   // Streams from the communicator's device: a communication stream on CUDA, none on the CPU.
+  // bucket_mb > 0 (dist.bucket_mb, checked where the config is read).
   explicit GradientSynchronizer(Communicator& comm, double bucket_mb = 25.0);
   // `streams`: the stream operations (null: collectives inline on the calling thread's stream).
   GradientSynchronizer(Communicator& comm, double bucket_mb, std::unique_ptr<StreamOps> streams);

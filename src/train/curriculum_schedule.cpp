@@ -13,8 +13,6 @@ CurriculumSchedule::CurriculumSchedule(std::vector<ScheduledTask> tasks, std::st
                                        int first_group, int64_t phase_iterations)
     : TaskSchedule(std::move(tasks)), name_(std::move(name)), first_group_(first_group),
       phase_iterations_(phase_iterations) {
-  if (phase_iterations_ < 0)
-    throw ConfigError(cat("train.curriculum_iterations must be >= 0, got ", phase_iterations_));
   const bool any = std::any_of(tasks_.begin(), tasks_.end(),
                                [&](const ScheduledTask& t) { return t.group == first_group_; });
   if (!any)

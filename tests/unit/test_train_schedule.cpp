@@ -7,6 +7,7 @@
 
 #include "config/run_config.h"
 #include "core/error.h"
+#include "distributed/communicator.h"
 #include "train/adamw_update.h"
 #include "train/config_checks.h"
 #include "train/curriculum_schedule.h"
@@ -233,7 +234,7 @@ TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTh
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path) << "[train]\nschedule = \"roundrobin\"\nadamw_kernel = \"turbo\"\nwarmup_proportion = 2.0\n"
                           "[tasks.mine]\nkind = \"VL-nonsense\"\ngroup = 1\nid = 19\nimage_source = \"coco\"\n"
-                          "batch_size = 8\nlr = 1e-5\n";
+                          "batch_size = 8\nlr = 1e-5\n[dist]\nbackend = \"carrier-pigeon\"\n";
   const std::string configs = std::string(VLMT_SOURCE_DIR) + "/configs";
   EXPECT_NO_THROW(load_run_config(path.string(), {"train.warmup_proportion=0.1"}, configs));  // names unchecked
   try {
@@ -241,7 +242,9 @@ TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTh
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("4 configuration errors"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("5 configuration errors"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(path.string() + ": dist.backend: \"carrier-pigeon\" is not one of: auto, mpi, nccl, local"),
+              std::string::npos) << msg;
     EXPECT_NE(msg.find(path.string() + ": train.warmup_proportion: 2 is outside"), std::string::npos) << msg;
     EXPECT_NE(msg.find(path.string() + ": train.schedule: \"roundrobin\" is not one of: dsg, vanilla, "
                        "curriculum, anti_curriculum"), std::string::npos) << msg;
@@ -261,6 +264,8 @@ TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTh
   for (const auto& entry : schedule_registry())
     EXPECT_NO_THROW(load_run_config("", {"train.schedule=\"" + entry.name + "\""}, configs, check_registered_names))
         << entry.name;
+  for (const auto& name : communicator_backend_names())
+    EXPECT_NO_THROW(load_run_config("", {"dist.backend=\"" + name + "\""}, configs, check_registered_names)) << name;
   for (const auto& name : adamw_kernel_names())
     EXPECT_NO_THROW(load_run_config("", {"train.adamw_kernel=\"" + name + "\""}, configs, check_registered_names))
         << name;
