@@ -14,34 +14,34 @@ std::vector<TaskSpec> released_tasks() {
   // Values: the released vilbert_tasks.yml (task_id, type, max_seq_length, max_region_num,
   // batch_size, lr, num_epoch, val_split), the paper's Table 8 (hyper-parameters), Table 2
   // (column names), Table 1 (dataset names and row order).
-  // key, name, id, kind, group, metric, max_text, max_regions, batch, lr, epochs, val split,
+  // key, name, id, kind, group, metric, {batch, lr, max_text, max_regions, epochs, val split},
   // image source, column, dataset name, Table 1 row, submission, shared answers, exact match,
   // image namespace
   return {
-      {"vqa", "VQA", 1, "VL-classifier", G::kVocabVQA, "vqa_accuracy", 23, 101, 128, 4e-5, 20, "minval", "coco",
+      {"vqa", "VQA", 1, "VL-classifier", G::kVocabVQA, "vqa_accuracy", {128, 4e-5, 23, 101, 20, "minval"}, "coco",
        "VQAv2", "VQA2.0", 0, "vqa", "", false},
-      {"gqa", "GQA", 15, "VL-classifier-GQA", G::kVocabVQA, "vqa_accuracy", 26, 101, 128, 4e-5, 20, "minval", "gqa",
+      {"gqa", "GQA", 15, "VL-classifier-GQA", G::kVocabVQA, "vqa_accuracy", {128, 4e-5, 26, 101, 20, "minval"}, "gqa",
        "GQA", "GQA", 2, "gqa", "", true, "vg"},
-      {"vgqa", "GenomeQA", 2, "VL-classifier", G::kVocabVQA, "vqa_accuracy", 26, 101, 128, 4e-5, 20, "val", "vg",
+      {"vgqa", "GenomeQA", 2, "VL-classifier", G::kVocabVQA, "vqa_accuracy", {128, 4e-5, 26, 101, 20, "val"}, "vg",
        "VG QA", "VG QA", 1, "", "vqa", false},
-      {"retrieval_coco", "RetrievalCOCO", 7, "VL-logit", G::kRetrieval, "recall@1", 30, 101, 128, 2e-5, 20, "val",
+      {"retrieval_coco", "RetrievalCOCO", 7, "VL-logit", G::kRetrieval, "recall@1", {128, 2e-5, 30, 101, 20, "val"},
        "coco", "COCO", "COCO", 3, "", "", false},
-      {"retrieval_flickr30k", "RetrievalFlickr30k", 8, "VL-logit", G::kRetrieval, "recall@1", 30, 101, 128, 2e-5, 20,
-       "val", "flickr30k", "Flickr30k", "Flickr30K", 4, "", "", false},
-      {"refcoco", "refcoco", 9, "V-logit", G::kReferring, "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco",
+      {"retrieval_flickr30k", "RetrievalFlickr30k", 8, "VL-logit", G::kRetrieval, "recall@1", {128, 2e-5, 30, 101, 20,
+       "val"}, "flickr30k", "Flickr30k", "Flickr30K", 4, "", "", false},
+      {"refcoco", "refcoco", 9, "V-logit", G::kReferring, "accuracy", {256, 2e-5, 20, 101, 20, "val"}, "coco",
        "RefCOCO", "RefCOCO", 5, "", "", false},
-      {"refcoco+", "refcoco+", 10, "V-logit", G::kReferring, "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco",
+      {"refcoco+", "refcoco+", 10, "V-logit", G::kReferring, "accuracy", {256, 2e-5, 20, 101, 20, "val"}, "coco",
        "RefCOCO+", "RefCOCO+", 6, "", "", false},
-      {"refcocog", "refcocog", 11, "V-logit", G::kReferring, "accuracy", 20, 101, 256, 2e-5, 20, "val", "coco",
+      {"refcocog", "refcocog", 11, "V-logit", G::kReferring, "accuracy", {256, 2e-5, 20, 101, 20, "val"}, "coco",
        "RefCOCOg", "RefCOCOg", 7, "", "", false},
-      {"visual7w", "Visual7w", 4, "V-logit-mc", G::kReferring, "accuracy", 20, 200, 256, 2e-5, 20, "val", "vg",
+      {"visual7w", "Visual7w", 4, "V-logit-mc", G::kReferring, "accuracy", {256, 2e-5, 20, 200, 20, "val"}, "vg",
        "V7W", "Visual 7W", 8, "", "", false},
-      {"guesswhat", "GuessWhatPointing", 17, "V-logit-mc", G::kReferring, "accuracy", 256, 306, 64, 2e-5, 20,
-       "valid", "coco", "GW", "GuessWhat", 9, "", "", false},
-      {"nlvr2", "NLVR2", 12, "VL-binary-classifier", G::kVerification, "accuracy", 40, 101, 64, 2e-5, 20, "dev",
+      {"guesswhat", "GuessWhatPointing", 17, "V-logit-mc", G::kReferring, "accuracy", {64, 2e-5, 256, 306, 20,
+       "valid"}, "coco", "GW", "GuessWhat", 9, "", "", false},
+      {"nlvr2", "NLVR2", 12, "VL-binary-classifier", G::kVerification, "accuracy", {64, 2e-5, 40, 101, 20, "dev"},
        "nlvr2", "NLVR2", "NLVR2", 11, "nlvr2", "", false},
-      {"snli_ve", "VisualEntailment", 13, "VL-tri-classifier", G::kVerification, "accuracy", 56, 101, 256, 2e-5,
-       20, "dev", "flickr30k", "SNLI-VE", "SNLI-VE", 10, "", "", false},
+      {"snli_ve", "VisualEntailment", 13, "VL-tri-classifier", G::kVerification, "accuracy", {256, 2e-5, 56, 101, 20, "dev"},
+       "flickr30k", "SNLI-VE", "SNLI-VE", 10, "", "", false},
   };
 }
 
@@ -100,8 +100,8 @@ TaskSpec pretraining_spec() {
   // Pretraining's lengths are train_concap.py's defaults: 36 tokens, 36 detected regions + IMG
   // (concept_cap_dataset.py's region_len); batch, LR and epochs come from train.* (the stage has
   // one stream).
-  return {"pretrain", "ConceptualCaptions", 0, "pretraining", TaskGroup::kPretraining, "alignment_accuracy", 36, 37,
-          0, 0, 0, "val", "cc", "CC", "Conceptual Captions", -1, "", "", false};
+  return {"pretrain", "ConceptualCaptions", 0, "pretraining", TaskGroup::kPretraining, "alignment_accuracy",
+          {0, 0, 36, 37, 0, "val"}, "cc", "CC", "Conceptual Captions", -1, "", "", false};
 }
 
 }  // namespace vlmt

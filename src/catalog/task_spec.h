@@ -23,6 +23,17 @@ struct ExtraScoreColumn {
   std::string extra;
 };
 
+// What a dataset trains with: the released values in the catalogue (TaskSpec::released); a run's
+// resolved values in config (config/run_config.h TaskHyper, which adds the feature files).
+struct TaskHyperParams {
+  int batch_size = 0;  // global, summed over ranks
+  double lr = 0;
+  int max_text = 0;
+  int max_regions = 0;
+  int epochs = 0;
+  std::string val_split;
+};
+
 struct TaskSpec {
   std::string key;           // config / command-line name, e.g. "vqa", "refcoco+", "nlvr2"
   std::string name;          // official (released) name, e.g. "VQA", "RetrievalCOCO"
@@ -30,13 +41,7 @@ struct TaskSpec {
   std::string kind_name;     // registered kind, e.g. "VL-classifier" (tasks/task_kind.h)
   TaskGroup group = TaskGroup::kVocabVQA;
   std::string metric;        // what the validation score means ("" = its kind's: tasks/ metric_of)
-  // Released defaults (a run's [tasks.<key>] overrides them):
-  int max_text = 0;
-  int max_regions = 0;
-  int batch_size = 0;
-  double lr = 0;
-  int epochs = 0;
-  std::string val_split;
+  TaskHyperParams released;  // a run's [tasks.<key>] overrides them
   std::string image_source;  // which region-feature file its images come from
   // How the paper and the evaluation servers name and read it:
   std::string column;        // Table 2 column, e.g. "VQAv2", "V7W"

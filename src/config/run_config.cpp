@@ -200,13 +200,14 @@ void declare_task(TomlSection& s, const std::string& key, TaskHyper& h, TaskCata
   spec.submission = s.get("submission", std::string());
   spec.shared_answers = s.get("shared_answers", std::string());
   spec.exact_answer_match = s.get("exact_answer_match", false);
-  h = TaskHyper{0, 0.0, 20, 101, 20, "val", "", ""};
-  spec.batch_size = h.batch_size = s.get("batch_size", h.batch_size);
-  spec.lr = h.lr = s.get("lr", h.lr);
-  spec.max_text = h.max_text = s.get("max_text", h.max_text);
-  spec.max_regions = h.max_regions = s.get("max_regions", h.max_regions);
-  spec.epochs = h.epochs = s.get("epochs", h.epochs);
-  spec.val_split = h.val_split = s.get("val_split", h.val_split);
+  h = TaskHyper{TaskHyperParams{0, 0.0, 20, 101, 20, "val"}, "", ""};
+  h.batch_size = s.get("batch_size", h.batch_size);
+  h.lr = s.get("lr", h.lr);
+  h.max_text = s.get("max_text", h.max_text);
+  h.max_regions = s.get("max_regions", h.max_regions);
+  h.epochs = s.get("epochs", h.epochs);
+  h.val_split = s.get("val_split", h.val_split);
+  spec.released = h;
   try {
     catalog.declare(spec, s.file());
   } catch (const ConfigError& e) {
@@ -234,7 +235,7 @@ void read_tasks(TomlSection s, TaskConfig& t, TaskCatalog& catalog, ConfigIssues
   }
   for (const auto& spec : catalog.datasets()) {
     if (!spec.builtin()) continue;
-    TaskHyper h{spec.batch_size, spec.lr, spec.max_text, spec.max_regions, spec.epochs, spec.val_split, "", ""};
+    TaskHyper h{spec.released, "", ""};
     read_task_hyper(s.child(spec.key), h);
     t.hyper[spec.key] = h;
   }

@@ -31,13 +31,9 @@ struct DataConfig {
   bool allow_fingerprint_mismatch = false;
 };
 
-struct TaskHyper {
-  int batch_size = 0;
-  double lr = 0;
-  int max_text = 0;
-  int max_regions = 0;
-  int epochs = 0;
-  std::string val_split;
+// A task's hyper-parameters in a run: the catalogue's released values ← configs/tasks.toml ← the
+// run file's [tasks.<key>].
+struct TaskHyper : TaskHyperParams {
   // Region-feature files: features/<features>.h5 and, for the kinds that read ground-truth
   // boxes, features/<gt_features>.h5. "" = the task's own (TaskSpec::image_source, and
   // "<that>_gt"). The released data ships one LMDB per dataset (RefCOCO's, GQA's, Visual7W's

@@ -111,7 +111,7 @@ namespace {
 // The splits whose images are read: train and the val split (kept), the declared test splits
 // and any other test* file of the folder (removed: a 5K COCO test set, a test-std file).
 std::vector<std::pair<std::string, bool>> split_files(const fs::path& dir, const TaskSpec& spec) {
-  std::vector<std::pair<std::string, bool>> files = {{"train", false}, {spec.val_split, false}};
+  std::vector<std::pair<std::string, bool>> files = {{"train", false}, {spec.released.val_split, false}};
   std::set<std::string> tests(spec.test_splits.begin(), spec.test_splits.end());
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".jsonl" && e.path().stem().string().rfind("test", 0) == 0)

@@ -323,7 +323,7 @@ SynthWorldSummary write_synth_world(const SynthWorldOptions& o) {
   for (const auto& plan : synth_task_plans()) {
     const auto sizes = synth_split_sizes(plan, o.scale, o.min_held_out);
     const auto images = split_images(plan, pools.at(plan.source), o);
-    const std::string val_name = plan.items.captions_corpus ? "val" : builtin_task(plan.key).val_split;
+    const std::string val_name = plan.items.captions_corpus ? "val" : builtin_task(plan.key).released.val_split;
     const std::vector<std::pair<std::string, std::pair<std::string, int>>> splits = {
         {"train", {"train", sizes.train}}, {"val", {val_name, sizes.val}}, {"test", {"test", sizes.test}}};
     for (const auto& [split, file_and_count] : splits) {

@@ -19,8 +19,8 @@ std::unique_ptr<TaskDataset> make_task_dataset(const TaskSpec& spec, const std::
   const std::string root = resolve_data_root(data);
   const FeatureSources sources = feature_sources(spec, hyper);
   DatasetContext ctx = open_dataset_context(root, data, model, spec.key, split, sources.detections,
-                                            hyper.max_text > 0 ? hyper.max_text : spec.max_text,
-                                            hyper.max_regions > 0 ? hyper.max_regions : spec.max_regions);
+                                            hyper.max_text > 0 ? hyper.max_text : spec.released.max_text,
+                                            hyper.max_regions > 0 ? hyper.max_regions : spec.released.max_regions);
   ctx.task_key = spec.key;
   ctx.task_id = spec.id;
   ctx.task_group = spec.group;

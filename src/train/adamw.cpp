@@ -54,19 +54,11 @@ double base_learning_rate(const TaskConfig& tasks) {
 double base_learning_rate(const std::vector<double>& task_lrs) {
   if (task_lrs.empty()) throw ConfigError("no active task: cannot derive the base LR");
   double base = 0.0;
-  for (const double lr : task_lrs) {
-    if (!(lr > 0.0)) throw ConfigError(cat("a task has learning rate ", lr, "; it must be positive"));
-    base = base == 0.0 ? lr : std::min(base, lr);
-  }
+  for (const double lr : task_lrs) base = base == 0.0 ? lr : std::min(base, lr);
   return base;
 }
 
-double loss_scale(double task_lr, double base_lr) {
-  if (!(base_lr > 0.0) || !(task_lr > 0.0))
-    throw ConfigError(cat("learning rates must be positive (task ", task_lr, ", base ", base_lr,
-                          ")"));
-  return task_lr / base_lr;
-}
+double loss_scale(double task_lr, double base_lr) { return task_lr / base_lr; }
 
 AdamW::AdamW(const NamedTensors& named_parameters, AdamWOptions options)
     : options_(std::move(options)) {

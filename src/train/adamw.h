@@ -61,7 +61,8 @@ struct AdamWOptions {
 AdamWOptions adamw_options(const TrainConfig& train, double base_lr);
 
 // Base LR of a multi-task run = the smallest LR among the active tasks; throws ConfigError when
-// no task is active or an LR is not positive.
+// no task is active. LRs are positive: tasks.<key>.lr and train.lr are checked where the config
+// is read.
 double base_learning_rate(const TaskConfig& tasks);
 // The same rule over the LRs of a run's streams (what the trainer calls).
 double base_learning_rate(const std::vector<double>& task_lrs);

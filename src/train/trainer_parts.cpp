@@ -20,9 +20,9 @@ std::vector<std::pair<const TaskSpec*, TaskHyper>> training_tasks(const RunConfi
     hyper.batch_size = cfg.train.batch_size;
     hyper.epochs = cfg.train.epochs;
     hyper.lr = cfg.train.lr > 0 ? cfg.train.lr : 1e-4;
-    hyper.val_split = spec.val_split;
-    hyper.max_text = spec.max_text;
-    hyper.max_regions = spec.max_regions;
+    hyper.val_split = spec.released.val_split;
+    hyper.max_text = spec.released.max_text;
+    hyper.max_regions = spec.released.max_regions;
     out.emplace_back(&spec, hyper);
     return out;
   }

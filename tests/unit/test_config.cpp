@@ -322,7 +322,7 @@ TEST(Config, TrainRangesAreCheckedOnceWhereTheConfigIsRead) {
   for (const std::string bad : {"train.warmup_proportion=1.5", "train.warmup_proportion=-0.1", "train.dsg_gap=0",
                                 "train.dsg_improve=-0.5", "train.dsg_diverge=1.0", "train.dsg_diverge=-0.1",
                                 "train.dsg_patience=-1", "train.dsg_cooldown=-1", "train.curriculum_iterations=-1",
-                                "dist.bucket_mb=0"}) {
+                                "dist.bucket_mb=0", "tasks.vqa.lr=0", "train.lr=-1e-5"}) {
     try {
       load_run_config("", {bad}, configs_dir());
       ADD_FAILURE() << bad << " accepted";

@@ -99,7 +99,7 @@ class GoldenStep : public ::testing::Test {
   static double multitask_base_lr() {
     std::vector<double> lrs;
     for (const TaskSpec& spec : TaskCatalog::builtin().datasets())
-      if (spec.builtin()) lrs.push_back(spec.lr);
+      if (spec.builtin()) lrs.push_back(spec.released.lr);
     return base_learning_rate(lrs);
   }
 
@@ -123,7 +123,7 @@ class GoldenStep : public ::testing::Test {
   double forward_backward(const Batch& b) {
     const TaskSpec& spec = builtin_task(b.task);
     auto loss = kind_of(spec).compute(*model_, b).loss;
-    if (spec.key != TaskCatalog::builtin().pretraining().key) loss = loss * loss_scale(spec.lr, multitask_base_lr());
+    if (spec.key != TaskCatalog::builtin().pretraining().key) loss = loss * loss_scale(spec.released.lr, multitask_base_lr());
     loss.backward();
     return loss.item<double>();
   }

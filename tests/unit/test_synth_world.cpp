@@ -52,7 +52,7 @@ class SynthWorldTest : public ::testing::Test {
 TempDir* SynthWorldTest::dir_ = nullptr;
 
 std::vector<std::string> split_files(const std::string& task) {
-  return {"train", builtin_task(task).val_split, "test"};
+  return {"train", builtin_task(task).released.val_split, "test"};
 }
 
 TEST_F(SynthWorldTest, SameSeedGivesIdenticalFilesOtherSeedDoesNot) {

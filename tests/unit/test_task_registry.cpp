@@ -100,8 +100,8 @@ TEST(TaskCatalog, DeclaredDatasetIsFoundLikeABuiltinOneInItsCatalogueOnly) {
   spec.id = 3;
   spec.kind_name = "VL-classifier";
   spec.image_source = "coco";
-  spec.batch_size = 8;
-  spec.lr = 1e-5;
+  spec.released.batch_size = 8;
+  spec.released.lr = 1e-5;
   TaskCatalog catalog;
   const TaskSpec& added = catalog.declare(spec, "test.toml");
   EXPECT_EQ(&catalog.by_key("MyVQA"), &added);

@@ -106,7 +106,7 @@ struct MemoryRun {
       s.val = std::make_shared<MemoryDataset>(spec, p.config.model, 4);
       s.global_batch = 4;
       s.epochs = 3;
-      s.lr = spec.lr;
+      s.lr = spec.released.lr;
       p.streams.push_back(std::move(s));
     }
     return p;

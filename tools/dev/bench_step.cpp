@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
     if (args.has("threads")) torch::set_num_threads(static_cast<int>(args.integer("threads", 1)));
     const ModelConfig config = load_model_preset(args.get("preset", "tiny"));
     const TaskSpec& spec = builtin_task(args.get("task", "vqa"));
-    const int64_t batch = args.integer("batch", spec.batch_size);
+    const int64_t batch = args.integer("batch", spec.released.batch_size);
     const int ranks = runtime.size();
     if (batch % ranks != 0)
       throw ConfigError(cat("bench_step: --batch ", batch, " is not divisible by ", ranks,
@@ -168,8 +168,8 @@ int main(int argc, char** argv) {
     const std::string device_name = args.get("device", "cpu");
     const torch::Device device = runtime.select_device(device_request_named(device_name), "bench_step --device " + device_name);
     const bool bf16 = args.has("bf16");
-    const int64_t L = args.integer("text-len", spec.max_text);
-    const int64_t R = args.integer("regions", spec.max_regions);
+    const int64_t L = args.integer("text-len", spec.released.max_text);
+    const int64_t R = args.integer("regions", spec.released.max_regions);
     const int steps = static_cast<int>(args.integer("steps", 5));
     if (!runtime.is_root()) log::set_level(log::Level::kWarn);
 
