@@ -157,7 +157,8 @@ void read_data(TomlSection s, DataConfig& d) {
   s.finish();
 }
 
-void read_task_hyper(TomlSection s, TaskHyper& h) {
+// The keys of a task's hyper-parameters in `s` ([tasks.<key>]); the caller finishes the section.
+void read_task_hyper(TomlSection& s, TaskHyper& h) {
   h.batch_size = s.get("batch_size", h.batch_size);
   h.lr = s.get("lr", h.lr);
   h.max_text = s.get("max_text", h.max_text);
@@ -174,7 +175,6 @@ void read_task_hyper(TomlSection s, TaskHyper& h) {
   s.require(h.max_text >= 3, "max_text", "must be at least 3 ([CLS], a token, [SEP])");
   s.require(h.max_regions >= 2, "max_regions", "must be at least 2 (IMG and one region)");
   s.require(h.epochs > 0, "epochs", "must be positive");
-  s.finish();
 }
 
 // [tasks.<key>] with `kind`: a dataset of an existing kind declared by the config, added to the
@@ -183,7 +183,7 @@ void read_task_hyper(TomlSection s, TaskHyper& h) {
 // tasks. The spec holds the values as given, so every rank and every later load of the resolved
 // config (checkpoints) declares the identical dataset. Whether the kind exists is the kind
 // registry's to check (tasks/task_kind.h check_task_kinds, called by the stage and the jobs).
-void declare_task(TomlSection& s, const std::string& key, TaskHyper& h, TaskCatalog& catalog) {
+void declare_task(TomlSection& s, const std::string& key, const TaskHyper& h, TaskCatalog& catalog) {
   TaskSpec spec;
   spec.key = key;
   spec.kind_name = s.get("kind", std::string());
@@ -200,14 +200,7 @@ void declare_task(TomlSection& s, const std::string& key, TaskHyper& h, TaskCata
   spec.submission = s.get("submission", std::string());
   spec.shared_answers = s.get("shared_answers", std::string());
   spec.exact_answer_match = s.get("exact_answer_match", false);
-  h = TaskHyper{TaskHyperParams{0, 0.0, 20, 101, 20, "val"}, "", ""};
-  h.batch_size = s.get("batch_size", h.batch_size);
-  h.lr = s.get("lr", h.lr);
-  h.max_text = s.get("max_text", h.max_text);
-  h.max_regions = s.get("max_regions", h.max_regions);
-  h.epochs = s.get("epochs", h.epochs);
-  h.val_split = s.get("val_split", h.val_split);
-  spec.released = h;
+  spec.released = static_cast<const TaskHyperParams&>(h);
   try {
     catalog.declare(spec, s.file());
   } catch (const ConfigError& e) {
@@ -220,9 +213,10 @@ void read_tasks(TomlSection s, TaskConfig& t, TaskCatalog& catalog, ConfigIssues
     if (key == "active") continue;
     TomlSection c = s.child(key);
     if (!c.has("kind")) continue;
-    TaskHyper h;
+    TaskHyper h{TaskHyperParams{0, 0.0, 20, 101, 20, "val"}, "", ""};  // batch_size and lr: required
+    read_task_hyper(c, h);
     declare_task(c, key, h, catalog);
-    read_task_hyper(std::move(c), h);
+    c.finish();
     t.hyper[key] = h;
   }
   t.active = s.get("active", t.active);
@@ -236,7 +230,9 @@ void read_tasks(TomlSection s, TaskConfig& t, TaskCatalog& catalog, ConfigIssues
   for (const auto& spec : catalog.datasets()) {
     if (!spec.builtin()) continue;
     TaskHyper h{spec.released, "", ""};
-    read_task_hyper(s.child(spec.key), h);
+    TomlSection c = s.child(spec.key);
+    read_task_hyper(c, h);
+    c.finish();
     t.hyper[spec.key] = h;
   }
   s.finish();
