@@ -10,7 +10,9 @@
 #include "core/error.h"
 #include "train/checkpoint_summary.h"
 
-int main(int argc, char** argv) {
+namespace vlmt::apps::ckpt_info {
+
+int run(int argc, char** argv) {
   using namespace vlmt;
   return run_tool([&] {
     auto args = parse_cli(argc, argv, "ckpt_info", "FILE.h5 [--tensors] [--config] [--quiet]",
@@ -26,3 +28,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::ckpt_info

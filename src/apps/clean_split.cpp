@@ -11,6 +11,8 @@
 #include "core/log.h"
 #include "data/clean_split.h"
 
+namespace vlmt::apps::clean_split {
+
 namespace {
 void write_file(const std::filesystem::path& path, const std::string& text) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
@@ -20,7 +22,7 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return vlmt::run_tool([&] {
     auto args = vlmt::parse_cli(
         argc, argv, "clean_split", "--root DIR [--out FILE] [--vg-image-data FILE]",
@@ -56,3 +58,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::clean_split

@@ -11,10 +11,12 @@
 #include "jobs/model_source.h"
 #include "train/stage.h"
 
+namespace vlmt::apps::evaluate {
+
 namespace fs = std::filesystem;
 using namespace vlmt;
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
     std::vector<CliOption> options = model_source_options();
     for (auto o : {cli_text("task", "task key or \"all\" (default: all tasks the model was trained on, or the run "
@@ -82,3 +84,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::evaluate

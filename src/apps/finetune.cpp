@@ -1,4 +1,8 @@
 // finetune: thin main; the stage lives in train/.
 #include "train/stage.h"
 
-int main(int argc, char** argv) { return vlmt::run_stage(argc, argv, "finetune"); }
+namespace vlmt::apps::finetune {
+
+int run(int argc, char** argv) { return vlmt::run_stage(argc, argv, "finetune"); }
+
+}  // namespace vlmt::apps::finetune

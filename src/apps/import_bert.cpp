@@ -9,7 +9,9 @@
 #include "core/cli.h"
 #include "core/error.h"
 
-int main(int argc, char** argv) {
+namespace vlmt::apps::import_bert {
+
+int run(int argc, char** argv) {
   using namespace vlmt;
   return vlmt::run_tool([&] {
     auto args = parse_cli(argc, argv, "import_bert", "--safetensors FILE --out FILE.h5",
@@ -23,3 +25,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::import_bert

@@ -12,6 +12,8 @@
 #include "core/timing.h"
 #include "jobs/inference.h"
 
+namespace vlmt::apps::infer {
+
 using namespace vlmt;
 
 namespace {
@@ -58,7 +60,7 @@ int answer_batch(InferenceSession& session, std::istream& in, const std::string&
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return run_tool([&] {
     const CliArgs args = parse_cli(
         argc, argv, "infer",
@@ -124,3 +126,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::infer

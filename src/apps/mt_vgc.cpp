@@ -10,7 +10,9 @@
 #include "core/log.h"
 #include "eval/mt_vgc_results.h"
 
-int main(int argc, char** argv) {
+namespace vlmt::apps::mt_vgc {
+
+int run(int argc, char** argv) {
   using namespace vlmt;
   return vlmt::run_tool([&] {
     const auto args = parse_cli(
@@ -33,3 +35,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::mt_vgc

@@ -1,4 +1,8 @@
 // pretrain: thin main; the stage lives in train/.
 #include "train/stage.h"
 
-int main(int argc, char** argv) { return vlmt::run_stage(argc, argv, "pretrain"); }
+namespace vlmt::apps::pretrain {
+
+int run(int argc, char** argv) { return vlmt::run_stage(argc, argv, "pretrain"); }
+
+}  // namespace vlmt::apps::pretrain

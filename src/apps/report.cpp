@@ -7,7 +7,9 @@
 #include "core/log.h"
 #include "eval/html_report.h"
 
-int main(int argc, char** argv) {
+namespace vlmt::apps::report {
+
+int run(int argc, char** argv) {
   return vlmt::run_tool([&] {
     const auto args = vlmt::parse_cli(argc, argv, "report", "RUN_DIR... [--out report.html]",
                                       {vlmt::cli_positional("RUN_DIR", "run directories", 1, -1),
@@ -19,3 +21,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::report

@@ -9,7 +9,9 @@
 #include "core/log.h"
 #include "synth/synth_world.h"
 
-int main(int argc, char** argv) {
+namespace vlmt::apps::synth_world {
+
+int run(int argc, char** argv) {
   return vlmt::run_tool([&] {
     auto args = vlmt::parse_cli(
         argc, argv, "synth_world",
@@ -59,3 +61,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::synth_world

@@ -14,7 +14,9 @@
 #include "eval/runs_file.h"
 #include "eval/table_layouts.h"
 
-int main(int argc, char** argv) {
+namespace vlmt::apps::tables {
+
+int run(int argc, char** argv) {
   return vlmt::run_tool([&] {
     const auto args = vlmt::parse_cli(argc, argv, "tables",
                                       "RESULTS.jsonl... [--table 2|6|11] [--runs-file runs.toml] [--paper-row N]",
@@ -42,3 +44,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::apps::tables

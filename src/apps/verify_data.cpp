@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "jobs/verify_data_root.h"
 
+namespace vlmt::apps::verify_data {
+
 namespace {
 
 std::vector<std::string> split_commas(const std::string& text) {
@@ -20,7 +22,7 @@ std::vector<std::string> split_commas(const std::string& text) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   using namespace vlmt;
   return run_tool([&] {
     auto args = parse_cli(argc, argv, "verify_data", "--root DIR [--tasks a,b] [--config RUN.toml] [--set ...]",
@@ -39,3 +41,5 @@ int main(int argc, char** argv) {
     return report.ok() ? 0 : static_cast<int>(ExitCode::kData);
   });
 }
+
+}  // namespace vlmt::apps::verify_data

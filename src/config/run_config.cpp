@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "catalog/task_catalog.h"
+#include "config/source_configs_dir.h"
 #include "config/toml_reader.h"
 #include "core/env.h"
 #include "core/error.h"
@@ -43,11 +44,7 @@ std::string find_configs_dir(const std::string& near) {
     }
   }
   if (fs::exists("configs/model")) return fs::absolute("configs").string();
-#ifdef VLMT_SOURCE_CONFIGS
-  return VLMT_SOURCE_CONFIGS;
-#else
-  return fs::absolute("configs").string();
-#endif
+  return source_configs_dir();
 }
 
 std::string locate_config(const std::string& path) {

@@ -12,7 +12,8 @@
 #include "distributed/communicator.h"
 #include "distributed/runtime.h"
 
-namespace vlmt {
+namespace vlmt::dev::bench_allreduce {
+
 namespace {
 
 // Seconds per all-reduce on this rank, after warm-up.
@@ -64,10 +65,11 @@ int bench(DistRuntime& runtime, int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace vlmt
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return vlmt::run_main(argc, argv, [&](vlmt::DistRuntime& runtime) {
-    return vlmt::bench(runtime, argc, argv);
+    return bench(runtime, argc, argv);
   });
 }
+
+}  // namespace vlmt::dev::bench_allreduce

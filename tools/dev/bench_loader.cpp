@@ -30,6 +30,8 @@
 #include "tasks/task_data.h"
 #include "train/trainer_parts.h"
 
+namespace vlmt::dev::bench_loader {
+
 using namespace vlmt;
 
 namespace {
@@ -106,7 +108,7 @@ Measurement run_once(const RunConfig& cfg, int ranks, int threads, bool cold, in
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return run_tool([&] {
     const CliArgs args = parse_cli(
         argc, argv, "bench_loader", "RUN.toml [--set k=v] [--threads 1,2] [--iterations N] [--ranks R] ...",
@@ -149,3 +151,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::dev::bench_loader

@@ -22,6 +22,8 @@
 #include "model/pair_forward.h"
 #include "tasks/random_batch.h"
 
+namespace vlmt::dev::bench_retrieval {
+
 using namespace vlmt;
 
 namespace {
@@ -43,7 +45,7 @@ torch::Tensor score_matrix(int64_t captions, int64_t images, int64_t rows, Score
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return run_tool([&] {
     const CliArgs args = parse_cli(argc, argv, "bench_retrieval", "[--preset P] [--captions C] [--images M] ...",
                                    {cli_text("preset", "model preset (default tiny)"),
@@ -101,3 +103,5 @@ int main(int argc, char** argv) {
     return same_ranking ? 0 : 1;
   });
 }
+
+}  // namespace vlmt::dev::bench_retrieval

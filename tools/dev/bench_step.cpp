@@ -42,6 +42,8 @@
 #include "tasks/task_kind.h"
 #include "train/adamw.h"
 
+namespace vlmt::dev::bench_step {
+
 using namespace vlmt;
 
 namespace {
@@ -135,7 +137,7 @@ void report_allreduce(DistRuntime& runtime, int64_t numel, const torch::Device& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return run_main(argc, argv, [&](DistRuntime& runtime) {
     const CliArgs args = parse_cli(argc, argv, "bench_step", "[--preset P] [--task T] [--batch B] ...",
                                    {cli_text("preset", "model preset (default tiny)"),
@@ -261,3 +263,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::dev::bench_step

@@ -17,6 +17,8 @@
 #include "core/log.h"
 #include "model/multitask_model.h"
 
+namespace vlmt::dev::forward_dump {
+
 using namespace vlmt;
 
 namespace {
@@ -30,7 +32,7 @@ torch::Tensor require(const std::map<std::string, torch::Tensor>& in, const std:
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   return vlmt::run_tool([&] {
     const CliArgs args = parse_cli(argc, argv, "forward_dump", "--params P.h5 --preset NAME --inputs IN.h5 --out OUT.h5",
                                    {cli_text("params", "parameter file or checkpoint"),
@@ -93,3 +95,5 @@ int main(int argc, char** argv) {
     return 0;
   });
 }
+
+}  // namespace vlmt::dev::forward_dump
