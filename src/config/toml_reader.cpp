@@ -170,9 +170,7 @@ std::string TomlSection::get_choice(const std::string& key, const std::string& d
   std::string value = get(key, def);
   for (const auto& a : allowed)
     if (a == value) return value;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  issues_->add(file_, where(key), cat("\"", value, "\" is not one of: ", list));
+  issues_->add(file_, where(key), not_one_of(value, allowed));
   return def;
 }
 

@@ -49,9 +49,7 @@ double parse_seconds(const std::string& name, const std::string& value, double m
 std::string parse_choice(const std::string& name, const std::string& value, const std::vector<std::string>& allowed) {
   for (const auto& a : allowed)
     if (value == a) return value;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  reject(name, value, cat("must be one of ", list));
+  reject(name, value, cat("must be one of ", join_names(allowed)));
 }
 
 int64_t integer(const std::string& name, int64_t def, int64_t min, int64_t max) {

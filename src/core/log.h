@@ -3,6 +3,7 @@
 // rank 0, for summaries that would otherwise repeat n times.
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace vlmt::log {
 
@@ -33,5 +34,26 @@ std::string cat(const Args&... args) {
   std::ostringstream out;
   (out << ... << args);
   return out.str();
+}
+
+// "a, b, c": the names a message lists (a registry's valid names, the tasks of a run). `name`
+// maps an element to its name: join_names(entries, [](const Entry& e) { return e.name; }).
+template <class Range, class Name>
+std::string join_names(const Range& items, Name name) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += name(item);
+  }
+  return out;
+}
+inline std::string join_names(const std::vector<std::string>& names) {
+  return join_names(names, [](const std::string& n) -> const std::string& { return n; });
+}
+
+// The wording of every check of a name against the names it may take:
+// "\"turbo\" is not one of: fused, ops".
+inline std::string not_one_of(const std::string& value, const std::vector<std::string>& names) {
+  return cat("\"", value, "\" is not one of: ", join_names(names));
 }
 }  // namespace vlmt

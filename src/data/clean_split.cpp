@@ -120,12 +120,6 @@ std::vector<std::pair<std::string, bool>> split_files(const fs::path& dir, const
   return files;
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 }  // namespace
 
 CleanSplitReport compute_clean_split(const std::string& root, const VgCocoIds& vg_coco) {
@@ -151,7 +145,7 @@ CleanSplitReport compute_clean_split(const std::string& root, const VgCocoIds& v
       const fs::path path = dir / (split + ".jsonl");
       if (!fs::exists(path))
         throw DataError(cat(path.string(), ": missing; ", key, "'s test splits as released are ",
-                            join(spec.test_splits), ", and the images of each must be removed from training data"));
+                            join_names(spec.test_splits), ", and the images of each must be removed from training data"));
     }
     for (const auto& [split, is_test] : split_files(dir, spec)) {
       const fs::path path = dir / (split + ".jsonl");

@@ -1,5 +1,6 @@
 #include "distributed/communicator.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -42,8 +43,19 @@ const std::vector<std::string>& communicator_backend_names() {
   return names;
 }
 
+void check_backend_name(const std::string& backend) {
+  const auto& names = communicator_backend_names();
+  if (std::find(names.begin(), names.end(), backend) == names.end())
+    throw ConfigError(not_one_of(backend, names));
+}
+
 std::unique_ptr<Communicator> make_communicator(const std::string& backend, DistRuntime& runtime,
                                                 torch::Device device) {
+  try {
+    check_backend_name(backend);
+  } catch (const ConfigError& e) {
+    throw ConfigError(cat("dist.backend: ", e.what()));
+  }
   std::string chosen = backend;
   if (chosen == "auto") {
     chosen = runtime.size() == 1 ? "local" : device.is_cuda() ? "nccl" : "mpi";
@@ -62,19 +74,15 @@ std::unique_ptr<Communicator> make_communicator(const std::string& backend, Dist
     }
     return std::make_unique<MpiCommunicator>(runtime.world(), runtime.thread_level());
   }
-  if (chosen == "nccl") {
-    if (!device.is_cuda()) {
-      throw ConfigError(cat("dist.backend = \"nccl\" needs a CUDA device, got ", device.str()));
-    }
-#ifdef VLMT_WITH_CUDA
-    return make_nccl_communicator(runtime, device);
-#else
-    throw ConfigError("dist.backend = \"nccl\" needs a build with -DVLMT_WITH_CUDA=ON");
-#endif
+  // "nccl", the one name left after check_backend_name.
+  if (!device.is_cuda()) {
+    throw ConfigError(cat("dist.backend = \"nccl\" needs a CUDA device, got ", device.str()));
   }
-  std::string valid;
-  for (const auto& name : communicator_backend_names()) valid += (valid.empty() ? "" : ", ") + name;
-  throw ConfigError(cat("dist.backend: \"", backend, "\" is not one of: ", valid));
+#ifdef VLMT_WITH_CUDA
+  return make_nccl_communicator(runtime, device);
+#else
+  throw ConfigError("dist.backend = \"nccl\" needs a build with -DVLMT_WITH_CUDA=ON");
+#endif
 }
 
 }  // namespace vlmt

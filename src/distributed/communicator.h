@@ -46,6 +46,9 @@ class DistRuntime;
 // a CUDA device, mpi otherwise), "mpi", "nccl", "local". The stages check a config's name
 // against it (train/config_checks.h).
 const std::vector<std::string>& communicator_backend_names();
+// Throws ConfigError "\"x\" is not one of: auto, mpi, nccl, local" for a name that is no backend;
+// the stage asks it while the config loads (train/config_checks.h), make_communicator again.
+void check_backend_name(const std::string& backend);
 
 // Throws ConfigError for an unknown name, a backend that does not fit the device, or "local"
 // with more than one rank.

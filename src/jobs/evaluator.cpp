@@ -39,8 +39,7 @@ std::string Evaluator::split_file(const TaskSpec& spec, const std::string& split
   const std::string name = split == "val" ? config_.tasks.of(spec.key).val_split : split;
   const auto path = fs::path(data_root_) / "annotations" / spec.key / (name + ".jsonl");
   if (!fs::exists(path)) {
-    std::string have;
-    for (const auto& s : available_splits(data_root_, spec.key)) have += (have.empty() ? "" : ", ") + s;
+    const std::string have = join_names(available_splits(data_root_, spec.key));
     throw DataError(cat(spec.key, ": split \"", split, "\" not found (", path.string(), "); available: ",
                         have.empty() ? "none" : have));
   }

@@ -123,6 +123,12 @@ void add_images(nlohmann::json& item, const Batch& b, int64_t k) {
 
 }  // namespace
 
+std::vector<std::string> submission_format_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, format] : submission_formats()) names.push_back(name);
+  return names;
+}
+
 std::string EvaluationRun::write_submission(const std::vector<nlohmann::json>& items) const {
   if (spec.submission.empty()) return "";
   const auto it = submission_formats().find(spec.submission);

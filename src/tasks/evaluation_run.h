@@ -20,6 +20,9 @@ namespace vlmt {
 
 class TaskDataset;
 
+// The evaluation servers' formats that write_submission knows (TaskSpec::submission names one).
+std::vector<std::string> submission_format_names();
+
 class EvaluationRun {
  public:
   EvaluationRun(const RunConfig& config, const TaskSpec& spec, MultiTaskModelImpl& model, Communicator& comm,

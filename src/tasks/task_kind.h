@@ -162,7 +162,8 @@ const TaskKind& kind_of(const TaskSpec& spec);
 std::string head_prefix(const TaskSpec& spec);
 std::string metric_of(const TaskSpec& spec);
 // The kind registry's check of a catalogue: every dataset's kind is registered and is a dataset
-// kind. Each declared dataset that fails is an issue of `tasks.<key>.kind` in the file that
+// kind, and its submission format, when it names one, is one the evaluation writes. Each
+// declared dataset that fails is an issue of `tasks.<key>.kind` (`.submission`) in the file that
 // declared it (train/config_checks.h collects them with the config's own); the second form
 // throws one ConfigError naming them all.
 void check_task_kinds(const TaskCatalog& catalog, ConfigIssues& issues);

@@ -1,4 +1,5 @@
 // The kind registry and the behaviour kinds share unless they override it.
+#include <algorithm>
 #include <limits>
 
 #include "config/toml_reader.h"
@@ -21,12 +22,10 @@ const std::vector<const TaskKind*>& all_task_kinds() {
 }
 
 const TaskKind& task_kind(const std::string& name) {
-  std::string valid;
-  for (const TaskKind* kind : all_task_kinds()) {
+  for (const TaskKind* kind : all_task_kinds())
     if (kind->name() == name) return *kind;
-    valid += (valid.empty() ? "" : ", ") + kind->name();
-  }
-  throw ConfigError(cat("unknown task kind \"", name, "\"; valid kinds: ", valid));
+  throw ConfigError(cat("unknown task kind \"", name, "\"; valid kinds: ",
+                        join_names(all_task_kinds(), [](const TaskKind* k) { return k->name(); })));
 }
 
 const TaskKind& kind_of(const TaskSpec& spec) {
@@ -45,11 +44,14 @@ void check_task_kinds(const TaskCatalog& catalog, ConfigIssues& issues) {
   for (const auto& spec : catalog.datasets()) {
     const std::string key = cat("tasks.", spec.key, ".kind");
     try {
-      if (!kind_of(spec).is_dataset_kind())
+      if (!task_kind(spec.kind_name).is_dataset_kind())  // the key names the task
         issues.add(spec.declared_in, key, cat("\"", spec.kind_name, "\" is not a dataset kind"));
     } catch (const ConfigError& e) {
       issues.add(spec.declared_in, key, e.what());
     }
+    const auto formats = submission_format_names();
+    if (!spec.submission.empty() && std::find(formats.begin(), formats.end(), spec.submission) == formats.end())
+      issues.add(spec.declared_in, cat("tasks.", spec.key, ".submission"), not_one_of(spec.submission, formats));
   }
 }
 

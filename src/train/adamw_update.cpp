@@ -90,12 +90,9 @@ std::vector<std::string> adamw_kernel_names() {
 }
 
 AdamWKernel adamw_kernel_named(const std::string& name) {
-  std::string valid;
-  for (const auto& [known, kernel] : named_kernels()) {
+  for (const auto& [known, kernel] : named_kernels())
     if (known == name) return kernel;
-    valid += (valid.empty() ? "" : ", ") + known;
-  }
-  throw ConfigError(cat("\"", name, "\" is not one of: ", valid, " (AdamW kernels)"));
+  throw ConfigError(cat(not_one_of(name, adamw_kernel_names()), " (AdamW kernels)"));
 }
 
 bool adamw_fusable(const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m,

@@ -11,6 +11,16 @@
 
 namespace vlmt {
 
+// The first group of each curriculum: G4 for "curriculum", G1 for "anti_curriculum".
+inline constexpr int kCurriculumFirstGroup = 4;
+inline constexpr int kAntiCurriculumFirstGroup = 1;
+
+// The curricula's rule on the active tasks: empty when one of `tasks` is in `first_group`, else
+// the error. Checked when the stage loads the config (the schedule registry) and again when a
+// schedule is built.
+std::string curriculum_start_problem(const std::string& name, int first_group,
+                                     const std::vector<ScheduledTask>& tasks);
+
 class CurriculumSchedule : public TaskSchedule {
  public:
   // Throws ConfigError when no task belongs to first_group or phase_iterations < 0.

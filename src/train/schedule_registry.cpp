@@ -1,5 +1,6 @@
 #include "train/schedule_registry.h"
 
+#include "catalog/task_catalog.h"
 #include "config/run_config.h"
 #include "config/toml_reader.h"
 #include "core/error.h"
@@ -9,12 +10,12 @@ namespace vlmt {
 
 const std::vector<ScheduleEntry>& schedule_registry() {
   static const std::vector<ScheduleEntry> entries = {
-      {"dsg", "round robin + Dynamic Stop-and-Go per task", make_dsg_schedule},
-      {"vanilla", "round robin: every task every iteration", make_vanilla_schedule},
+      {"dsg", "round robin + Dynamic Stop-and-Go per task", make_dsg_schedule, nullptr},
+      {"vanilla", "round robin: every task every iteration", make_vanilla_schedule, nullptr},
       {"curriculum", "iterations 1..P: only G4 (verification) tasks; afterwards all tasks",
-       make_curriculum_schedule},
+       make_curriculum_schedule, check_curriculum_tasks},
       {"anti_curriculum", "iterations 1..P: only G1 (vocab-based VQA) tasks; afterwards all tasks",
-       make_anti_curriculum_schedule},
+       make_anti_curriculum_schedule, check_anti_curriculum_tasks},
   };
   return entries;
 }
@@ -27,22 +28,31 @@ const ScheduleEntry* lookup(const std::string& name) {
   return nullptr;
 }
 
-std::string valid_names() {
-  std::string valid;
-  for (const auto& entry : schedule_registry()) valid += (valid.empty() ? "" : ", ") + entry.name;
-  return valid;
+std::string not_a_schedule(const std::string& name) {
+  return cat("\"", name, "\" is not one of: ",
+             join_names(schedule_registry(), [](const ScheduleEntry& e) { return e.name; }));
 }
 
 }  // namespace
 
 const ScheduleEntry& find_schedule(const std::string& name) {
   if (const ScheduleEntry* entry = lookup(name)) return *entry;
-  throw ConfigError(cat("unknown train.schedule \"", name, "\"; valid: ", valid_names()));
+  throw ConfigError(cat("train.schedule: ", not_a_schedule(name)));
 }
 
-void check_schedule_name(const RunConfig& config, ConfigIssues& issues) {
+void check_schedule(const RunConfig& config, ConfigIssues& issues) {
   const std::string& name = config.train.schedule;
-  if (!lookup(name)) issues.add(config.file, "train.schedule", cat("\"", name, "\" is not one of: ", valid_names()));
+  const ScheduleEntry* entry = lookup(name);
+  if (!entry) {
+    issues.add(config.file, "train.schedule", not_a_schedule(name));
+    return;
+  }
+  if (!entry->check || config.tasks.active.empty()) return;  // no tasks: the stage says so
+  std::vector<ScheduledTask> active;
+  for (const auto& key : config.tasks.active)
+    if (const TaskSpec* spec = config.catalog.find(key)) active.push_back({key, group_index(spec->group)});
+  const std::string problem = entry->check(active);
+  if (!problem.empty()) issues.add(config.file, "train.schedule", problem);
 }
 
 std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,

@@ -2,7 +2,8 @@
 // Every task schedule policy, by the name train.schedule gives it: the one list of names, the
 // check of a config's name against it, and the factory that builds a run's schedule from it. The
 // interface (train/task_schedule.h) knows none of this, and config/ reads train.schedule as
-// plain text: the stages check the name (check_schedule_name) where they resolve a config.
+// plain text: the stages check the name, and the policy's rule on the active tasks, where they
+// resolve a config (check_schedule).
 //
 // Adding a policy: one file train/<name>_schedule.cpp with a TaskSchedule subclass and its
 // factory, plus the factory's declaration below and its row in schedule_registry.cpp.
@@ -25,10 +26,15 @@ using ScheduleFactory = std::unique_ptr<TaskSchedule> (*)(const TrainConfig& con
                                                           std::vector<ScheduledTask> tasks,
                                                           int64_t total_iterations);
 
+// A policy's rule on the run's active tasks, asked while the stage loads the config: empty when
+// they suit it, else the error. Null for a policy that takes any tasks.
+using ScheduleCheck = std::string (*)(const std::vector<ScheduledTask>& active);
+
 struct ScheduleEntry {
   std::string name;         // the value of train.schedule
   std::string description;  // one line, for docs and error messages
   ScheduleFactory make;
+  ScheduleCheck check = nullptr;
 };
 
 // In the order shown to users; the first is the default.
@@ -37,8 +43,9 @@ const std::vector<ScheduleEntry>& schedule_registry();
 const ScheduleEntry& find_schedule(const std::string& name);
 
 // Adds an issue when config.train.schedule names no policy, worded as the config's own errors:
-// "<file that set it>: train.schedule: "x" is not one of: dsg, vanilla, ..." (train/config_checks.h).
-void check_schedule_name(const RunConfig& config, ConfigIssues& issues);
+// "<file that set it>: train.schedule: "x" is not one of: dsg, vanilla, ..." (train/config_checks.h),
+// or when the policy's check refuses the active tasks (tasks.active).
+void check_schedule(const RunConfig& config, ConfigIssues& issues);
 
 // Builds the policy named by config.schedule; throws ConfigError for an unknown name.
 std::unique_ptr<TaskSchedule> make_task_schedule(const TrainConfig& config,
@@ -54,5 +61,8 @@ std::unique_ptr<TaskSchedule> make_curriculum_schedule(const TrainConfig&,
                                                        std::vector<ScheduledTask>, int64_t);
 std::unique_ptr<TaskSchedule> make_anti_curriculum_schedule(const TrainConfig&,
                                                             std::vector<ScheduledTask>, int64_t);
+// The checks, one per policy that has one.
+std::string check_curriculum_tasks(const std::vector<ScheduledTask>& active);
+std::string check_anti_curriculum_tasks(const std::vector<ScheduledTask>& active);
 
 }  // namespace vlmt

@@ -15,12 +15,6 @@ std::vector<std::string> keys_of(const std::vector<ScheduledTask>& tasks) {
   return keys;
 }
 
-std::string joined(const std::vector<std::string>& keys) {
-  std::string out;
-  for (const auto& key : keys) out += (out.empty() ? "" : ", ") + key;
-  return out;
-}
-
 }  // namespace
 
 void write_schedule_header(boost::archive::text_oarchive& out, const std::string& policy,
@@ -39,8 +33,8 @@ void check_schedule_header(boost::archive::text_iarchive& in, const std::string&
                               "\" but this run uses \"", policy, "\""));
   const std::vector<std::string> keys = keys_of(tasks);
   if (saved_keys != keys)
-    throw CheckpointError(cat("checkpoint schedule is for tasks [", joined(saved_keys),
-                              "] but this run has [", joined(keys), "]"));
+    throw CheckpointError(cat("checkpoint schedule is for tasks [", join_names(saved_keys),
+                              "] but this run has [", join_names(keys), "]"));
 }
 
 }  // namespace vlmt

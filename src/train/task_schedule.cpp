@@ -22,9 +22,7 @@ int64_t iterations_per_epoch(const std::vector<ScheduledTask>& tasks) {
 }
 
 std::string joined_keys(const std::vector<ScheduledTask>& tasks) {
-  std::string out;
-  for (const auto& t : tasks) out += (out.empty() ? "" : ", ") + t.key;
-  return out;
+  return join_names(tasks, [](const ScheduledTask& t) { return t.key; });
 }
 
 TaskSchedule::TaskSchedule(std::vector<ScheduledTask> tasks)

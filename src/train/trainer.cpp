@@ -201,8 +201,7 @@ void Trainer::initialise_head_priors(const std::set<std::string>& loaded) {
   std::vector<HeadPriorSource> sources;
   for (const auto& s : streams_) sources.push_back({s.spec, &s.loader().dataset()});
   for (const auto& prior : set_head_bias_priors(*model_, sources, loaded)) {
-    std::string tasks;
-    for (const auto& t : prior.tasks) tasks += (tasks.empty() ? "" : ", ") + t;
+    const std::string tasks = join_names(prior.tasks);
     log::info0(cat("train.head_bias_init = prior: ", prior.parameter, " = ", prior.bias, " (target base rate ",
                    prior.base_rate, " on ", tasks, ")"));
   }

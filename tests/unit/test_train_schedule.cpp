@@ -234,7 +234,7 @@ TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTh
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path) << "[train]\nschedule = \"roundrobin\"\nadamw_kernel = \"turbo\"\nwarmup_proportion = 2.0\n"
                           "[tasks.mine]\nkind = \"VL-nonsense\"\ngroup = 1\nid = 19\nimage_source = \"coco\"\n"
-                          "batch_size = 8\nlr = 1e-5\n[dist]\nbackend = \"carrier-pigeon\"\n";
+                          "batch_size = 8\nlr = 1e-5\nsubmission = \"fax\"\n[dist]\nbackend = \"carrier-pigeon\"\n";
   const std::string configs = std::string(VLMT_SOURCE_DIR) + "/configs";
   EXPECT_NO_THROW(load_run_config(path.string(), {"train.warmup_proportion=0.1"}, configs));  // names unchecked
   try {
@@ -242,7 +242,7 @@ TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTh
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("5 configuration errors"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("6 configuration errors"), std::string::npos) << msg;
     EXPECT_NE(msg.find(path.string() + ": dist.backend: \"carrier-pigeon\" is not one of: auto, mpi, nccl, local"),
               std::string::npos) << msg;
     EXPECT_NE(msg.find(path.string() + ": train.warmup_proportion: 2 is outside"), std::string::npos) << msg;
@@ -252,6 +252,8 @@ TEST(TrainSchedule, AnUnknownNameInARunFileIsAConfigErrorNamingFileKeyValueAndTh
               std::string::npos) << msg;
     EXPECT_NE(msg.find(path.string() + ": tasks.mine.kind: "), std::string::npos) << msg;
     EXPECT_NE(msg.find("VL-nonsense"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(path.string() + ": tasks.mine.submission: \"fax\" is not one of: "), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("task \"mine\""), std::string::npos) << "the key names the task once: " << msg;
     EXPECT_EQ(static_cast<int>(e.code()), 2);
   }
   // A --set is reported against the command line, as the config's own errors are.
@@ -309,3 +311,28 @@ TEST(TrainSchedule, DsgReportsItsRecordAndSwitchLine) {
 
 }  // namespace
 }  // namespace vlmt
+
+// A policy's rule on the active tasks is asked while the config loads, before any data is read:
+// a curriculum whose first group has no active task is refused with the config's exit code.
+TEST(TrainSchedule, ACurriculumWithoutATaskOfItsFirstGroupIsRefusedWhenTheConfigLoads) {
+  const std::string configs = std::string(VLMT_SOURCE_DIR) + "/configs";
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"curriculum", "G4"}, {"anti_curriculum", "G1"}};
+  for (const auto& [schedule, group] : refused) {
+    const std::string active = schedule == "curriculum" ? "vqa" : "nlvr2";
+    try {
+      load_run_config("", {"train.schedule=\"" + schedule + "\"", "tasks.active=[\"" + active + "\"]"}, configs,
+                      check_registered_names);
+      FAIL() << schedule << ": expected ConfigError";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("train.schedule: schedule " + schedule + " starts with group " + group +
+                                           " but none of the active tasks [" + active + "] is in it"),
+                std::string::npos) << e.what();
+      EXPECT_EQ(static_cast<int>(e.code()), 2);
+    }
+  }
+  EXPECT_NO_THROW(load_run_config("", {"train.schedule=\"curriculum\"", "tasks.active=[\"nlvr2\"]"}, configs,
+                                  check_registered_names));
+  EXPECT_NO_THROW(load_run_config("", {"train.schedule=\"anti_curriculum\"", "tasks.active=[\"vqa\"]"}, configs,
+                                  check_registered_names));
+}
