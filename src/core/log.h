@@ -52,8 +52,12 @@ inline std::string join_names(const std::vector<std::string>& names) {
 }
 
 // The wording of every check of a name against the names it may take:
-// "\"turbo\" is not one of: fused, ops".
+// "\"turbo\" is not one of: fused, ops". `name` as for join_names.
+template <class Range, class Name>
+std::string not_one_of(const std::string& value, const Range& items, Name name) {
+  return cat("\"", value, "\" is not one of: ", join_names(items, name));
+}
 inline std::string not_one_of(const std::string& value, const std::vector<std::string>& names) {
-  return cat("\"", value, "\" is not one of: ", join_names(names));
+  return not_one_of(value, names, [](const std::string& n) -> const std::string& { return n; });
 }
 }  // namespace vlmt

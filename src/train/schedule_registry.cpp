@@ -29,8 +29,7 @@ const ScheduleEntry* lookup(const std::string& name) {
 }
 
 std::string not_a_schedule(const std::string& name) {
-  return cat("\"", name, "\" is not one of: ",
-             join_names(schedule_registry(), [](const ScheduleEntry& e) { return e.name; }));
+  return not_one_of(name, schedule_registry(), [](const ScheduleEntry& e) { return e.name; });
 }
 
 }  // namespace
